@@ -1,0 +1,180 @@
+package book
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// AppendResult is the state after an append.
+type AppendResult struct {
+	Length     uint64 // pages in the book, including this batch
+	ByteLength uint64 // bytes in the book, including this batch
+}
+
+// Append appends pages as one batch: one atomic Pebble batch and one
+// signature. It returns once the batch is durable (see Options.NoSync).
+func (b *Book) Append(ctx context.Context, pages ...[]byte) (AppendResult, error) {
+	return b.AppendWith(ctx, AppendOptions{}, pages...)
+}
+
+// AppendWith is Append with per-call options.
+func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte) (AppendResult, error) {
+	if err := b.checkAppend(pages); err != nil {
+		return AppendResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return AppendResult{}, err
+	}
+	leaves := hashLeaves(pages) // outside the lock: the expensive part
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.checkWritable(); err != nil {
+		return AppendResult{}, err
+	}
+	old := b.state.Load()
+	if o.CheckLength && old.head.Length != o.ExpectedLength {
+		return AppendResult{}, fmt.Errorf("%w: length is %d, expected %d", ErrLengthChanged, old.head.Length, o.ExpectedLength)
+	}
+	if len(pages) == 0 {
+		return AppendResult{Length: old.head.Length, ByteLength: old.head.ByteLength}, nil
+	}
+	head, parents := grow(old.head, leaves)
+	b.sign(head)
+	batch := b.pdb.NewBatch()
+	defer batch.Close()
+	for i, p := range pages {
+		putPage(batch, b.keys.page(old.head.Length+uint64(i)), leaves[i].Hash, p)
+	}
+	for _, n := range parents {
+		putNode(batch, b.keys, n)
+	}
+	if err := batch.Set(b.keys.head(), encodeHead(head, false), nil); err != nil {
+		return AppendResult{}, err
+	}
+	if err := batch.Commit(b.opts.writeOptions(o.Sync)); err != nil {
+		return AppendResult{}, fmt.Errorf("book %s: append: %w", b.name, err)
+	}
+	b.setState(&state{head: head, signed: true})
+	b.opts.EventListener.appended(AppendInfo{Book: b.name, Fork: head.Fork, Start: old.head.Length,
+		Length: head.Length, ByteLength: head.ByteLength, Local: true})
+	return AppendResult{Length: head.Length, ByteLength: head.ByteLength}, nil
+}
+
+func (b *Book) checkWritable() error {
+	if err := b.checkOpen(); err != nil {
+		return err
+	}
+	if b.secret == nil {
+		return fmt.Errorf("book %s: %w", b.name, ErrReadOnly)
+	}
+	if b.state.Load().frozen {
+		return fmt.Errorf("book %s: %w", b.name, ErrFrozen)
+	}
+	return nil
+}
+
+// checkAppend refuses oversize input before anything is hashed or written.
+func (b *Book) checkAppend(pages [][]byte) error {
+	if err := b.checkWritable(); err != nil {
+		return err
+	}
+	if len(pages) > b.opts.MaxBatchPages {
+		return fmt.Errorf("%w: batch of %d pages, limit %d", ErrTooLarge, len(pages), b.opts.MaxBatchPages)
+	}
+	total := 0
+	for i, p := range pages {
+		if len(p) > b.opts.MaxPageSize {
+			return fmt.Errorf("%w: page %d of the batch is %d bytes, limit %d", ErrTooLarge, i, len(p), b.opts.MaxPageSize)
+		}
+		total += len(p)
+	}
+	if total > b.opts.MaxBatchBytes {
+		return fmt.Errorf("%w: batch of %d bytes, limit %d", ErrTooLarge, total, b.opts.MaxBatchBytes)
+	}
+	return nil
+}
+
+// sign fills h.Signature with the author's signature.
+func (b *Book) sign(h *Head) {
+	s := h.Signable()
+	copy(h.Signature[:], ed25519.Sign(b.secret, s[:]))
+}
+
+// grow returns the unsigned head after appending leaves to h, and the new
+// parent nodes. Leaves carry sizes and hashes; their indices are assigned
+// here. It is pure: the deterministic core of Append.
+func grow(h *Head, leaves []Node) (*Head, []Node) {
+	roots := append(make([]Node, 0, len(h.Roots)+1), h.Roots...)
+	parents := make([]Node, 0, len(leaves))
+	byteLength := h.ByteLength
+	for i := range leaves {
+		n := leaves[i]
+		n.Index = 2 * (h.Length + uint64(i))
+		leaves[i].Index = n.Index
+		byteLength += n.Size
+		for len(roots) > 0 && depth(roots[len(roots)-1].Index) == depth(n.Index) {
+			n = parentNode(roots[len(roots)-1], n)
+			roots = roots[:len(roots)-1]
+			parents = append(parents, n)
+		}
+		roots = append(roots, n)
+	}
+	nh := &Head{Fork: h.Fork, Length: h.Length + uint64(len(leaves)), ByteLength: byteLength, Roots: roots}
+	nh.TreeHash = TreeHash(roots)
+	return nh, parents
+}
+
+// parallelHashBytes is the batch size above which leaves are hashed on
+// every core.
+const parallelHashBytes = 256 << 10
+
+// hashLeaves returns the leaf node (size and hash, no index) of each page.
+func hashLeaves(pages [][]byte) []Node {
+	out := make([]Node, len(pages))
+	total := 0
+	for _, p := range pages {
+		total += len(p)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if total < parallelHashBytes || workers < 2 || len(pages) < 2 {
+		hashRange(pages, out)
+		return out
+	}
+	var wg sync.WaitGroup
+	chunk := (len(pages) + workers - 1) / workers
+	for lo := 0; lo < len(pages); lo += chunk {
+		hi := min(lo+chunk, len(pages))
+		wg.Go(func() { hashRange(pages[lo:hi], out[lo:hi]) })
+	}
+	wg.Wait()
+	return out
+}
+
+func hashRange(pages [][]byte, out []Node) {
+	for i, p := range pages {
+		out[i] = Node{Size: uint64(len(p)), Hash: LeafHash(p)}
+	}
+}
+
+// putPage writes a page record (leaf hash ‖ bytes) without extra copies.
+func putPage(batch *pebble.Batch, key []byte, leaf [32]byte, page []byte) {
+	op := batch.SetDeferred(len(key), HashSize+len(page))
+	copy(op.Key, key)
+	copy(op.Value, leaf[:])
+	copy(op.Value[HashSize:], page)
+	op.Finish()
+}
+
+// putNode writes a tree node record.
+func putNode(batch *pebble.Batch, k keys, n Node) {
+	key := k.node(n.Index)
+	op := batch.SetDeferred(len(key), nodeValueSize)
+	copy(op.Key, key)
+	appendNodeValue(op.Value[:0], n)
+	op.Finish()
+}
