@@ -143,3 +143,6 @@ func (b *Book) setState(s *state) {
 	b.state.Store(s)
 	b.notify.publish(Update{Length: s.head.Length, ByteLength: s.head.ByteLength, Fork: s.head.Fork})
 }
+
+// Closed reports whether Close was called.
+func (b *Book) Closed() bool { return b.closed.Load() }

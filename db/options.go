@@ -1,0 +1,81 @@
+package db
+
+import (
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/folio-p2p/folio/book"
+)
+
+// Options configures a DB. A nil *Options, and every zero field, means the
+// documented default.
+type Options struct {
+	// FS is the filesystem Pebble uses. Default: the operating system's.
+	// Tests pass Pebble's crash-simulating vfs.NewCrashableMem or errorfs.
+	FS vfs.FS
+	// NoSync makes appends return before they reach stable storage (a crash
+	// may lose the latest ones; it never tears one). Default false: every
+	// append is synced. book.AppendOptions.Sync overrides it per call.
+	NoSync bool
+	// MaxPageSize is the largest page a book accepts. Default 4 MiB.
+	MaxPageSize int
+	// MaxBatchPages and MaxBatchBytes bound one append. Defaults 65,536
+	// pages and 64 MiB.
+	MaxBatchPages int
+	MaxBatchBytes int
+	// CacheSize is Pebble's block cache, in bytes. Default 64 MiB.
+	CacheSize int64
+	// MemTableSize is Pebble's memtable size, in bytes. Default 32 MiB.
+	MemTableSize uint64
+	// EventListener receives every book's events; each carries the book's
+	// name. Default: none.
+	EventListener *book.EventListener
+	// Logger receives Pebble's log lines. Default: discarded, since folio
+	// reports through errors and events.
+	Logger pebble.Logger
+	// ReadOnly opens the DB without writing anything (for inspectors).
+	// Default false.
+	ReadOnly bool
+}
+
+func (o *Options) withDefaults() Options {
+	var r Options
+	if o != nil {
+		r = *o
+	}
+	if r.FS == nil {
+		r.FS = vfs.Default
+	}
+	if r.CacheSize <= 0 {
+		r.CacheSize = 64 << 20
+	}
+	if r.MemTableSize == 0 {
+		r.MemTableSize = 32 << 20
+	}
+	if r.EventListener == nil {
+		r.EventListener = &book.EventListener{}
+	}
+	if r.Logger == nil {
+		r.Logger = quietLogger{}
+	}
+	return r
+}
+
+func (o *Options) bookOptions(name string, listener *book.EventListener) *book.Options {
+	return &book.Options{
+		MaxPageSize:   o.MaxPageSize,
+		MaxBatchPages: o.MaxBatchPages,
+		MaxBatchBytes: o.MaxBatchBytes,
+		NoSync:        o.NoSync,
+		EventListener: listener,
+		Name:          name,
+	}
+}
+
+// quietLogger drops Pebble's informational logs; fatal errors still panic.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	pebble.DefaultLogger.Fatalf(format, args...)
+}
