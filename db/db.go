@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/folio-p2p/folio/book"
 )
 
@@ -44,14 +45,20 @@ func Open(dir string, o *Options) (*DB, error) {
 	defer lock.Close() // Pebble holds its own reference until it closes
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
-	pdb, err := pebble.Open(dir, &pebble.Options{
+	po := &pebble.Options{
 		FS:           opts.FS,
 		Cache:        cache,
 		Lock:         lock,
 		MemTableSize: opts.MemTableSize,
 		Logger:       opts.Logger,
 		ReadOnly:     opts.ReadOnly,
-	})
+	}
+	// Bloom filters on every level: most reads are point gets of pages and
+	// nodes, and a filter skips the tables that cannot hold the key.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("db: open %s: %w", dir, err)
 	}

@@ -55,3 +55,16 @@ func (d *DB) Clear(ctx context.Context, key ed25519.PublicKey, start, end uint64
 	}
 	return b.Compact(ctx)
 }
+
+// Compact flushes the memtables and compacts the whole DB, so deleted
+// data gives its space back and reads meet a settled LSM. It can take a
+// while on a large DB; ctx bounds it.
+func (d *DB) Compact(ctx context.Context) error {
+	if err := d.checkOpen(); err != nil {
+		return err
+	}
+	if err := d.pdb.Flush(); err != nil {
+		return err
+	}
+	return d.pdb.Compact(ctx, []byte{0}, []byte{0xff}, true)
+}

@@ -22,7 +22,7 @@ type Options struct {
 	// pages and 64 MiB.
 	MaxBatchPages int
 	MaxBatchBytes int
-	// CacheSize is Pebble's block cache, in bytes. Default 64 MiB.
+	// CacheSize is Pebble's block cache, in bytes (memory outside the Go heap, taken as used). Default 128 MiB.
 	CacheSize int64
 	// MemTableSize is Pebble's memtable size, in bytes. Default 32 MiB.
 	MemTableSize uint64
@@ -46,7 +46,7 @@ func (o *Options) withDefaults() Options {
 		r.FS = vfs.Default
 	}
 	if r.CacheSize <= 0 {
-		r.CacheSize = 64 << 20
+		r.CacheSize = 128 << 20
 	}
 	if r.MemTableSize == 0 {
 		r.MemTableSize = 32 << 20

@@ -1,0 +1,46 @@
+// Command folio is the command-line face of the folio library. It only
+// parses the command name and hands the rest to the package that owns it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/folio-p2p/folio/devtools"
+)
+
+const usage = `folio: signed append-only books for peer-to-peer apps
+
+usage: folio <command> [flags]
+
+commands:
+  bench <shape>   measure appends, reads and proofs (folio bench --help)
+  help            show this help
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "bench":
+		return devtools.BenchCommand(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "folio: unknown command %q (run folio help)\n", args[0])
+	return 2
+}

@@ -1,0 +1,327 @@
+package devtools
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db"
+)
+
+// BenchConfig describes one benchmark run.
+type BenchConfig struct {
+	Shape string // one of BenchShapes
+	Pages int    // pages appended (or read); default 100,000 (10,000 for single appends)
+	Size  int    // page size in bytes; default 1024
+	Batch int    // pages per append for append-batch; default 1000
+	Sync  bool   // sync every append (default off)
+	Books int    // books for open-books; default 10,000
+	Dir   string // where the DB goes; default a fresh temporary directory, removed after
+}
+
+// BenchResult is one run's figures. Latencies are per operation.
+type BenchResult struct {
+	Shape       string  `json:"shape"`
+	Pages       int     `json:"pages"`
+	Size        int     `json:"size"`
+	Batch       int     `json:"batch"`
+	Sync        bool    `json:"sync"`
+	Ops         int     `json:"ops"`
+	Seconds     float64 `json:"seconds"`
+	PagesPerSec float64 `json:"pages_per_sec"`
+	OpsPerSec   float64 `json:"ops_per_sec"`
+	MBPerSec    float64 `json:"mb_per_sec"`
+	P50us       float64 `json:"p50_us,omitempty"`
+	P99us       float64 `json:"p99_us,omitempty"`
+	HeapMB      float64 `json:"heap_mb,omitempty"`
+}
+
+// BenchShapes lists the shapes Bench knows, with what each measures.
+var BenchShapes = map[string]string{
+	"append-single": "one page per append (one signature and one Pebble batch each)",
+	"append-batch":  "--batch pages per append",
+	"get-random":    "random local gets from a book of --pages pages (settled LSM, warm cache)",
+	"proof-verify":  "build a page proof with upgrade and verify it into a read-only book",
+	"pebble-sync":   "baseline: raw Pebble writes of --size bytes, one batch each (use --sync)",
+	"open-books":    "open a DB holding --books books, then one of them",
+}
+
+func (c *BenchConfig) defaults() {
+	if c.Size <= 0 {
+		c.Size = 1024
+	}
+	if c.Batch <= 0 {
+		c.Batch = 1000
+	}
+	if c.Books <= 0 {
+		c.Books = 10000
+	}
+	if c.Pages <= 0 {
+		c.Pages = 100000
+		if c.Shape == "append-single" || c.Shape == "pebble-sync" || c.Shape == "proof-verify" {
+			c.Pages = 10000
+		}
+		if c.Sync {
+			c.Pages = 2000
+		}
+	}
+}
+
+// Bench runs one benchmark and returns its figures.
+func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
+	c.defaults()
+	if _, ok := BenchShapes[c.Shape]; !ok {
+		return nil, fmt.Errorf("unknown shape %q", c.Shape)
+	}
+	dir := c.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "folio-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = filepath.Join(tmp, "db")
+	}
+	r := &BenchResult{Shape: c.Shape, Pages: c.Pages, Size: c.Size, Batch: 1, Sync: c.Sync}
+	var lat []time.Duration
+	var err error
+	switch c.Shape {
+	case "append-single":
+		lat, err = benchAppend(ctx, dir, c, 1)
+	case "append-batch":
+		r.Batch = c.Batch
+		lat, err = benchAppend(ctx, dir, c, c.Batch)
+	case "get-random":
+		lat, err = benchGet(ctx, dir, c)
+	case "proof-verify":
+		lat, err = benchProof(ctx, dir, c)
+	case "pebble-sync":
+		lat, err = benchPebble(dir, c)
+	case "open-books":
+		r.Pages = c.Books
+		lat, err = benchOpen(ctx, dir, c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.fill(lat)
+	return r, nil
+}
+
+// fill computes rates and percentiles from per-operation latencies.
+func (r *BenchResult) fill(lat []time.Duration) {
+	var total time.Duration
+	for _, l := range lat {
+		total += l
+	}
+	r.Ops = len(lat)
+	r.Seconds = total.Seconds()
+	if r.Seconds > 0 {
+		r.OpsPerSec = float64(r.Ops) / r.Seconds
+		r.PagesPerSec = float64(r.Pages) / r.Seconds
+		r.MBPerSec = float64(r.Pages) * float64(r.Size) / 1e6 / r.Seconds
+	}
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		r.P50us = float64(lat[len(lat)/2].Nanoseconds()) / 1e3
+		r.P99us = float64(lat[min(len(lat)-1, int(math.Ceil(float64(len(lat))*0.99))-1)].Nanoseconds()) / 1e3
+	}
+}
+
+func randomPages(n, size int) [][]byte {
+	buf := make([]byte, n*size)
+	rand.Read(buf)
+	pages := make([][]byte, n)
+	for i := range pages {
+		pages[i] = buf[i*size : (i+1)*size : (i+1)*size]
+	}
+	return pages
+}
+
+func openBench(dir string, c BenchConfig) (*db.DB, *book.Book, error) {
+	d, err := db.Open(dir, &db.Options{NoSync: !c.Sync})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := d.Book(context.Background(), "bench")
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, b, nil
+}
+
+func benchAppend(ctx context.Context, dir string, c BenchConfig, batch int) ([]time.Duration, error) {
+	d, b, err := openBench(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	pages := randomPages(c.Pages, c.Size)
+	lat := make([]time.Duration, 0, c.Pages/batch+1)
+	for i := 0; i < len(pages); i += batch {
+		t := time.Now()
+		if _, err := b.Append(ctx, pages[i:min(i+batch, len(pages))]...); err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Since(t))
+	}
+	return lat, nil
+}
+
+func benchGet(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, error) {
+	d, b, err := openBench(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	pages := randomPages(c.Pages, c.Size)
+	for i := 0; i < len(pages); i += 1000 {
+		if _, err := b.AppendWith(ctx, book.AppendOptions{Sync: book.SyncOff}, pages[i:min(i+1000, len(pages))]...); err != nil {
+			return nil, err
+		}
+	}
+	// Measure reads on a settled LSM, as a DB loaded earlier would be.
+	if err := d.Compact(ctx); err != nil {
+		return nil, err
+	}
+	local := &book.GetOptions{LocalOnly: true}
+	// One untimed sequential pass warms the block cache, as an app that has
+	// read its book once would have it.
+	for i := range uint64(c.Pages) {
+		if _, err := b.Get(ctx, i, local); err != nil {
+			return nil, err
+		}
+	}
+	rng := mrand.New(mrand.NewPCG(1, 2))
+	lat := make([]time.Duration, c.Pages)
+	for i := range lat {
+		idx := rng.Uint64N(uint64(c.Pages))
+		t := time.Now()
+		if _, err := b.Get(ctx, idx, local); err != nil {
+			return nil, err
+		}
+		lat[i] = time.Since(t)
+	}
+	return lat, nil
+}
+
+func benchProof(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, error) {
+	d, b, err := openBench(dir, c)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	pages := randomPages(c.Pages, c.Size)
+	for i := 0; i < len(pages); i += 1000 {
+		if _, err := b.Append(ctx, pages[i:min(i+1000, len(pages))]...); err != nil {
+			return nil, err
+		}
+	}
+	// The author's own book takes no proofs: the reader is a second DB.
+	lat := make([]time.Duration, 0, c.Pages)
+	rd, err := db.Open(dir+"-reader", &db.Options{NoSync: true})
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	rng := mrand.New(mrand.NewPCG(3, 4))
+	r, err := rd.OpenKey(ctx, b.Key())
+	if err != nil {
+		return nil, err
+	}
+	for len(lat) < c.Pages {
+		idx := rng.Uint64N(uint64(c.Pages))
+		t := time.Now()
+		req := book.ProofRequest{Page: &book.PageRequest{Index: idx}}
+		if r.Length() < b.Length() {
+			req.Upgrade = &book.UpgradeRequest{Start: r.Length()}
+		}
+		p, err := b.Proof(req)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.ApplyProof(ctx, p); err != nil {
+			return nil, err
+		}
+		lat = append(lat, time.Since(t))
+	}
+	return lat, nil
+}
+
+func benchPebble(dir string, c BenchConfig) ([]time.Duration, error) {
+	pdb, err := pebble.Open(dir, &pebble.Options{Logger: quiet{}})
+	if err != nil {
+		return nil, err
+	}
+	defer pdb.Close()
+	wo := pebble.NoSync
+	if c.Sync {
+		wo = pebble.Sync
+	}
+	val := randomPages(1, c.Size)[0]
+	lat := make([]time.Duration, c.Pages)
+	key := make([]byte, 8)
+	for i := range lat {
+		key = fmt.Appendf(key[:0], "%016d", i)
+		t := time.Now()
+		if err := pdb.Set(key, val, wo); err != nil {
+			return nil, err
+		}
+		lat[i] = time.Since(t)
+	}
+	return lat, nil
+}
+
+func benchOpen(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, error) {
+	d, err := db.Open(dir, &db.Options{NoSync: true})
+	if err != nil {
+		return nil, err
+	}
+	for i := range c.Books {
+		b, err := d.Book(ctx, fmt.Sprintf("book-%d", i))
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		if _, err := b.AppendWith(ctx, book.AppendOptions{Sync: book.SyncOff}, []byte("page")); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if err := d.Close(); err != nil {
+		return nil, err
+	}
+	lat := make([]time.Duration, 0, 5)
+	for range 5 {
+		t := time.Now()
+		d, err := db.Open(dir, nil)
+		if err != nil {
+			return nil, err
+		}
+		b, err := d.Book(ctx, fmt.Sprintf("book-%d", c.Books/2))
+		if err == nil && b.Length() != 1 {
+			err = fmt.Errorf("book-%d has length %d", c.Books/2, b.Length())
+		}
+		lat = append(lat, time.Since(t))
+		d.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return lat, nil
+}
+
+type quiet struct{}
+
+func (quiet) Infof(string, ...any)          {}
+func (quiet) Errorf(string, ...any)         {}
+func (quiet) Fatalf(f string, args ...any) { pebble.DefaultLogger.Fatalf(f, args...) }

@@ -1,0 +1,52 @@
+package devtools
+
+import (
+	"context"
+	"testing"
+)
+
+// The Go benchmarks run the same shapes as `folio bench`, with b.N pages
+// (or gets, or proofs), so `go test -bench` and the CLI agree.
+func benchShape(b *testing.B, c BenchConfig) {
+	b.Helper()
+	c.Pages = max(b.N, 1)
+	if c.Shape == "append-batch" && c.Pages < c.Batch {
+		c.Pages = c.Batch
+	}
+	c.Dir = b.TempDir() + "/db"
+	b.ResetTimer()
+	r, err := Bench(context.Background(), c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(r.PagesPerSec, "pages/s")
+	b.ReportMetric(r.MBPerSec, "MB/s")
+	if r.P99us > 0 {
+		b.ReportMetric(r.P99us, "p99-µs")
+	}
+}
+
+func BenchmarkAppendSingle(b *testing.B) { benchShape(b, BenchConfig{Shape: "append-single"}) }
+func BenchmarkAppendBatch(b *testing.B)  { benchShape(b, BenchConfig{Shape: "append-batch", Batch: 1000}) }
+func BenchmarkAppendSingleSync(b *testing.B) {
+	benchShape(b, BenchConfig{Shape: "append-single", Sync: true})
+}
+func BenchmarkPebbleSync(b *testing.B) { benchShape(b, BenchConfig{Shape: "pebble-sync", Sync: true}) }
+func BenchmarkGetRandom(b *testing.B)  { benchShape(b, BenchConfig{Shape: "get-random"}) }
+func BenchmarkProofVerify(b *testing.B) {
+	benchShape(b, BenchConfig{Shape: "proof-verify"})
+}
+
+func TestBenchShapesRun(t *testing.T) {
+	// Every shape runs end to end on a small size and reports sane figures.
+	for shape := range BenchShapes {
+		c := BenchConfig{Shape: shape, Pages: 2000, Batch: 100, Books: 50, Dir: t.TempDir() + "/db"}
+		r, err := Bench(context.Background(), c)
+		if err != nil {
+			t.Fatalf("%s: %v", shape, err)
+		}
+		if r.Ops == 0 || r.Seconds <= 0 || r.PagesPerSec <= 0 || r.Shape != shape {
+			t.Fatalf("%s: implausible result %+v", shape, r)
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package folio_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/folio-p2p/folio"
+
+// forbidden lists, for each layer, the folio layers it must never import
+// (directly or not): each layer imports only the layers below it.
+var forbidden = map[string][]string{
+	"book":         {"db", "db/peerstore", "io", "vault", "peer", "devtools", "cmd"},
+	"db":           {"db/peerstore", "io", "vault", "peer", "devtools", "cmd"},
+	"db/peerstore": {"io", "vault", "peer", "devtools", "cmd"},
+	"io":           {"db", "db/peerstore", "vault", "peer", "devtools", "cmd"},
+	"vault":        {"peer", "devtools", "cmd"},
+	"peer":         {"devtools", "cmd"},
+	"devtools":     {"cmd"},
+}
+
+// layerOf returns the layer a folio package belongs to ("" if none).
+func layerOf(pkg string) string {
+	rel := strings.TrimPrefix(strings.TrimPrefix(pkg, module), "/")
+	best := ""
+	for layer := range forbidden {
+		if (rel == layer || strings.HasPrefix(rel, layer+"/")) && len(layer) > len(best) {
+			best = layer
+		}
+	}
+	if rel == "cmd" || strings.HasPrefix(rel, "cmd/") {
+		return "cmd"
+	}
+	return best
+}
+
+func TestImportLayers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Deps", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	checked := 0
+	for dec.More() {
+		var p struct {
+			ImportPath string
+			Deps       []string
+		}
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		layer := layerOf(p.ImportPath)
+		if layer == "" || layer == "cmd" || !strings.HasPrefix(p.ImportPath, module) {
+			continue
+		}
+		checked++
+		for _, dep := range p.Deps {
+			if !strings.HasPrefix(dep, module+"/") {
+				continue
+			}
+			for _, bad := range forbidden[layer] {
+				if l := layerOf(dep); l == bad {
+					t.Errorf("%s (layer %s) imports %s (layer %s): DESIGN.md forbids it", p.ImportPath, layer, dep, bad)
+				}
+			}
+		}
+	}
+	if checked < 2 {
+		t.Fatalf("checked only %d folio packages; go list output looks wrong", checked)
+	}
+}
+
+func TestLayerOf(t *testing.T) {
+	for pkg, want := range map[string]string{
+		module + "/book":              "book",
+		module + "/db":                "db",
+		module + "/db/peerstore":      "db/peerstore",
+		module + "/db/peerstore/pb":   "db/peerstore",
+		module + "/io":                "io",
+		module + "/cmd/folio":         "cmd",
+		module + "/devtools":          "devtools",
+		module + "/internal/whatever": "",
+	} {
+		if got := layerOf(pkg); got != want {
+			t.Errorf("layerOf(%s) = %q, want %q", pkg, got, want)
+		}
+	}
+}
