@@ -3,6 +3,7 @@ package book
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
@@ -45,7 +46,7 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 	}
 	head, parents := grow(old.head, leaves)
 	b.sign(head)
-	batch := b.pdb.NewBatch()
+	batch := b.pdb.NewBatchWithSize(batchSize(pages, len(parents)))
 	defer batch.Close()
 	for i, p := range pages {
 		putPage(batch, b.keys.page(old.head.Length+uint64(i)), leaves[i].Hash, p)
@@ -159,6 +160,17 @@ func hashRange(pages [][]byte, out []Node) {
 	for i, p := range pages {
 		out[i] = Node{Size: uint64(len(p)), Hash: LeafHash(p)}
 	}
+}
+
+// batchSize estimates a batch's encoded size, so it is allocated once
+// rather than grown (and copied) as records are added.
+func batchSize(pages [][]byte, parents int) int {
+	const perRecord = 1 + 2*binary.MaxVarintLen32 + 32 // kind, lengths, prefix and index
+	n := 12 + headFixedSize + maxRoots*rootRecordSize + perRecord
+	for _, p := range pages {
+		n += perRecord + HashSize + len(p)
+	}
+	return n + parents*(perRecord+nodeValueSize)
 }
 
 // putPage writes a page record (leaf hash ‖ bytes) without extra copies.

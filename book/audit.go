@@ -1,7 +1,9 @@
 package book
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -52,8 +54,9 @@ const maxProblems = 1000
 
 // Audit re-reads everything the book stores: it re-hashes every page and
 // every parent node from its children, checks the roots against the head
-// and the head's signature. A writable book must also hold every page and
-// node. It reads from a snapshot, so it may run while the book is in use.
+// and the stored head record and its signature. A writable book must also
+// hold every page (or, for a page Clear removed, its leaf hash) and node.
+// It reads from a snapshot, so it may run while the book is in use.
 func (b *Book) Audit(ctx context.Context) (*AuditReport, error) {
 	s, err := b.Snapshot()
 	if err != nil {
@@ -61,11 +64,7 @@ func (b *Book) Audit(ctx context.Context) (*AuditReport, error) {
 	}
 	defer s.Close()
 	a := &auditor{r: s.snap, k: b.keys, h: s.st.head, rep: &AuditReport{}}
-	if s.st.signed {
-		if err := s.st.head.Verify(b.key); err != nil {
-			a.add(ProblemSignature, s.st.head.Length, err.Error())
-		}
-	}
+	a.head(b.key, s.st)
 	if err := a.pages(ctx); err != nil {
 		return nil, err
 	}
@@ -75,8 +74,8 @@ func (b *Book) Audit(ctx context.Context) (*AuditReport, error) {
 	if err := a.roots(); err != nil {
 		return nil, err
 	}
-	if b.secret != nil && a.rep.Pages != a.h.Length {
-		a.add(ProblemMissing, a.rep.Pages, fmt.Sprintf("writable book holds %d of %d pages", a.rep.Pages, a.h.Length))
+	if b.secret != nil && a.rep.Pages+a.cleared != a.h.Length {
+		a.add(ProblemMissing, a.rep.Pages, fmt.Sprintf("writable book holds %d of %d pages (%d cleared)", a.rep.Pages, a.h.Length, a.cleared))
 	}
 	if want := a.h.Length - uint64(bits.OnesCount64(a.h.Length)); b.secret != nil && a.parents != want {
 		a.add(ProblemMissing, a.parents, fmt.Sprintf("writable book holds %d of %d parent nodes", a.parents, want))
@@ -94,11 +93,43 @@ type auditor struct {
 	rep *AuditReport
 
 	parents uint64 // parent (non-leaf) node records seen
+	cleared uint64 // leaf records without a page record: pages Clear removed
 }
 
 func (a *auditor) add(kind ProblemKind, i uint64, detail string) {
 	if len(a.rep.Problems) < maxProblems {
 		a.rep.Problems = append(a.rep.Problems, Problem{Kind: kind, Index: i, Detail: detail})
+	}
+}
+
+// head re-reads the stored head record: it must decode, carry a valid
+// signature and be the head the book is using.
+func (a *auditor) head(key ed25519.PublicKey, st *state) {
+	if st.signed {
+		if err := st.head.Verify(key); err != nil {
+			a.add(ProblemSignature, st.head.Length, err.Error())
+		}
+	}
+	v, closer, err := a.r.Get(a.k.head())
+	if errors.Is(err, pebble.ErrNotFound) && !st.signed {
+		return // a never-signed book stores no head
+	}
+	if err != nil {
+		a.add(ProblemHead, st.head.Length, "head record unreadable: "+err.Error())
+		return
+	}
+	defer closer.Close()
+	h, _, err := decodeHead(v)
+	if err != nil {
+		a.add(ProblemHead, st.head.Length, err.Error())
+		return
+	}
+	if err := h.Verify(key); err != nil {
+		a.add(ProblemSignature, h.Length, "stored head: "+err.Error())
+		return
+	}
+	if !bytes.Equal(v, encodeHead(st.head, st.frozen)) {
+		a.add(ProblemHead, h.Length, "stored head is not the head in use")
 	}
 }
 
@@ -153,6 +184,8 @@ func (a *auditor) nodes(ctx context.Context) error {
 		}
 		if depth(i) > 0 {
 			a.parents++
+		} else if ok, _ := hasPage(a.r, a.k, i/2, a.h.Length); !ok {
+			a.cleared++
 		}
 		a.checkChildren(n)
 	}

@@ -26,8 +26,7 @@ import (
 // in a node is never interchangeable with another.
 func fuzzPage(i int) []byte { return bytes.Repeat([]byte{'a' + byte(i)}, i+1) }
 
-// fuzzWriter returns a writable book on pdb holding n pages, appended in
-// batches at the lengths given by cuts (and the rest in one last batch).
+// fuzzWriter returns a writable book on pdb holding n pages in one batch.
 func fuzzWriter(tb testing.TB, pdb *pebble.DB, prefix string, n int) *Book {
 	tb.Helper()
 	w := newWriter(tb, pdb, prefix, 7, &Options{NoSync: true})

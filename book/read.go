@@ -16,9 +16,14 @@ func (b *Book) Get(ctx context.Context, i uint64, o *GetOptions) ([]byte, error)
 		if err := b.checkOpen(); err != nil {
 			return nil, err
 		}
-		ch := b.notify.wait()
 		page, err := getPage(b.pdb, b.keys, i, b.state.Load().head.Length)
 		if err == nil || !errors.Is(err, ErrNotFound) || (o != nil && o.LocalOnly) {
+			return page, b.wrapReadErr(i, err)
+		}
+		// Missing: take the change channel, then look once more, so an
+		// append between the two reads is not missed.
+		ch := b.notify.wait()
+		if page, err = getPage(b.pdb, b.keys, i, b.state.Load().head.Length); !errors.Is(err, ErrNotFound) {
 			return page, b.wrapReadErr(i, err)
 		}
 		if ch == nil {
@@ -67,7 +72,9 @@ func getPage(r pebble.Reader, k keys, i, length uint64) ([]byte, error) {
 	if len(v) < HashSize {
 		return nil, fmt.Errorf("%w: page record is %d bytes", ErrCorrupt, len(v))
 	}
-	return append([]byte(nil), v[HashSize:]...), nil
+	out := make([]byte, len(v)-HashSize) // non-nil even for an empty page
+	copy(out, v[HashSize:])
+	return out, nil
 }
 
 func hasPage(r pebble.Reader, k keys, i, length uint64) (bool, error) {

@@ -91,6 +91,10 @@ func verifyUpgrade(key ed25519.PublicKey, cur *Head, signed bool, fork uint64, u
 		return nil, false, nil, err
 	}
 	switch {
+	case !signed && (u.Start != 0 || len(u.Nodes) != 0):
+		// A verifier with nothing has length 0: links from elsewhere are
+		// not for it, and no byte of a proof goes unchecked.
+		return nil, false, nil, fmt.Errorf("%w: upgrade from %d with %d link nodes, verifier has nothing", ErrVerify, u.Start, len(u.Nodes))
 	case !signed || fork > cur.Fork:
 		// Nothing to link to: the signature alone vouches for the roots.
 		return nh, signed, nh.Roots, nil
@@ -115,7 +119,8 @@ func verifyUpgrade(key ed25519.PublicKey, cur *Head, signed bool, fork uint64, u
 
 // linkRoots checks that the old roots lie inside the new head's tree,
 // rebuilding every mixed root from old roots and the given new subtrees.
-// A mismatch means the author signed two incompatible heads in one fork.
+// A shared root that differs is equivocation (both heads are signed); a
+// rebuilt root that differs is a bad proof (the given nodes are not).
 func linkRoots(cur, nh *Head, given []Node) ([]Node, error) {
 	old := make(map[uint64]Node, len(cur.Roots))
 	for _, r := range cur.Roots {
@@ -157,7 +162,9 @@ func linkRoots(cur, nh *Head, given []Node) ([]Node, error) {
 			continue // only new pages: the signature covers it
 		}
 		if build(root.Index) != root {
-			return nil, &EquivocationError{Stored: cur.Clone(), Other: nh}
+			// The link nodes are not signed: a mismatch proves nothing
+			// against the author, so it must not freeze the book.
+			return nil, fmt.Errorf("%w: upgrade link nodes do not rebuild signed root %d", ErrVerify, root.Index)
 		}
 	}
 	return append(out, given...), nil

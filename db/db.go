@@ -40,7 +40,7 @@ func Open(dir string, o *Options) (*DB, error) {
 	}
 	lock, err := pebble.LockDirectory(dir, opts.FS)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is locked (close the other folio process first): %v", ErrLocked, dir, err)
+		return nil, fmt.Errorf("%w: %s is locked (close the other folio process first): %w", ErrLocked, dir, err)
 	}
 	defer lock.Close() // Pebble holds its own reference until it closes
 	cache := pebble.NewCache(opts.CacheSize)
@@ -60,6 +60,9 @@ func Open(dir string, o *Options) (*DB, error) {
 	}
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
+		if errors.Is(err, pebble.ErrDBDoesNotExist) { // only read-only opens do not create
+			return nil, fmt.Errorf("db: %s: %w: no folio DB here: %w", dir, ErrNotFound, err)
+		}
 		return nil, fmt.Errorf("db: open %s: %w", dir, err)
 	}
 	d.pdb = pdb
@@ -172,6 +175,9 @@ func (d *DB) open(ctx context.Context, key ed25519.PublicKey, sk ed25519.Private
 	label := in.Name
 	if label == "" {
 		label = fmt.Sprintf("%x", key[:8])
+	}
+	if d.opts.ReadOnly {
+		sk = nil // a read-only DB hands out read-only books: writes give ErrReadOnly
 	}
 	b, err := book.Open(d.pdb, bookPrefix(in.Pointer), key, sk, d.opts.bookOptions(label, d.listener))
 	if err != nil {

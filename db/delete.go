@@ -45,7 +45,11 @@ func (d *DB) DeleteBook(ctx context.Context, key ed25519.PublicKey) error {
 
 // Clear deletes the pages [start, end) of the book with key (see
 // book.Book.Clear) and compacts them away so the space returns at once.
+// A book not in the catalogue gives ErrNotFound (and is not added).
 func (d *DB) Clear(ctx context.Context, key ed25519.PublicKey, start, end uint64) error {
+	if _, err := d.Info(key); err != nil {
+		return err
+	}
 	b, err := d.OpenKey(ctx, key)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"os"
+	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -39,12 +40,13 @@ func auditAll(t testing.TB, d *DB) {
 	}
 }
 
-// testSeed returns the seed of a randomized test: the value of the
-// environment variable env when set, else seed when non-zero, else one
-// derived from the clock. It is logged so that a failure can be replayed.
+// testSeed returns the seed of a randomized test: seed when non-zero (a
+// flag), else the value of the environment variable env when set, else
+// one derived from the clock. It is logged so that a failure can be
+// replayed.
 func testSeed(t testing.TB, env string, seed int64) uint64 {
 	t.Helper()
-	if v := os.Getenv(env); v != "" {
+	if v := os.Getenv(env); v != "" && seed == 0 {
 		s, err := strconv.ParseUint(v, 0, 64)
 		if err != nil {
 			t.Fatalf("%s=%q: %v", env, v, err)
@@ -56,4 +58,13 @@ func testSeed(t testing.TB, env string, seed int64) uint64 {
 	}
 	t.Logf("seed %d (replay with %s=%d)", uint64(seed), env, uint64(seed))
 	return uint64(seed)
+}
+
+// helperCmd returns a command that runs this test binary again, running
+// only the test called name, with env added to its environment: a second
+// OS process for the tests that need one.
+func helperCmd(name string, env ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	return cmd
 }

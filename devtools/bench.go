@@ -322,6 +322,6 @@ func benchOpen(ctx context.Context, dir string, c BenchConfig) ([]time.Duration,
 
 type quiet struct{}
 
-func (quiet) Infof(string, ...any)          {}
-func (quiet) Errorf(string, ...any)         {}
+func (quiet) Infof(string, ...any)         {}
+func (quiet) Errorf(string, ...any)        {}
 func (quiet) Fatalf(f string, args ...any) { pebble.DefaultLogger.Fatalf(f, args...) }

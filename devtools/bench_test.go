@@ -27,7 +27,9 @@ func benchShape(b *testing.B, c BenchConfig) {
 }
 
 func BenchmarkAppendSingle(b *testing.B) { benchShape(b, BenchConfig{Shape: "append-single"}) }
-func BenchmarkAppendBatch(b *testing.B)  { benchShape(b, BenchConfig{Shape: "append-batch", Batch: 1000}) }
+func BenchmarkAppendBatch(b *testing.B) {
+	benchShape(b, BenchConfig{Shape: "append-batch", Batch: 1000})
+}
 func BenchmarkAppendSingleSync(b *testing.B) {
 	benchShape(b, BenchConfig{Shape: "append-single", Sync: true})
 }
