@@ -22,9 +22,9 @@ type Options struct {
 	// pages and 64 MiB.
 	MaxBatchPages int
 	MaxBatchBytes int
-	// CacheSize is Pebble's block cache, in bytes (memory outside the Go heap, taken as used). Default 128 MiB.
+	// CacheSize is Pebble's block cache, in bytes (memory outside the Go heap, taken as used). Default 256 MiB, enough to keep 100,000 pages of 1 KiB in memory.
 	CacheSize int64
-	// MemTableSize is Pebble's memtable size, in bytes. Default 32 MiB.
+	// MemTableSize is Pebble's memtable size, in bytes. Default 64 MiB.
 	MemTableSize uint64
 	// EventListener receives every book's events; each carries the book's
 	// name. Default: none.
@@ -46,10 +46,10 @@ func (o *Options) withDefaults() Options {
 		r.FS = vfs.Default
 	}
 	if r.CacheSize <= 0 {
-		r.CacheSize = 128 << 20
+		r.CacheSize = 256 << 20
 	}
 	if r.MemTableSize == 0 {
-		r.MemTableSize = 32 << 20
+		r.MemTableSize = 64 << 20
 	}
 	if r.EventListener == nil {
 		r.EventListener = &book.EventListener{}

@@ -41,7 +41,11 @@ type BenchResult struct {
 	MBPerSec    float64 `json:"mb_per_sec"`
 	P50us       float64 `json:"p50_us,omitempty"`
 	P99us       float64 `json:"p99_us,omitempty"`
-	HeapMB      float64 `json:"heap_mb,omitempty"`
+	// Baseline is the same run's raw Pebble rate (pebble-sync with the
+	// same --pages, --size and --sync), measured for append-single --sync;
+	// Ratio is pages_per_sec / baseline_pages_per_sec.
+	Baseline float64 `json:"baseline_pages_per_sec,omitempty"`
+	Ratio    float64 `json:"ratio,omitempty"`
 }
 
 // BenchShapes lists the shapes Bench knows, with what each measures.
@@ -95,6 +99,15 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 	var err error
 	switch c.Shape {
 	case "append-single":
+		if c.Sync {
+			base := &BenchResult{Pages: c.Pages, Size: c.Size}
+			blat, err := benchPebble(dir+"-baseline", c)
+			if err != nil {
+				return nil, err
+			}
+			base.fill(blat)
+			r.Baseline = base.PagesPerSec
+		}
 		lat, err = benchAppend(ctx, dir, c, 1)
 	case "append-batch":
 		r.Batch = c.Batch
@@ -113,6 +126,9 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		return nil, err
 	}
 	r.fill(lat)
+	if r.Baseline > 0 {
+		r.Ratio = r.PagesPerSec / r.Baseline
+	}
 	return r, nil
 }
 

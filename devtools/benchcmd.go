@@ -92,8 +92,12 @@ func printResult(w io.Writer, r *BenchResult, asJSON bool, label string) {
 	if label != "" {
 		label += " "
 	}
-	fmt.Fprintf(w, "%s%-14s pages=%d size=%d batch=%d sync=%v  %.0f pages/s  %.1f MB/s  %.0f ops/s  p50=%.1fµs p99=%.1fµs  (%.2fs)\n",
+	fmt.Fprintf(w, "%s%-14s pages=%d size=%d batch=%d sync=%v  %.0f pages/s  %.1f MB/s  %.0f ops/s  p50=%.1fµs p99=%.1fµs  (%.2fs)",
 		label, r.Shape, r.Pages, r.Size, r.Batch, r.Sync, r.PagesPerSec, r.MBPerSec, r.OpsPerSec, r.P50us, r.P99us, r.Seconds)
+	if r.Baseline > 0 {
+		fmt.Fprintf(w, "  raw Pebble %.0f pages/s, ratio %.2f", r.Baseline, r.Ratio)
+	}
+	fmt.Fprintln(w)
 }
 
 // median returns the run with the median pages/s (by rate).
