@@ -37,7 +37,7 @@ func (b *Book) ApplyProof(ctx context.Context, p *Proof) error {
 		n, err := getNode(b.pdb, b.keys, i)
 		return n, err == nil
 	}
-	v, err := verifyProof(b.key, cur.head, cur.signed, known, p, b.opts.MaxPageSize)
+	v, err := verifyProof(b.key, cur.head, cur.signed, known, p, b.opts.MaxPageSize, b.opts.MaxBatchPages)
 	var eq *EquivocationError
 	switch {
 	case errors.As(err, &eq):
@@ -72,6 +72,11 @@ func (b *Book) store(cur *state, v *verified) error {
 	}
 	if v.page != nil {
 		putPage(batch, b.keys.page(v.page.Index), v.leaf.Hash, v.page.Value)
+	}
+	if v.rng != nil {
+		for i, val := range v.rng.Values {
+			putPage(batch, b.keys.page(v.rng.Start+uint64(i)), v.leaves[i].Hash, val)
+		}
 	}
 	next := cur
 	if v.head != nil {

@@ -75,6 +75,9 @@ func (p *Proof) MarshalBinary() ([]byte, error) {
 }
 
 func (p *Proof) checkEncodable() error {
+	if p.Range != nil {
+		return fmt.Errorf("%w: range proofs have no binary encoding (replication sends them as protobuf)", ErrTooLarge)
+	}
 	if pp := p.Page; pp != nil {
 		if len(pp.Value) > maxProofValue || len(pp.Nodes) > maxRoots {
 			return fmt.Errorf("%w: proof of page %d: %d bytes, %d path nodes", ErrTooLarge, pp.Index, len(pp.Value), len(pp.Nodes))

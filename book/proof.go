@@ -11,6 +11,7 @@ import (
 type Proof struct {
 	Fork    uint64        // the prover's fork
 	Page    *PageProof    // one page and its Merkle path
+	Range   *RangeProof   // or a run of pages and the nodes proving them
 	Upgrade *UpgradeProof // a signed head newer than the verifier's
 }
 
@@ -36,6 +37,7 @@ type UpgradeProof struct {
 // ProofRequest says what the verifier wants proven.
 type ProofRequest struct {
 	Page    *PageRequest
+	Range   *RangeRequest
 	Upgrade *UpgradeRequest
 }
 
@@ -73,6 +75,13 @@ func buildProof(r pebble.Reader, k keys, h *Head, req ProofRequest) (*Proof, err
 			return nil, err
 		}
 		p.Page = pp
+	}
+	if req.Range != nil {
+		rp, err := buildRange(r, k, h, *req.Range)
+		if err != nil {
+			return nil, err
+		}
+		p.Range = rp
 	}
 	if req.Upgrade != nil {
 		up, err := buildUpgrade(r, k, h, req.Upgrade.Start)

@@ -31,6 +31,8 @@ type verified struct {
 	nodes  []Node // verified tree nodes (parents and hash-only leaves)
 	page   *PageProof
 	leaf   Node
+	rng    *RangeProof
+	leaves []Node // of rng's pages
 }
 
 // nodeLookup returns a node the verifier trusts (stored after verifying).
@@ -39,9 +41,12 @@ type nodeLookup func(index uint64) (Node, bool)
 // verifyProof checks p against the verifier's signed state cur (signed is
 // false when it has none) and the nodes it trusts. It is the pure core of
 // ApplyProof: no storage, no clock, no goroutines.
-func verifyProof(key ed25519.PublicKey, cur *Head, signed bool, known nodeLookup, p *Proof, maxPage int) (*verified, error) {
-	if p == nil || (p.Page == nil && p.Upgrade == nil) {
+func verifyProof(key ed25519.PublicKey, cur *Head, signed bool, known nodeLookup, p *Proof, maxPage, maxPages int) (*verified, error) {
+	if p == nil || (p.Page == nil && p.Range == nil && p.Upgrade == nil) {
 		return nil, fmt.Errorf("%w: empty proof", ErrVerify)
+	}
+	if p.Page != nil && p.Range != nil {
+		return nil, fmt.Errorf("%w: proof carries both a page and a range", ErrVerify)
 	}
 	v := &verified{}
 	target := cur
@@ -55,7 +60,7 @@ func verifyProof(key ed25519.PublicKey, cur *Head, signed bool, known nodeLookup
 			target = nh
 		}
 	}
-	if p.Page != nil {
+	if p.Page != nil || p.Range != nil {
 		if !signed && v.head == nil {
 			return nil, fmt.Errorf("%w: page proof without a signed head to check it against", ErrVerify)
 		}
@@ -64,6 +69,15 @@ func verifyProof(key ed25519.PublicKey, cur *Head, signed bool, known nodeLookup
 		}
 		if v.forked || !signed {
 			known = nil // nodes of an older fork, or of no fork, prove nothing
+		}
+		if p.Range != nil {
+			nodes, leaves, err := verifyRange(target, known, p.Range, maxPage, maxPages)
+			if err != nil {
+				return nil, err
+			}
+			v.nodes = append(v.nodes, nodes...)
+			v.rng, v.leaves = p.Range, leaves
+			return v, nil
 		}
 		nodes, leaf, err := verifyPath(target, known, p.Page, maxPage)
 		if err != nil {

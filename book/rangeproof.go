@@ -1,0 +1,165 @@
+package book
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// RangeProof proves a run of consecutive pages at once: the pages and the
+// sibling nodes needed to hash them up to the roots. Its overhead is about
+// two nodes per tree level whatever the number of pages, which is what
+// makes bulk replication cheap; a single page is a range of one.
+type RangeProof struct {
+	Start  uint64
+	Values [][]byte
+	Nodes  []Node // in increasing index order
+}
+
+// RangeRequest asks for the pages [Start, End).
+type RangeRequest struct {
+	Start, End uint64
+}
+
+// maxRangeNodes bounds a range proof's nodes: two per level at most.
+const maxRangeNodes = 2 * maxRoots
+
+// buildRange proves pages [start, end) of the tree h, up to its roots.
+func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest) (*RangeProof, error) {
+	if req.Start >= req.End || req.End > h.Length {
+		return nil, fmt.Errorf("%w: range [%d, %d) of a book of length %d", ErrOutOfRange, req.Start, req.End, h.Length)
+	}
+	rp := &RangeProof{Start: req.Start, Values: make([][]byte, 0, req.End-req.Start)}
+	for i := req.Start; i < req.End; i++ {
+		v, err := getPage(r, k, i, h.Length)
+		if err != nil {
+			return nil, fmt.Errorf("prove range: page %d: %w", i, err)
+		}
+		rp.Values = append(rp.Values, v)
+	}
+	for _, idx := range rangeSiblings(req.Start, req.End, h.Length) {
+		n, err := getNode(r, k, idx)
+		if err != nil {
+			return nil, fmt.Errorf("prove range [%d, %d): %w", req.Start, req.End, err)
+		}
+		rp.Nodes = append(rp.Nodes, n)
+	}
+	return rp, nil
+}
+
+// rangeSiblings returns, in increasing order, the nodes a verifier needs
+// besides the pages [start, end) to hash them up to the roots of length.
+// At each level the pages' ancestors form a run, so only the two ends can
+// lack a sibling.
+func rangeSiblings(start, end, length uint64) []uint64 {
+	roots := rootSet(length)
+	var out []uint64
+	lo, hi := 2*start, 2*(end-1) // the run's ends at the current depth
+	for {
+		if roots[hi] { // only the last node of a depth can be a root
+			if lo == hi {
+				break
+			}
+			hi = prevAtDepth(hi)
+		}
+		if s := sibling(lo); s < lo {
+			out = append(out, s)
+		}
+		if s := sibling(hi); s > hi {
+			out = append(out, s)
+		}
+		lo, hi = parent(lo), parent(hi)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func prevAtDepth(i uint64) uint64 { return i - 2<<depth(i) }
+
+// verifyRange hashes the pages of rp up through the given nodes and checks
+// every node it reaches the top of against a root of target or a node the
+// verifier trusts. It returns the parent nodes computed and the given nodes
+// used (all verified), and the pages' leaves.
+func verifyRange(target *Head, known nodeLookup, rp *RangeProof, maxPage, maxPages int) ([]Node, []Node, error) {
+	n := uint64(len(rp.Values))
+	switch {
+	case n == 0:
+		return nil, nil, fmt.Errorf("%w: empty range proof", ErrVerify)
+	case len(rp.Values) > maxPages:
+		return nil, nil, fmt.Errorf("%w: range of %d pages, limit %d", ErrTooLarge, n, maxPages)
+	case rp.Start >= target.Length || n > target.Length-rp.Start:
+		return nil, nil, fmt.Errorf("%w: range [%d, %d) past length %d", ErrVerify, rp.Start, rp.Start+n, target.Length)
+	case len(rp.Nodes) > maxRangeNodes:
+		return nil, nil, fmt.Errorf("%w: range proof carries %d nodes", ErrVerify, len(rp.Nodes))
+	}
+	given := make(map[uint64]Node, len(rp.Nodes))
+	for _, g := range rp.Nodes {
+		if _, dup := given[g.Index]; dup || !within(g.Index, target.Length) {
+			return nil, nil, fmt.Errorf("%w: range proof node %d is duplicated or outside the tree", ErrVerify, g.Index)
+		}
+		given[g.Index] = g
+	}
+	roots := make(map[uint64]Node, len(target.Roots))
+	for _, r := range target.Roots {
+		roots[r.Index] = r
+	}
+	leaves := make([]Node, n)
+	level := make([]Node, n)
+	for i, v := range rp.Values {
+		if len(v) > maxPage {
+			return nil, nil, fmt.Errorf("%w: page %d is %d bytes, limit %d", ErrTooLarge, rp.Start+uint64(i), len(v), maxPage)
+		}
+		leaves[i] = leafNode(rp.Start+uint64(i), v)
+	}
+	copy(level, leaves)
+	var parents, used []Node
+	for len(level) > 0 {
+		var next []Node
+		for i := 0; i < len(level); i++ {
+			cur := level[i]
+			if r, ok := roots[cur.Index]; ok {
+				if r != cur {
+					return nil, nil, fmt.Errorf("%w: range hashes to a root that differs from the signed one", ErrVerify)
+				}
+				continue
+			}
+			s := sibling(cur.Index)
+			var sib Node
+			switch {
+			case s > cur.Index && i+1 < len(level) && level[i+1].Index == s:
+				sib = level[i+1]
+				i++
+			case hasGiven(given, s):
+				sib = given[s]
+				used = append(used, sib)
+				delete(given, s)
+			default:
+				// The top of this climb: it must be a node already trusted.
+				if known == nil {
+					return nil, nil, fmt.Errorf("%w: range stops at node %d, which nothing verified", ErrVerify, cur.Index)
+				}
+				k, ok := known(cur.Index)
+				if !ok || k != cur {
+					return nil, nil, fmt.Errorf("%w: range stops at node %d, which does not match a verified node", ErrVerify, cur.Index)
+				}
+				continue
+			}
+			var p Node
+			if s < cur.Index {
+				p = parentNode(sib, cur)
+			} else {
+				p = parentNode(cur, sib)
+			}
+			parents = append(parents, p)
+			next = append(next, p)
+		}
+		level = next
+	}
+	if len(given) > 0 {
+		return nil, nil, fmt.Errorf("%w: range proof carries %d unused nodes", ErrVerify, len(given))
+	}
+	return append(parents, used...), leaves, nil
+}
+
+func hasGiven(m map[uint64]Node, i uint64) bool { _, ok := m[i]; return ok }
