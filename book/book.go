@@ -26,6 +26,7 @@ type Book struct {
 	state  atomic.Pointer[state]
 	closed atomic.Bool
 	notify notifier
+	wants  wants
 }
 
 // state is an immutable view of a book's head; writers replace it whole.

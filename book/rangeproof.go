@@ -17,9 +17,12 @@ type RangeProof struct {
 	Nodes  []Node // in increasing index order
 }
 
-// RangeRequest asks for the pages [Start, End).
+// RangeRequest asks for the pages [Start, End). With MaxBytes > 0 the
+// proof stops after the page that brings its values to MaxBytes or more
+// (it always holds at least one page); the verifier sees which pages came.
 type RangeRequest struct {
 	Start, End uint64
+	MaxBytes   int
 }
 
 // maxRangeNodes bounds a range proof's nodes: two per level at most.
@@ -30,15 +33,18 @@ func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest) (*RangeProof
 	if req.Start >= req.End || req.End > h.Length {
 		return nil, fmt.Errorf("%w: range [%d, %d) of a book of length %d", ErrOutOfRange, req.Start, req.End, h.Length)
 	}
-	rp := &RangeProof{Start: req.Start, Values: make([][]byte, 0, req.End-req.Start)}
-	for i := req.Start; i < req.End; i++ {
+	rp := &RangeProof{Start: req.Start, Values: make([][]byte, 0, min(req.End-req.Start, 4096))}
+	total := 0
+	for i := req.Start; i < req.End && (req.MaxBytes <= 0 || total < req.MaxBytes); i++ {
 		v, err := getPage(r, k, i, h.Length)
 		if err != nil {
 			return nil, fmt.Errorf("prove range: page %d: %w", i, err)
 		}
 		rp.Values = append(rp.Values, v)
+		total += len(v)
 	}
-	for _, idx := range rangeSiblings(req.Start, req.End, h.Length) {
+	end := req.Start + uint64(len(rp.Values))
+	for _, idx := range rangeSiblings(req.Start, end, h.Length) {
 		n, err := getNode(r, k, idx)
 		if err != nil {
 			return nil, fmt.Errorf("prove range [%d, %d): %w", req.Start, req.End, err)

@@ -29,9 +29,12 @@ func (b *Book) Get(ctx context.Context, i uint64, o *GetOptions) ([]byte, error)
 		if ch == nil {
 			return nil, ErrClosed
 		}
+		b.wants.add(i) // replication fetches what local readers wait for
 		select {
 		case <-ch:
+			b.wants.remove(i)
 		case <-ctx.Done():
+			b.wants.remove(i)
 			return nil, fmt.Errorf("book %s: page %d: %w", b.name, i, ctx.Err())
 		}
 	}

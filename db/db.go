@@ -23,10 +23,11 @@ type DB struct {
 	counters counters
 	listener *book.EventListener // opts.EventListener wrapped with counters
 
-	mu     sync.Mutex            // guards books, next and closed
-	books  map[string]*book.Book // by string(key)
-	next   uint32
-	closed bool
+	mu       sync.Mutex            // guards books, next and closed
+	books    map[string]*book.Book // by string(key)
+	next     uint32
+	closed   bool
+	sessions map[*Session]struct{}
 }
 
 // Open opens (creating on first use) the DB in dir. A DB open in another
@@ -120,6 +121,12 @@ func (d *DB) Close() error {
 		return nil
 	}
 	d.closed = true
+	sessions := d.sessions
+	d.mu.Unlock()
+	for s := range sessions { // outside d.mu: sessions call into the DB
+		s.Close()
+	}
+	d.mu.Lock()
 	for _, b := range d.books {
 		b.Close()
 	}

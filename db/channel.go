@@ -1,0 +1,49 @@
+package db
+
+import (
+	"crypto/ed25519"
+
+	"github.com/folio-p2p/folio/book"
+)
+
+// channel is one book shared on a session. The session's loop goroutine
+// owns it; its watcher goroutine only reports that the book changed.
+type channel struct {
+	local  uint32 // our number for it (0 until we send Open)
+	remote uint32 // the remote's number (0 until it opens)
+	key    ed25519.PublicKey
+	b      *book.Book
+
+	// What the remote said in its last Sync.
+	synced               bool
+	rFork, rLength       uint64
+	rContig              uint64
+	rFollow              bool
+	stalled              bool // the remote answered NoData: wait for its next Sync
+	dead                 bool // frozen or closed: no more requests
+	sentSync             bool
+	sFork, sLen, sContig uint64 // what we last told the remote
+	contig               uint64 // pages we hold from 0 without a gap
+
+	// Our requests.
+	upgrading uint64 // the id of our upgrade request in flight, or 0
+	next      uint64 // first page a follow has not requested yet
+	retry     []span // parts of answered ranges that did not come
+	inflight  map[uint64]span
+	wanted    map[uint64]bool // sparse pages requested
+}
+
+type span struct{ start, end uint64 }
+
+func (c *channel) open() bool { return c.local != 0 && c.remote != 0 && c.synced && !c.dead }
+
+// remoteNewer reports whether the remote's signed head is ahead of ours.
+func (c *channel) remoteNewer() bool {
+	fork, length := c.b.Fork(), c.b.Length()
+	return c.rFork > fork || (c.rFork == fork && c.rLength > length)
+}
+
+// resetFork forgets the download state after our book moved to a new fork.
+func (c *channel) resetFork() {
+	c.next, c.contig, c.retry = 0, 0, nil
+}

@@ -1,0 +1,81 @@
+package db
+
+import (
+	"bufio"
+	"io"
+	"sync"
+)
+
+// outQueue holds a session's outgoing frames for its writer goroutine. Its
+// size is bounded by the protocol, not by blocking: an honest remote keeps
+// at most its window of requests in flight, so the bytes queued for it stay
+// under the limit; a remote that floods requests (or stops reading while it
+// asks for more) goes past the limit and the session ends.
+type outQueue struct {
+	mu     sync.Mutex
+	cond   *sync.Cond
+	frames [][]byte
+	bytes  int
+	closed bool
+}
+
+func newOutQueue() *outQueue {
+	q := &outQueue{}
+	q.cond = sync.NewCond(&q.mu)
+	return q
+}
+
+// push queues a frame and returns the bytes now queued.
+func (q *outQueue) push(f []byte) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return 0
+	}
+	q.frames = append(q.frames, f)
+	q.bytes += len(f)
+	q.cond.Signal()
+	return q.bytes
+}
+
+func (q *outQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.cond.Broadcast()
+	q.mu.Unlock()
+}
+
+// run writes frames to w until the queue closes or a write fails. It
+// flushes whenever the queue runs empty, so small messages go out at once
+// and bulk data goes out in large writes.
+func (q *outQueue) run(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	for {
+		q.mu.Lock()
+		for len(q.frames) == 0 && !q.closed {
+			q.mu.Unlock()
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+			q.mu.Lock()
+			if len(q.frames) == 0 && !q.closed {
+				q.cond.Wait()
+			}
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return bw.Flush()
+		}
+		frames := q.frames
+		q.frames = nil
+		q.mu.Unlock()
+		for _, f := range frames {
+			if _, err := bw.Write(f); err != nil {
+				return err
+			}
+			q.mu.Lock()
+			q.bytes -= len(f)
+			q.mu.Unlock()
+		}
+	}
+}

@@ -1,0 +1,252 @@
+package db
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/folio-p2p/folio/db/pb"
+)
+
+// ProtocolID is the libp2p protocol of a replication stream.
+const ProtocolID = "/folio/replicate/1.0.0"
+
+// ReplicateOptions configures one replication session. Zero fields mean
+// the documented defaults.
+type ReplicateOptions struct {
+	// LocalID and RemoteID identify the two peers (their libp2p peer IDs in
+	// production). Capabilities are bound to the pair. Required.
+	LocalID, RemoteID []byte
+	// Books are offered to the remote as soon as the session starts; any
+	// other book of this DB opens when the remote offers it and proves it
+	// knows the key. Default: none.
+	Books []ed25519.PublicKey
+	// Sparse makes this side fetch only the pages its local readers wait
+	// for (Get on a missing page) instead of following every shared book.
+	// Default false: download everything, then keep up.
+	Sparse bool
+	// MaxInflight bounds the requests this side has in flight. Default 32.
+	MaxInflight int
+	// MaxRangeBytes bounds the page bytes of one answer. Default 512 KiB.
+	MaxRangeBytes int
+	// MaxMessageSize bounds one incoming message. Default: the DB's
+	// largest page plus 1 MiB.
+	MaxMessageSize int
+	// MaxQueuedBytes bounds the bytes queued for the remote; a remote that
+	// makes us queue more (by flooding requests) ends the session.
+	// Default 64 MiB.
+	MaxQueuedBytes int
+	// Listener hears about the session. Default: none.
+	Listener *ReplicationListener
+}
+
+// ReplicationListener holds callbacks for replication events; each may be
+// nil. They run on the session's goroutine and must be quick.
+type ReplicationListener struct {
+	// ChannelOpened: both sides share the book on this session.
+	ChannelOpened func(remote []byte, key ed25519.PublicKey)
+	// PeerError: the remote sent something that did not verify or broke the
+	// protocol. The session ends unless the error is an equivocation (the
+	// author's fault, not the peer's).
+	PeerError func(remote []byte, err error)
+	// SessionClosed: the session ended; err is nil for a clean end.
+	SessionClosed func(remote []byte, err error)
+}
+
+func (o *ReplicateOptions) withDefaults(d *DB) ReplicateOptions {
+	r := *o
+	if r.MaxInflight <= 0 {
+		r.MaxInflight = 32
+	}
+	if r.MaxRangeBytes <= 0 {
+		r.MaxRangeBytes = 512 << 10
+	}
+	if r.MaxMessageSize <= 0 {
+		page := d.opts.MaxPageSize
+		if page <= 0 {
+			page = 4 << 20
+		}
+		r.MaxMessageSize = page + 1<<20
+	}
+	if r.MaxQueuedBytes <= 0 {
+		r.MaxQueuedBytes = 64 << 20
+	}
+	if r.Listener == nil {
+		r.Listener = &ReplicationListener{}
+	}
+	return r
+}
+
+// Session replicates every book two peers share over one byte stream.
+type Session struct {
+	d      *DB
+	rw     io.ReadWriteCloser
+	o      ReplicateOptions
+	out    *outQueue
+	in     chan *pb.Message
+	events chan func()
+	done   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	errOnce sync.Once
+	err     error
+
+	// Owned by the loop goroutine:
+	chans    map[uint32]*channel // by our channel number
+	remote   map[uint32]*channel // by the remote's channel number
+	byKey    map[string]*channel
+	nextChan uint32
+	nextReq  uint64
+	inflight int // our requests awaiting an answer
+}
+
+// Replicate starts a replication session over rw with the peer identified
+// in o. It returns at once; the session runs until the stream ends, the
+// remote misbehaves, ctx is done, Close is called or the DB closes.
+func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOptions) (*Session, error) {
+	if len(o.LocalID) == 0 || len(o.RemoteID) == 0 {
+		return nil, fmt.Errorf("db: replicate: LocalID and RemoteID are required")
+	}
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	s := &Session{
+		d: d, rw: rw, o: o.withDefaults(d), out: newOutQueue(),
+		in: make(chan *pb.Message, 64), events: make(chan func(), 64), done: make(chan struct{}),
+		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{},
+		nextChan: 1, nextReq: 1,
+	}
+	s.ctx, s.cancel = context.WithCancel(ctx)
+	if !d.addSession(s) {
+		return nil, ErrClosed
+	}
+	go s.readLoop()
+	go func() {
+		if err := s.out.run(rw); err != nil {
+			s.fail(fmt.Errorf("db: replicate: write: %w", err))
+		}
+	}()
+	go s.loop()
+	for _, k := range o.Books {
+		if err := s.Open(k); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Open offers the book with key to the remote on this session. The book
+// must be in this DB's catalogue.
+func (s *Session) Open(key ed25519.PublicKey) error {
+	if _, err := s.d.Info(key); err != nil {
+		return err
+	}
+	return s.do(func() { s.openLocal(key) })
+}
+
+// do runs f on the session's loop goroutine.
+func (s *Session) do(f func()) error {
+	select {
+	case s.events <- f:
+		return nil
+	case <-s.done:
+		return s.Err()
+	}
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns why the session ended: nil while it runs or after a clean
+// end (the stream closed, Close was called).
+func (s *Session) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// Close ends the session and closes the stream.
+func (s *Session) Close() error {
+	s.fail(nil)
+	<-s.done
+	return nil
+}
+
+// fail ends the session with err (nil for a clean end).
+func (s *Session) fail(err error) {
+	s.errOnce.Do(func() {
+		s.err = err
+		s.cancel()
+		s.out.close()
+		s.rw.Close()
+	})
+}
+
+func (s *Session) readLoop() {
+	fr := newFrameReader(s.rw, s.o.MaxMessageSize)
+	for {
+		m, err := fr.next()
+		if err != nil {
+			if errors.Is(err, io.EOF) || s.ctx.Err() != nil {
+				s.fail(nil)
+			} else {
+				s.peerError(err)
+				s.fail(err)
+			}
+			return
+		}
+		select {
+		case s.in <- m:
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+// send queues m for the remote; too much queued ends the session.
+func (s *Session) send(m *pb.Message) {
+	f, err := appendFrame(nil, m)
+	if err != nil {
+		s.fail(fmt.Errorf("db: replicate: encode: %w", err))
+		return
+	}
+	if s.out.push(f) > s.o.MaxQueuedBytes {
+		err := fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
+		s.peerError(err)
+		s.fail(err)
+	}
+}
+
+func (s *Session) peerError(err error) {
+	if l := s.o.Listener.PeerError; l != nil {
+		l(s.o.RemoteID, err)
+	}
+}
+
+// addSession registers s so DB.Close ends it.
+func (d *DB) addSession(s *Session) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false
+	}
+	if d.sessions == nil {
+		d.sessions = map[*Session]struct{}{}
+	}
+	d.sessions[s] = struct{}{}
+	return true
+}
+
+func (d *DB) removeSession(s *Session) {
+	d.mu.Lock()
+	delete(d.sessions, s)
+	d.mu.Unlock()
+}

@@ -1,0 +1,213 @@
+package db
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db/pb"
+)
+
+// schedule sends the requests c needs, within the session's window: first
+// the remote's newer head (with the new pages, in one proof), then, when
+// following, every page up to the remote's contiguous prefix; when sparse,
+// the pages local readers wait for.
+func (s *Session) schedule(c *channel) {
+	if !c.open() || c.stalled || c.b.Frozen() {
+		return
+	}
+	if c.remoteNewer() {
+		if c.upgrading == 0 && s.inflight < s.o.MaxInflight {
+			s.requestUpgrade(c)
+		}
+		return // pages wait for the head they are proven against
+	}
+	if c.upgrading != 0 || c.rFork != c.b.Fork() {
+		return
+	}
+	limit := min(c.b.Length(), c.rContig)
+	if s.o.Sparse {
+		s.requestWanted(c, limit)
+		return
+	}
+	if c.next < c.contig {
+		c.next = c.contig
+	}
+	for s.inflight < s.o.MaxInflight {
+		var sp span
+		switch {
+		case len(c.retry) > 0:
+			sp, c.retry = c.retry[0], c.retry[1:]
+		case c.next < limit:
+			sp = span{c.next, min(limit, c.next+maxRangePages)}
+			c.next = sp.end
+		default:
+			return
+		}
+		s.request(c, &pb.Request{Range: &pb.RangeRequest{Start: sp.start, End: sp.end}}, sp)
+	}
+}
+
+// requestUpgrade asks for the remote's head, with the pages past our length
+// that a follower (or a waiting reader) wants.
+func (s *Session) requestUpgrade(c *channel) {
+	start := c.b.Length()
+	if c.rFork != c.b.Fork() {
+		start = 0 // a new fork: the head stands alone
+	}
+	req := &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: start}}
+	sp := span{}
+	from := c.b.Length()
+	if c.rFork != c.b.Fork() {
+		from = 0
+	}
+	if !s.o.Sparse && from < c.rContig {
+		sp = span{from, min(c.rContig, from+maxRangePages)}
+	} else if s.o.Sparse {
+		if wants, _ := c.b.Wants(); len(wants) > 0 {
+			for _, w := range wants {
+				if w >= from && w < c.rContig && w < c.rLength {
+					sp = span{w, w + 1}
+					break
+				}
+			}
+		}
+	}
+	if sp.end > sp.start {
+		req.Range = &pb.RangeRequest{Start: sp.start, End: sp.end}
+		if !s.o.Sparse {
+			c.next = max(c.next, sp.end)
+		}
+	}
+	c.upgrading = s.request(c, req, sp)
+}
+
+// requestWanted asks for each page local readers wait for, once.
+func (s *Session) requestWanted(c *channel, limit uint64) {
+	wants, _ := c.b.Wants()
+	for _, w := range wants {
+		if s.inflight >= s.o.MaxInflight {
+			return
+		}
+		if w >= limit || c.wanted[w] {
+			continue
+		}
+		c.wanted[w] = true
+		s.request(c, &pb.Request{Range: &pb.RangeRequest{Start: w, End: w + 1}}, span{w, w + 1})
+	}
+}
+
+// request sends r for span sp and returns its id.
+func (s *Session) request(c *channel, r *pb.Request, sp span) uint64 {
+	r.Channel, r.Id = c.local, s.nextReq
+	if r.Upgrade == nil {
+		r.Fork = c.b.Fork()
+	}
+	s.nextReq++
+	c.inflight[r.Id] = sp
+	s.inflight++
+	s.send(&pb.Message{Body: &pb.Message_Request{Request: r}})
+	return r.Id
+}
+
+// onRequest answers a remote request from what this book holds, with the
+// author's signatures as they are: a relay never re-signs.
+func (s *Session) onRequest(r *pb.Request) error {
+	c := s.remote[r.GetChannel()]
+	if c == nil {
+		return fmt.Errorf("%w: request on unopened channel %d", ErrProtocol, r.GetChannel())
+	}
+	noData := &pb.Message{Body: &pb.Message_NoData{NoData: &pb.NoData{Channel: c.local, Id: r.GetId()}}}
+	if r.GetFork() != c.b.Fork() || (r.Range == nil && r.Upgrade == nil) {
+		s.send(noData)
+		return nil
+	}
+	var req book.ProofRequest
+	if rr := r.GetRange(); rr != nil {
+		if rr.GetEnd() <= rr.GetStart() || rr.GetEnd()-rr.GetStart() > maxRangePages {
+			return fmt.Errorf("%w: range request [%d, %d)", ErrProtocol, rr.GetStart(), rr.GetEnd())
+		}
+		req.Range = &book.RangeRequest{Start: rr.GetStart(), End: rr.GetEnd(), MaxBytes: s.o.MaxRangeBytes}
+	}
+	if u := r.GetUpgrade(); u != nil {
+		req.Upgrade = &book.UpgradeRequest{Start: u.GetStart()}
+	}
+	p, err := c.b.Proof(req)
+	if err != nil {
+		s.send(noData) // not held here (sparse relay, cleared, truncated)
+		return nil
+	}
+	s.send(&pb.Message{Body: &pb.Message_Data{Data: toPBData(c.local, r.GetId(), p)}})
+	return nil
+}
+
+// onData applies the answer to one of our requests (nil for NoData).
+func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
+	c := s.remote[ch]
+	if c == nil {
+		return fmt.Errorf("%w: answer on unopened channel %d", ErrProtocol, ch)
+	}
+	sp, ok := c.inflight[id]
+	if !ok {
+		return fmt.Errorf("%w: answer to unknown request %d", ErrProtocol, id)
+	}
+	delete(c.inflight, id)
+	s.inflight--
+	if c.upgrading == id {
+		c.upgrading = 0
+	}
+	if d == nil {
+		s.requeue(c, sp)
+		c.stalled = true // until the remote's next Sync
+		return nil
+	}
+	p, err := fromPBData(d)
+	if err != nil {
+		return err
+	}
+	if p.Range != nil && (p.Range.Start != sp.start || uint64(len(p.Range.Values)) > sp.end-sp.start) {
+		return fmt.Errorf("%w: answer covers pages that were not asked for", ErrProtocol)
+	}
+	err = c.b.ApplyProof(s.ctx, p)
+	switch {
+	case err == nil:
+	case errors.Is(err, book.ErrStale):
+		s.requeue(c, sp)
+	case errors.Is(err, book.ErrEquivocation), errors.Is(err, book.ErrFrozen):
+		c.dead = true
+		s.peerError(err) // the author's fault: the book froze, the session goes on
+		return nil
+	case errors.Is(err, book.ErrClosed), s.ctx.Err() != nil:
+		c.dead = true
+		return nil
+	default:
+		return fmt.Errorf("%w: book %x: %v", ErrProtocol, c.b.DiscoveryKey(), err)
+	}
+	if p.Range != nil {
+		if got := p.Range.Start + uint64(len(p.Range.Values)); got < sp.end {
+			c.retry = append(c.retry, span{got, sp.end})
+		}
+		if s.o.Sparse {
+			for i := sp.start; i < sp.end; i++ {
+				delete(c.wanted, i)
+			}
+		}
+	}
+	s.sendSync(c)
+	s.schedule(c)
+	return nil
+}
+
+// requeue puts an unanswered span back to be asked for again.
+func (s *Session) requeue(c *channel, sp span) {
+	if sp.end <= sp.start {
+		return
+	}
+	if s.o.Sparse {
+		for i := sp.start; i < sp.end; i++ {
+			delete(c.wanted, i)
+		}
+		return
+	}
+	c.retry = append(c.retry, sp)
+}

@@ -1,0 +1,192 @@
+package db
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+
+	"github.com/folio-p2p/folio/db/pb"
+)
+
+// maxRangePages bounds the pages one request asks for; the answer is
+// further bounded in bytes by the responder.
+const maxRangePages = 4096
+
+// loop is the session's single owner of channel state: it handles every
+// incoming message and local change in turn.
+func (s *Session) loop() {
+	defer func() {
+		s.fail(nil) // no-op if already failed
+		close(s.done)
+		s.d.removeSession(s)
+		if l := s.o.Listener.SessionClosed; l != nil {
+			l(s.o.RemoteID, s.err)
+		}
+	}()
+	for {
+		select {
+		case m := <-s.in:
+			if err := s.handle(m); err != nil {
+				s.peerError(err)
+				s.fail(err)
+				return
+			}
+		case f := <-s.events:
+			f()
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *Session) handle(m *pb.Message) error {
+	switch b := m.Body.(type) {
+	case *pb.Message_Open:
+		return s.onOpen(b.Open)
+	case *pb.Message_Close:
+		if c := s.remote[b.Close.GetChannel()]; c != nil {
+			c.dead = true
+			delete(s.remote, c.remote)
+		}
+	case *pb.Message_Sync:
+		if c := s.remote[b.Sync.GetChannel()]; c != nil {
+			s.onSync(c, b.Sync)
+		}
+	case *pb.Message_Have:
+		// Spans past the contiguous prefix: a follower asks only for the
+		// prefix, so nothing to record yet.
+	case *pb.Message_Request:
+		return s.onRequest(b.Request)
+	case *pb.Message_Data:
+		return s.onData(b.Data.GetChannel(), b.Data.GetId(), b.Data)
+	case *pb.Message_NoData:
+		return s.onData(b.NoData.GetChannel(), b.NoData.GetId(), nil)
+	case *pb.Message_Cancel:
+		// Requests are answered as they arrive: nothing left to cancel.
+	default:
+		return fmt.Errorf("%w: unknown message", ErrProtocol)
+	}
+	return nil
+}
+
+// openLocal offers a book to the remote (once).
+func (s *Session) openLocal(key ed25519.PublicKey) {
+	c := s.byKey[string(key)]
+	if c == nil {
+		b, err := s.d.OpenKey(s.ctx, key)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		c = &channel{key: key, b: b, inflight: map[uint64]span{}, wanted: map[uint64]bool{}}
+		s.byKey[string(key)] = c
+		go s.watch(c)
+	}
+	if c.local != 0 {
+		return
+	}
+	c.local = s.nextChan
+	s.nextChan++
+	s.chans[c.local] = c
+	dk := c.b.DiscoveryKey()
+	s.send(&pb.Message{Body: &pb.Message_Open{Open: &pb.Open{
+		Channel: c.local, DiscoveryKey: dk[:], Capability: capability(key, s.o.LocalID, s.o.RemoteID)}}})
+	s.sendSync(c)
+}
+
+// onOpen accepts the remote's offer of a book we hold, if it proves it
+// knows the key. Offers of books we do not hold are ignored: a remote never
+// creates a book here, and learns nothing about what we hold.
+func (s *Session) onOpen(o *pb.Open) error {
+	if len(o.GetDiscoveryKey()) != 32 || o.GetChannel() == 0 {
+		return fmt.Errorf("%w: malformed open", ErrProtocol)
+	}
+	if s.remote[o.GetChannel()] != nil {
+		return fmt.Errorf("%w: channel %d opened twice", ErrProtocol, o.GetChannel())
+	}
+	in, err := s.d.LookupDiscoveryKey([32]byte(o.GetDiscoveryKey()))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !checkCapability(in.Key, s.o.RemoteID, s.o.LocalID, o.GetCapability()) {
+		return fmt.Errorf("%w: bad capability for book %x", ErrProtocol, in.DiscoveryKey[:8])
+	}
+	s.openLocal(in.Key)
+	c := s.byKey[string(in.Key)]
+	if c == nil {
+		return nil // the DB is closing
+	}
+	c.remote = o.GetChannel()
+	s.remote[c.remote] = c
+	if l := s.o.Listener.ChannelOpened; l != nil {
+		l(s.o.RemoteID, in.Key)
+	}
+	return nil
+}
+
+// watch reports changes of c's book (and, for a sparse session, of what its
+// local readers wait for) to the loop until the session ends.
+func (s *Session) watch(c *channel) {
+	sub := c.b.Subscribe()
+	defer sub.Close()
+	for {
+		var wantCh <-chan struct{}
+		if s.o.Sparse {
+			_, wantCh = c.b.Wants()
+		}
+		select {
+		case _, ok := <-sub.C:
+			if !ok {
+				return
+			}
+		case <-wantCh:
+		case <-s.ctx.Done():
+			return
+		}
+		if s.do(func() { s.onLocalChange(c) }) != nil {
+			return
+		}
+	}
+}
+
+// onLocalChange tells the remote about a new state and fetches more.
+func (s *Session) onLocalChange(c *channel) {
+	if c.b.Closed() {
+		c.dead = true
+		return
+	}
+	s.sendSync(c)
+	s.schedule(c)
+}
+
+// sendSync sends our state if it changed since we last sent it.
+func (s *Session) sendSync(c *channel) {
+	if c.local == 0 {
+		return
+	}
+	fork, length := c.b.Fork(), c.b.Length()
+	if c.sentSync && fork != c.sFork {
+		c.resetFork()
+	}
+	if contig, err := c.b.Contiguous(min(c.contig, length)); err == nil {
+		c.contig = contig
+	}
+	if c.sentSync && c.sFork == fork && c.sLen == length && c.sContig == c.contig {
+		return
+	}
+	c.sentSync, c.sFork, c.sLen, c.sContig = true, fork, length, c.contig
+	s.send(&pb.Message{Body: &pb.Message_Sync{Sync: &pb.Sync{
+		Channel: c.local, Fork: fork, Length: length, Contiguous: c.contig, Follow: !s.o.Sparse}}})
+}
+
+func (s *Session) onSync(c *channel, m *pb.Sync) {
+	if m.GetContiguous() > m.GetLength() {
+		return
+	}
+	c.synced, c.stalled = true, false
+	c.rFork, c.rLength, c.rContig, c.rFollow = m.GetFork(), m.GetLength(), m.GetContiguous(), m.GetFollow()
+	s.schedule(c)
+}

@@ -1,0 +1,136 @@
+package db
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db/pb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Replication framing: every message is an unsigned varint length, then
+// that many bytes of one pb.Message. A length over the session's limit, a
+// truncated message or bytes that do not decode end the session.
+var (
+	ErrProtocol = errors.New("db: replication protocol violation")
+)
+
+type frameReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+func newFrameReader(r io.Reader, max int) *frameReader {
+	return &frameReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+// next reads one message.
+func (f *frameReader) next() (*pb.Message, error) {
+	n, err := binary.ReadUvarint(f.r)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("%w: bad frame length: %v", ErrProtocol, err)
+	}
+	if n > uint64(f.max) {
+		return nil, fmt.Errorf("%w: message of %d bytes, limit %d", ErrProtocol, n, f.max)
+	}
+	if cap(f.buf) < int(n) {
+		f.buf = make([]byte, n)
+	}
+	buf := f.buf[:n]
+	if _, err := io.ReadFull(f.r, buf); err != nil {
+		return nil, fmt.Errorf("%w: truncated message: %v", ErrProtocol, err)
+	}
+	return decodeMessage(buf)
+}
+
+// decodeMessage parses one message body; the fuzzed decoder.
+func decodeMessage(b []byte) (*pb.Message, error) {
+	m := &pb.Message{}
+	if err := proto.Unmarshal(b, m); err != nil {
+		return nil, fmt.Errorf("%w: undecodable message: %v", ErrProtocol, err)
+	}
+	if m.Body == nil {
+		return nil, fmt.Errorf("%w: empty message", ErrProtocol)
+	}
+	return m, nil
+}
+
+// appendFrame appends m, framed, to dst.
+func appendFrame(dst []byte, m *pb.Message) ([]byte, error) {
+	size := proto.Size(m)
+	dst = binary.AppendUvarint(dst, uint64(size))
+	return proto.MarshalOptions{}.MarshalAppend(dst, m)
+}
+
+func toPBNodes(ns []book.Node) []*pb.Node {
+	out := make([]*pb.Node, len(ns))
+	for i, n := range ns {
+		out[i] = &pb.Node{Index: n.Index, Size: n.Size, Hash: n.Hash[:]}
+	}
+	return out
+}
+
+func fromPBNodes(ns []*pb.Node) ([]book.Node, error) {
+	out := make([]book.Node, len(ns))
+	for i, n := range ns {
+		if len(n.GetHash()) != book.HashSize {
+			return nil, fmt.Errorf("%w: node hash of %d bytes", ErrProtocol, len(n.GetHash()))
+		}
+		out[i] = book.Node{Index: n.GetIndex(), Size: n.GetSize()}
+		copy(out[i].Hash[:], n.GetHash())
+	}
+	return out, nil
+}
+
+// toPBData converts a proof into the Data message answering request id.
+func toPBData(ch uint32, id uint64, p *book.Proof) *pb.Data {
+	d := &pb.Data{Channel: ch, Id: id, Fork: p.Fork}
+	if r := p.Range; r != nil {
+		d.Range = &pb.RangeProof{Start: r.Start, Values: r.Values, Nodes: toPBNodes(r.Nodes)}
+	}
+	if u := p.Upgrade; u != nil {
+		d.Upgrade = &pb.UpgradeProof{Start: u.Start, Length: u.Length, Roots: toPBNodes(u.Roots),
+			Nodes: toPBNodes(u.Nodes), Signature: u.Signature[:]}
+	}
+	return d
+}
+
+// fromPBData converts a Data message into a proof; structure only, the
+// book verifies the rest.
+func fromPBData(d *pb.Data) (*book.Proof, error) {
+	p := &book.Proof{Fork: d.GetFork()}
+	if r := d.GetRange(); r != nil {
+		nodes, err := fromPBNodes(r.GetNodes())
+		if err != nil {
+			return nil, err
+		}
+		p.Range = &book.RangeProof{Start: r.GetStart(), Values: r.GetValues(), Nodes: nodes}
+	}
+	if u := d.GetUpgrade(); u != nil {
+		roots, err := fromPBNodes(u.GetRoots())
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := fromPBNodes(u.GetNodes())
+		if err != nil {
+			return nil, err
+		}
+		if len(u.GetSignature()) != 64 {
+			return nil, fmt.Errorf("%w: signature of %d bytes", ErrProtocol, len(u.GetSignature()))
+		}
+		p.Upgrade = &book.UpgradeProof{Start: u.GetStart(), Length: u.GetLength(), Roots: roots, Nodes: nodes}
+		copy(p.Upgrade.Signature[:], u.GetSignature())
+	}
+	if p.Range == nil && p.Upgrade == nil {
+		return nil, fmt.Errorf("%w: data message proves nothing", ErrProtocol)
+	}
+	return p, nil
+}
