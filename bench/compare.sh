@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: folio vs hypercore 11 (Node) on the same shapes.
 #
-#   bench/compare.sh [--runs N] [--pages N] [--size N] [--batch N] [--out FILE] [shape ...]
+#   bench/compare.sh [--runs N] [--pages N] [--size N] [--batch N] [--settle S] [--out FILE] [shape ...]
 #
 # Shapes (default: all three): append-single append-batch get-random.
 # For each shape it runs folio and hypercore alternately, N times each
@@ -9,6 +9,12 @@
 # order effects hit both, then prints each side's median pages/s and the
 # ratio folio/hypercore. The raw per-run JSON lines go to --out (default a
 # temporary file, whose name is printed).
+#
+# --settle S waits, before every run, until the CPUs have been at least 90 %
+# idle for S consecutive seconds (for shared machines; default 0: no wait).
+# Each JSON line records when its run started and ended (t0, t1, Unix s).
+#
+# FOLIO=/path/to/folio uses that binary instead of building ./cmd/folio.
 #
 # Not part of `go test` or CI: it needs Node and the npm registry, and takes
 # a few minutes. Run it on an otherwise idle machine.
@@ -19,6 +25,7 @@ root="$(cd "$here/.." && pwd)"
 hc="$here/hypercore"
 
 runs=5
+settle=0
 flags=()
 out=""
 shapes=()
@@ -28,9 +35,11 @@ while [ $# -gt 0 ]; do
 	--runs=*) runs="${1#*=}"; shift ;;
 	--pages|--size|--batch) flags+=("$1" "$2"); shift 2 ;;
 	--pages=*|--size=*|--batch=*) flags+=("$1"); shift ;;
+	--settle) settle="$2"; shift 2 ;;
+	--settle=*) settle="${1#*=}"; shift ;;
 	--out) out="$2"; shift 2 ;;
 	--out=*) out="${1#*=}"; shift ;;
-	-h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "compare.sh: unknown flag $1" >&2; exit 2 ;;
 	*) shapes+=("$1"); shift ;;
 	esac
@@ -59,8 +68,14 @@ fi
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-echo "== building folio" >&2
-(cd "$root" && go build -o "$work/folio" ./cmd/folio)
+if [ -n "${FOLIO:-}" ]; then
+	folio="$FOLIO"
+	echo "== using folio binary $folio" >&2
+else
+	folio="$work/folio"
+	echo "== building folio" >&2
+	(cd "$root" && go build -o "$folio" ./cmd/folio)
+fi
 [ -n "$out" ] || out="$(mktemp "${TMPDIR:-/tmp}/folio-compare-XXXXXX.jsonl")"
 : >"$out"
 
@@ -68,13 +83,30 @@ hcver="$(node -p "require('$hc/node_modules/hypercore/package.json').version")"
 echo "== $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3), node $(node --version), hypercore $hcver" >&2
 echo "== $runs runs per side per shape, interleaved; raw results in $out" >&2
 
-run_folio() { "$work/folio" bench "$1" --json "${flags[@]}"; }
+run_folio() { "$folio" bench "$1" --json "${flags[@]}"; }
 run_hc() { node "$hc/bench.mjs" "$1" --json "${flags[@]}"; }
 
+# settle S: return once `vmstat 1` has shown >= 90 % idle S times in a row.
+settle_wait() {
+	[ "$1" -gt 0 ] || return 0
+	local n=0 first=1 line f
+	while read -r line; do
+		read -ra f <<<"$line"
+		[[ ${f[0]} =~ ^[0-9]+$ ]] || continue
+		if ((first)); then first=0; continue; fi # since boot, not the last second
+		if [ "${f[14]}" -ge 90 ]; then n=$((n + 1)); else n=0; fi
+		[ "$n" -ge "$1" ] && break
+	done < <(vmstat -n 1)
+}
+
 one() { # impl shape round
-	local line
+	local line t0 t1
+	settle_wait "$settle"
+	t0="$(date +%s.%N)"
 	if [ "$1" = folio ]; then line="$(run_folio "$2")"; else line="$(run_hc "$2")"; fi
-	printf '%s\n' "$line" | jq -c --arg impl "$1" --argjson round "$3" '. + {impl: $impl, round: $round}' >>"$out"
+	t1="$(date +%s.%N)"
+	printf '%s\n' "$line" | jq -c --arg impl "$1" --argjson round "$3" --argjson t0 "$t0" --argjson t1 "$t1" \
+		'. + {impl: $impl, round: $round, t0: $t0, t1: $t1}' >>"$out"
 	printf '%s\n' "$line" | jq -r --arg impl "$1" --argjson round "$3" \
 		'"  \(.shape) round \($round) \($impl|.+"         "|.[0:9]) \(.pages_per_sec|floor) pages/s  p50=\(.p50_us)µs p99=\(.p99_us)µs"' >&2
 }

@@ -19,8 +19,11 @@ type channel struct {
 	rFork, rLength       uint64
 	rContig              uint64
 	rFollow              bool
-	stalled              bool // the remote answered NoData: wait for its next Sync
-	dead                 bool // frozen or closed: no more requests
+	rChecked             bool   // we asked for the remote's head since its last change
+	stalled              bool   // the remote answered NoData: wait for its next Sync
+	syncs                uint64 // Syncs received: a NoData to a request older than the last one stalls nothing
+	starved              bool   // waiting in Session.starved for a free request slot
+	dead                 bool   // frozen or closed: no more requests
 	sentSync             bool
 	sFork, sLen, sContig uint64 // what we last told the remote
 	contig               uint64 // pages we hold from 0 without a gap
@@ -29,11 +32,17 @@ type channel struct {
 	upgrading uint64 // the id of our upgrade request in flight, or 0
 	next      uint64 // first page a follow has not requested yet
 	retry     []span // parts of answered ranges that did not come
-	inflight  map[uint64]span
+	inflight  map[uint64]asked
 	wanted    map[uint64]bool // sparse pages requested
 }
 
 type span struct{ start, end uint64 }
+
+// asked is a request in flight: its pages and c.syncs when it was sent.
+type asked struct {
+	sp    span
+	syncs uint64
+}
 
 func (c *channel) open() bool { return c.local != 0 && c.remote != 0 && c.synced && !c.dead }
 

@@ -74,6 +74,9 @@ func usage(t *testing.T, d *DB, dir string) (pebbleBytes, dirBytes uint64) {
 			return err
 		}
 		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // Pebble removed or replaced the file meanwhile
+		}
 		if err == nil {
 			dirBytes += uint64(info.Size())
 		}

@@ -21,6 +21,46 @@
 // otherwise. DeleteBook and Clear use range deletions and then compact the
 // range, so disk space comes back at once.
 //
-// Replication between DBs (the next layer of this package) runs over any
-// byte stream and uses the books' proofs; it never re-signs.
+// # Replication
+//
+// DB.Replicate runs one session over any byte stream (a libp2p stream with
+// ProtocolID in production, net.Pipe in tests); the caller hands it the two
+// peers' identities. Every message is an unsigned varint length and one
+// protobuf pb.Message (pb/replicate.proto), at most MaxMessageSize bytes.
+//
+// One session carries every book both sides share, each on a channel. A
+// side opens a channel with Open{its channel number, discovery key,
+// capability}; the capability is BLAKE2b-256 keyed with the book key over
+// both peer IDs (capability.go), so it proves knowledge of the key to this
+// peer only. An Open for a book this DB does not hold is ignored — a remote
+// never creates a book here — and one with a bad capability ends the
+// session. The receiver answers with its own Open, so channels open lazily
+// from either side.
+//
+// Each side then sends Sync{fork, length, contiguous, follow} and again on
+// every change of its book: for a reader, the Sync a writer pushes after an
+// append is the notification. A reader whose peer is ahead sends
+// Request{upgrade from its length, and the new pages}; the answer is Data
+// carrying a book.Proof: the author's signed head with the nodes linking it
+// to the reader's, and a range proof (pages plus two sibling nodes per tree
+// level). The book verifies everything before storing it, in one batch, and
+// its own subscribers hear of it at once. A follower (the default) then
+// asks for every page up to the peer's contiguous prefix; a sparse session
+// asks only for the pages local readers wait for in Book.Get. Every request
+// carries an upgrade from the asker's length, so each answer brings the
+// answerer's current head linked to the asker's, and pages are always
+// proven against the newest head even when the author appended meanwhile.
+// A reader asks each peer for its head once per change of that peer's head,
+// which is how equivocation between two peers is seen. The author never
+// asks readers for pages. A relay answers from what it stores, with the
+// author's signatures.
+//
+// Flow control: each side keeps at most MaxInflight requests in flight and
+// answers at most MaxRangeBytes of pages per request, so what an honest
+// peer can make us queue is bounded; a peer that makes us queue more than
+// MaxQueuedBytes (a flood), sends an undecodable or oversize message, or a
+// proof that does not verify ends the session and is reported through
+// ReplicationListener.PeerError. Equivocation (two valid signed heads that
+// disagree, from any peers) freezes the book with both heads as evidence.
+// A slow peer slows only its own session: writers never wait for sessions.
 package db

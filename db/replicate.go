@@ -101,7 +101,8 @@ type Session struct {
 	byKey    map[string]*channel
 	nextChan uint32
 	nextReq  uint64
-	inflight int // our requests awaiting an answer
+	inflight int        // our requests awaiting an answer
+	starved  []*channel // channels that found the window full, in turn
 }
 
 // Replicate starts a replication session over rw with the peer identified
@@ -195,10 +196,14 @@ func (s *Session) readLoop() {
 	for {
 		m, err := fr.next()
 		if err != nil {
-			if errors.Is(err, io.EOF) || s.ctx.Err() != nil {
+			if errors.Is(err, io.EOF) && s.ctx.Err() == nil {
+				close(s.in) // the loop handles what came before the end, then ends
+			} else if s.ctx.Err() != nil {
 				s.fail(nil)
 			} else {
-				s.peerError(err)
+				if errors.Is(err, ErrProtocol) { // not a stream that failed
+					s.peerError(err)
+				}
 				s.fail(err)
 			}
 			return
@@ -247,6 +252,8 @@ func (d *DB) addSession(s *Session) bool {
 
 func (d *DB) removeSession(s *Session) {
 	d.mu.Lock()
-	delete(d.sessions, s)
+	if !d.closed { // once closed, Close ranges over the map without the lock
+		delete(d.sessions, s)
+	}
 	d.mu.Unlock()
 }

@@ -13,17 +13,30 @@ import (
 // following, every page up to the remote's contiguous prefix; when sparse,
 // the pages local readers wait for.
 func (s *Session) schedule(c *channel) {
-	if !c.open() || c.stalled || c.b.Frozen() {
-		return
+	if !c.open() || c.stalled || c.b.Frozen() || c.b.Writable() {
+		return // (the author holds every page and takes no proofs)
 	}
 	if c.remoteNewer() {
-		if c.upgrading == 0 && s.inflight < s.o.MaxInflight {
+		if c.upgrading == 0 {
+			if s.inflight >= s.o.MaxInflight {
+				s.starve(c)
+				return
+			}
 			s.requestUpgrade(c)
 		}
 		return // pages wait for the head they are proven against
 	}
-	if c.upgrading != 0 || c.rFork != c.b.Fork() {
-		return
+	if c.upgrading != 0 || c.rFork != c.b.Fork() || c.rLength < c.b.Length() {
+		return // (a remote behind us cannot prove pages up to our head)
+	}
+	if !c.rChecked && c.rLength == c.b.Length() && c.rLength > 0 {
+		// The remote may hold another head signed for our length (the
+		// author signed two): ask for its head once, to keep the evidence.
+		if s.inflight >= s.o.MaxInflight {
+			s.starve(c)
+			return
+		}
+		s.request(c, &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: c.rLength}}, span{})
 	}
 	limit := min(c.b.Length(), c.rContig)
 	if s.o.Sparse {
@@ -33,7 +46,11 @@ func (s *Session) schedule(c *channel) {
 	if c.next < c.contig {
 		c.next = c.contig
 	}
-	for s.inflight < s.o.MaxInflight {
+	for {
+		if s.inflight >= s.o.MaxInflight {
+			s.starve(c)
+			return
+		}
 		var sp span
 		switch {
 		case len(c.retry) > 0:
@@ -45,6 +62,26 @@ func (s *Session) schedule(c *channel) {
 			return
 		}
 		s.request(c, &pb.Request{Range: &pb.RangeRequest{Start: sp.start, End: sp.end}}, sp)
+	}
+}
+
+// starve queues c for the next free request slot (once).
+func (s *Session) starve(c *channel) {
+	if !c.starved {
+		c.starved = true
+		s.starved = append(s.starved, c)
+	}
+}
+
+// feedStarved gives free request slots to the channels that found the
+// window full, in turn, so one busy book cannot stall the others.
+func (s *Session) feedStarved() {
+	for len(s.starved) > 0 && s.inflight < s.o.MaxInflight {
+		c := s.starved[0]
+		s.starved[0] = nil
+		s.starved = s.starved[1:]
+		c.starved = false
+		s.schedule(c)
 	}
 }
 
@@ -61,8 +98,12 @@ func (s *Session) requestUpgrade(c *channel) {
 	if c.rFork != c.b.Fork() {
 		from = 0
 	}
-	if !s.o.Sparse && from < c.rContig {
-		sp = span{from, min(c.rContig, from+maxRangePages)}
+	first := from // a follow asks on from the first page it has not asked for
+	if c.rFork == c.b.Fork() {
+		first = max(c.next, c.contig)
+	}
+	if !s.o.Sparse && first < c.rContig {
+		sp = span{first, min(c.rContig, first+maxRangePages)}
 	} else if s.o.Sparse {
 		if wants, _ := c.b.Wants(); len(wants) > 0 {
 			for _, w := range wants {
@@ -87,6 +128,7 @@ func (s *Session) requestWanted(c *channel, limit uint64) {
 	wants, _ := c.b.Wants()
 	for _, w := range wants {
 		if s.inflight >= s.o.MaxInflight {
+			s.starve(c)
 			return
 		}
 		if w >= limit || c.wanted[w] {
@@ -101,10 +143,14 @@ func (s *Session) requestWanted(c *channel, limit uint64) {
 func (s *Session) request(c *channel, r *pb.Request, sp span) uint64 {
 	r.Channel, r.Id = c.local, s.nextReq
 	if r.Upgrade == nil {
-		r.Fork = c.b.Fork()
+		// The remote proves pages against its head when it answers, which
+		// may be longer than ours by then: every request carries our
+		// length, so the answer brings that head linked from it.
+		r.Fork, r.Upgrade = c.b.Fork(), &pb.UpgradeRequest{Start: c.b.Length()}
 	}
 	s.nextReq++
-	c.inflight[r.Id] = sp
+	c.rChecked = true // the answer brings the remote's head
+	c.inflight[r.Id] = asked{sp, c.syncs}
 	s.inflight++
 	s.send(&pb.Message{Body: &pb.Message_Request{Request: r}})
 	return r.Id
@@ -147,18 +193,24 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	if c == nil {
 		return fmt.Errorf("%w: answer on unopened channel %d", ErrProtocol, ch)
 	}
-	sp, ok := c.inflight[id]
+	a, ok := c.inflight[id]
 	if !ok {
 		return fmt.Errorf("%w: answer to unknown request %d", ErrProtocol, id)
 	}
+	sp := a.sp
 	delete(c.inflight, id)
 	s.inflight--
+	defer s.feedStarved()
 	if c.upgrading == id {
 		c.upgrading = 0
 	}
 	if d == nil {
 		s.requeue(c, sp)
-		c.stalled = true // until the remote's next Sync
+		if a.syncs == c.syncs {
+			c.stalled = true // until the remote's next Sync
+		} else {
+			s.schedule(c) // the remote changed since we asked: ask again
+		}
 		return nil
 	}
 	p, err := fromPBData(d)
@@ -168,22 +220,43 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	if p.Range != nil && (p.Range.Start != sp.start || uint64(len(p.Range.Values)) > sp.end-sp.start) {
 		return fmt.Errorf("%w: answer covers pages that were not asked for", ErrProtocol)
 	}
+	if u := p.Upgrade; u != nil && p.Range == nil && p.Fork == c.b.Fork() && u.Length == c.b.Length() {
+		if h, _ := c.b.Head(); book.TreeHash(u.Roots) == h.TreeHash {
+			s.schedule(c) // our own head: nothing to store
+			return nil
+		}
+	}
 	err = c.b.ApplyProof(s.ctx, p)
 	switch {
 	case err == nil:
 	case errors.Is(err, book.ErrStale):
-		s.requeue(c, sp)
-	case errors.Is(err, book.ErrEquivocation), errors.Is(err, book.ErrFrozen):
+		s.requeue(c, sp) // nothing was stored
+		s.schedule(c)
+		return nil
+	case errors.Is(err, book.ErrEquivocation):
 		c.dead = true
 		s.peerError(err) // the author's fault: the book froze, the session goes on
+		return nil
+	case errors.Is(err, book.ErrFrozen): // frozen before: nobody's fault here
+		c.dead = true
 		return nil
 	case errors.Is(err, book.ErrClosed), s.ctx.Err() != nil:
 		c.dead = true
 		return nil
 	default:
+		if u := p.Upgrade; u != nil && p.Fork == c.b.Fork() && u.Start < c.b.Length() {
+			// We grew since we asked (from another peer or session): the
+			// head no longer links to ours. Stale, not false: ask again.
+			s.requeue(c, sp)
+			s.schedule(c)
+			return nil
+		}
 		return fmt.Errorf("%w: book %x: %v", ErrProtocol, c.b.DiscoveryKey(), err)
 	}
 	if p.Range != nil {
+		if got := p.Range.Start + uint64(len(p.Range.Values)); p.Range.Start <= c.contig && got > c.contig {
+			c.contig = got // saves sendSync rescanning the pages just stored
+		}
 		if got := p.Range.Start + uint64(len(p.Range.Values)); got < sp.end {
 			c.retry = append(c.retry, span{got, sp.end})
 		}
@@ -194,6 +267,7 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 		}
 	}
 	s.sendSync(c)
+	s.feedStarved()
 	s.schedule(c)
 	return nil
 }

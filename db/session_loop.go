@@ -25,7 +25,10 @@ func (s *Session) loop() {
 	}()
 	for {
 		select {
-		case m := <-s.in:
+		case m, ok := <-s.in:
+			if !ok {
+				return // the remote ended the stream
+			}
 			if err := s.handle(m); err != nil {
 				s.peerError(err)
 				s.fail(err)
@@ -50,7 +53,7 @@ func (s *Session) handle(m *pb.Message) error {
 		}
 	case *pb.Message_Sync:
 		if c := s.remote[b.Sync.GetChannel()]; c != nil {
-			s.onSync(c, b.Sync)
+			return s.onSync(c, b.Sync)
 		}
 	case *pb.Message_Have:
 		// Spans past the contiguous prefix: a follower asks only for the
@@ -78,7 +81,7 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 			s.fail(err)
 			return
 		}
-		c = &channel{key: key, b: b, inflight: map[uint64]span{}, wanted: map[uint64]bool{}}
+		c = &channel{key: key, b: b, inflight: map[uint64]asked{}, wanted: map[uint64]bool{}}
 		s.byKey[string(key)] = c
 		go s.watch(c)
 	}
@@ -182,11 +185,21 @@ func (s *Session) sendSync(c *channel) {
 		Channel: c.local, Fork: fork, Length: length, Contiguous: c.contig, Follow: !s.o.Sparse}}})
 }
 
-func (s *Session) onSync(c *channel, m *pb.Sync) {
+func (s *Session) onSync(c *channel, m *pb.Sync) error {
 	if m.GetContiguous() > m.GetLength() {
-		return
+		return nil
+	}
+	if c.synced && (m.GetFork() < c.rFork || (m.GetFork() == c.rFork && m.GetLength() < c.rLength)) {
+		// A signed length never shrinks but in a new fork.
+		return fmt.Errorf("%w: book %x: the remote went back from length %d fork %d to length %d fork %d",
+			ErrProtocol, c.b.DiscoveryKey(), c.rLength, c.rFork, m.GetLength(), m.GetFork())
+	}
+	if m.GetFork() != c.rFork || m.GetLength() != c.rLength {
+		c.rChecked = false // a head we have not seen from this remote
 	}
 	c.synced, c.stalled = true, false
+	c.syncs++
 	c.rFork, c.rLength, c.rContig, c.rFollow = m.GetFork(), m.GetLength(), m.GetContiguous(), m.GetFollow()
 	s.schedule(c)
+	return nil
 }

@@ -21,12 +21,29 @@ var (
 
 type frameReader struct {
 	r   *bufio.Reader
+	src *srcReader
 	max int
 	buf []byte
 }
 
 func newFrameReader(r io.Reader, max int) *frameReader {
-	return &frameReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+	src := &srcReader{r: r}
+	return &frameReader{r: bufio.NewReaderSize(src, 64<<10), src: src, max: max}
+}
+
+// srcReader keeps the stream's own read error: a connection that fails
+// is not a peer that breaks the protocol.
+type srcReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *srcReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // next reads one message.
@@ -35,6 +52,9 @@ func (f *frameReader) next() (*pb.Message, error) {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
+		}
+		if f.src.err != nil {
+			return nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
 		}
 		return nil, fmt.Errorf("%w: bad frame length: %v", ErrProtocol, err)
 	}
@@ -46,6 +66,9 @@ func (f *frameReader) next() (*pb.Message, error) {
 	}
 	buf := f.buf[:n]
 	if _, err := io.ReadFull(f.r, buf); err != nil {
+		if f.src.err != nil {
+			return nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
+		}
 		return nil, fmt.Errorf("%w: truncated message: %v", ErrProtocol, err)
 	}
 	return decodeMessage(buf)

@@ -56,6 +56,8 @@ var BenchShapes = map[string]string{
 	"proof-verify":  "build a page proof with upgrade and verify it into a read-only book",
 	"pebble-sync":   "baseline: raw Pebble writes of --size bytes, one batch each (use --sync)",
 	"open-books":    "open a DB holding --books books, then one of them",
+	"replicate":     "a reader downloads a book of --pages pages over one libp2p stream (TCP loopback, two hosts in one process)",
+	"notify":        "append one page every 2 ms (--pages appends, default 2000); latency from Append to the reader's subscription over libp2p",
 }
 
 func (c *BenchConfig) defaults() {
@@ -73,7 +75,7 @@ func (c *BenchConfig) defaults() {
 		if c.Shape == "append-single" || c.Shape == "pebble-sync" || c.Shape == "proof-verify" {
 			c.Pages = 10000
 		}
-		if c.Sync {
+		if c.Sync || c.Shape == "notify" {
 			c.Pages = 2000
 		}
 	}
@@ -121,11 +123,18 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 	case "open-books":
 		r.Pages = c.Books
 		lat, err = benchOpen(ctx, dir, c)
+	case "replicate":
+		lat, err = benchReplicate(ctx, dir, c)
+	case "notify":
+		lat, err = benchNotify(ctx, dir, c)
 	}
 	if err != nil {
 		return nil, err
 	}
 	r.fill(lat)
+	if c.Shape == "replicate" { // one timed transfer: no per-operation latency
+		r.P50us, r.P99us = 0, 0
+	}
 	if r.Baseline > 0 {
 		r.Ratio = r.PagesPerSec / r.Baseline
 	}
@@ -175,6 +184,23 @@ func openBench(dir string, c BenchConfig) (*db.DB, *book.Book, error) {
 	return d, b, nil
 }
 
+// openFilled opens a bench DB whose book holds c.Pages random pages,
+// appended untimed in batches of 1000 without sync.
+func openFilled(ctx context.Context, dir string, c BenchConfig) (*db.DB, *book.Book, error) {
+	d, b, err := openBench(dir, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	pages := randomPages(c.Pages, c.Size)
+	for i := 0; i < len(pages); i += 1000 {
+		if _, err := b.AppendWith(ctx, book.AppendOptions{Sync: book.SyncOff}, pages[i:min(i+1000, len(pages))]...); err != nil {
+			d.Close()
+			return nil, nil, err
+		}
+	}
+	return d, b, nil
+}
+
 func benchAppend(ctx context.Context, dir string, c BenchConfig, batch int) ([]time.Duration, error) {
 	d, b, err := openBench(dir, c)
 	if err != nil {
@@ -194,17 +220,11 @@ func benchAppend(ctx context.Context, dir string, c BenchConfig, batch int) ([]t
 }
 
 func benchGet(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, error) {
-	d, b, err := openBench(dir, c)
+	d, b, err := openFilled(ctx, dir, c)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-	pages := randomPages(c.Pages, c.Size)
-	for i := 0; i < len(pages); i += 1000 {
-		if _, err := b.AppendWith(ctx, book.AppendOptions{Sync: book.SyncOff}, pages[i:min(i+1000, len(pages))]...); err != nil {
-			return nil, err
-		}
-	}
 	// Measure reads on a settled LSM, as a DB loaded earlier would be.
 	if err := d.Compact(ctx); err != nil {
 		return nil, err
@@ -231,17 +251,11 @@ func benchGet(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, 
 }
 
 func benchProof(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, error) {
-	d, b, err := openBench(dir, c)
+	d, b, err := openFilled(ctx, dir, c)
 	if err != nil {
 		return nil, err
 	}
 	defer d.Close()
-	pages := randomPages(c.Pages, c.Size)
-	for i := 0; i < len(pages); i += 1000 {
-		if _, err := b.Append(ctx, pages[i:min(i+1000, len(pages))]...); err != nil {
-			return nil, err
-		}
-	}
 	// The author's own book takes no proofs: the reader is a second DB.
 	lat := make([]time.Duration, 0, c.Pages)
 	rd, err := db.Open(dir+"-reader", &db.Options{NoSync: true})
