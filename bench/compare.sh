@@ -16,6 +16,8 @@
 #
 # FOLIO=/path/to/folio uses that binary instead of building ./cmd/folio.
 #
+# Needs node (20+), npm, jq, and go unless FOLIO is set.
+#
 # Not part of `go test` or CI: it needs Node and the npm registry, and takes
 # a few minutes. Run it on an otherwise idle machine.
 set -euo pipefail
@@ -39,7 +41,7 @@ while [ $# -gt 0 ]; do
 	--settle=*) settle="${1#*=}"; shift ;;
 	--out) out="$2"; shift 2 ;;
 	--out=*) out="${1#*=}"; shift ;;
-	-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "compare.sh: unknown flag $1" >&2; exit 2 ;;
 	*) shapes+=("$1"); shift ;;
 	esac
@@ -53,7 +55,8 @@ for s in "${shapes[@]}"; do
 done
 
 command -v node >/dev/null || { echo "compare.sh: node not found" >&2; exit 1; }
-command -v go >/dev/null || { echo "compare.sh: go not found" >&2; exit 1; }
+command -v jq >/dev/null || { echo "compare.sh: jq not found" >&2; exit 1; }
+[ -n "${FOLIO:-}" ] || command -v go >/dev/null || { echo "compare.sh: go not found (or set FOLIO)" >&2; exit 1; }
 
 # Install hypercore (pinned in package.json / package-lock.json) if needed.
 if [ ! -f "$hc/node_modules/hypercore/package.json" ] ||
