@@ -1,0 +1,163 @@
+// Package peerstore is go-libp2p's peerstore (core/peerstore.Peerstore and
+// CertifiedAddrBook) whose books are in-memory projections of a journal
+// book: any libp2p host can use it (libp2p.Peerstore(ps)), and it comes
+// back after a restart.
+//
+// # Design
+//
+// The four books of the libp2p design — addresses (with the signed peer
+// records), keys, protocols, metadata — live in memory, and every read is
+// served from there without touching Pebble. Every change is appended to a
+// journal: a writable book of the DB (Options.Name, "peerstore"), whose
+// pages are protobuf messages (pb/peerstore.proto). Open folds the journal
+// back into memory.
+//
+// The in-memory books keep go-libp2p v0.51.0 pstoremem's layout and
+// algorithms (a map per peer and one expiry heap for addresses, 256 locked
+// segments for protocols), so reads cost what pstoremem's cost and the
+// semantics are the same: TTLs decided on read against Options.Clock;
+// AddAddrs never shortens a TTL or expiry; SetAddrs overwrites and a TTL <= 0
+// deletes; UpdateAddrs moves addresses from one TTL to another; per-peer,
+// global and signed-record caps, with nearest-expiry eviction, that can be
+// turned off; ConsumePeerRecord with sequence numbers and eviction of the
+// addresses a newer record no longer lists; RemovePeer keeps addresses;
+// AddrStream (pstoremem's own AddrSubManager) never blocks writers. The
+// latency EWMA is go-libp2p's own Metrics, in memory only.
+//
+// The books are a port rather than pstoremem itself, for three concrete
+// reasons: pstoremem hides each address's TTL and expiry, which the
+// journal must record (absolute expiry times, so that a fold keeps the
+// remaining TTL) and which change inside AddAddrs, the caps and record
+// eviction where a wrapper cannot see them; its metadata book cannot list
+// a peer's keys, so neither a checkpoint nor GetPeer could enumerate them;
+// and its key book cannot tell a stored key from one derived from the ID.
+// Shadowing that state beside pstoremem would double the memory per peer.
+// The port is checked against pstoremem itself: go-libp2p's suites, and a
+// randomized model test running both side by side.
+//
+// The core (projection.go and the *book.go files, codec.go) is
+// deterministic: no goroutine, no storage, the clock injected. The shell
+// (peerstore.go, journal.go, checkpoint.go, replay.go) adds the flusher,
+// the collector of expired addresses (every Options.GCInterval, as
+// pstoremem) and the events.
+//
+// # Writes and batching
+//
+// A write changes the books at once, under the book's lock, and marks the
+// peer's changed books dirty (tracker.go; the address book, the hot one,
+// keeps its mark beside each peer's entries, so marking costs no extra
+// lookup); it never waits for the journal. One goroutine flushes:
+// Options.FlushDelay (50 ms) after the first change, or as soon as
+// Options.FlushChanges (512) peers have changes waiting, or on Flush and
+// Close. A flush takes the dirty set and appends one page per dirty peer,
+// restating those books' current state, all in one Append: one Pebble
+// batch, one signature. Since a page restates state rather than replaying
+// an operation, repeated changes to a peer between two flushes cost one
+// page, and the dirty set never holds more than the number of peers
+// however fast the writes come. Under sustained load the flusher rests
+// after each flush three times as long as the flush took, so the journal
+// takes at most about a quarter of a core and each flush coalesces more. Pages are encoded
+// straight into reused buffers (encode.go), to keep the garbage, and so
+// the cost to writers, low. A flush that fails is retried with backoff;
+// the dirty peers are kept. Multi-book calls (RemovePeer, SetPeer,
+// MergePeer, DeletePeer) hold a gate that a flush waits for, so a flush
+// never sees one half done.
+//
+// # Crash guarantees
+//
+// An Append is atomic and synced (unless the DB was opened with NoSync):
+// after a crash the journal holds every flush that completed, and nothing
+// of a flush that did not. So a crash loses at most the changes made after
+// the last completed flush began: FlushDelay of changes (50 ms by
+// default; more under sustained load, when the flusher rests between
+// flushes), and what a flush in progress was writing. Changes made before
+// that moment are all kept; of the later ones, each restored book of each
+// peer is in a state it really had, at that moment or later, and a
+// multi-book call is kept whole or not at all. Flush waits until every
+// change made before it is durable. Pages are never torn.
+//
+// # Journal format
+//
+// Every page is one pb.Page{version: 1, time, body}. The body is one of:
+//
+//   - Peer: one peer's books named by its books bit set (1 addresses and
+//     signed record, 4 public key, 8 protocols, 16 metadata), each
+//     restated whole; a named book left empty is cleared. Addresses are
+//     parallel lists of multiaddr bytes, TTL and absolute expiry (Unix
+//     seconds and nanoseconds on Options.Clock), so that folding after a
+//     restart keeps the right remaining TTL. The signed record is the
+//     envelope's bytes and its sequence number. Protocols (a sorted
+//     StringList) and metadata (a MetaList sorted by key) are embedded as
+//     bytes so that the fold decodes each distinct set once and peers share
+//     it. Metadata values carry their Go type (values.go lists the types
+//     kept; Put refuses others with ErrUnsupportedValue).
+//   - Checkpoint: the start of a checkpoint, with its number of peers.
+//   - Chunk: part of a checkpoint: many Peer messages, every book named.
+//
+// Private keys are never written to a page: AddPrivKey keeps them in
+// memory (the host adds its own again on every start). Latency samples
+// are not journaled either.
+//
+// # Checkpoints and folding
+//
+// Once Options.CheckpointEvery (10,000) change pages follow the last
+// checkpoint, and the stored journal is at least 1.5 times the size a
+// checkpoint would have (so that a checkpoint always shrinks the journal
+// by a third or more, and a large projection is not rewritten for a
+// little churn), the flusher writes a checkpoint: a Checkpoint page, then
+// Chunk pages restating every peer (Options.MaxPageSize each), then it
+// clears every page before the Checkpoint page with one range deletion
+// (book.Clear), so the journal stays bounded under address churn, and
+// opening never folds much more than 1.5 times the projection. Writers are not stopped meanwhile: a
+// peer changed during the checkpoint is dirty, and its change page follows
+// the chunks, so folding in page order from the Checkpoint page gives the
+// live state. Nothing is cleared until every chunk is appended; a crash in
+// between leaves the previous checkpoint and its pages in place, and the
+// partial chunks are valid restatements too.
+//
+// Only a prefix of the journal is ever cleared, so Open finds the first
+// stored page by binary search (a few reads) and folds from there: it must
+// be page 0 or a Checkpoint page. It reads the pages with one iterator
+// (book.Snapshot.Pages), decodes them on every core and applies them in
+// order; peers with the same protocol set or metadata share one map, and
+// the expiry heap is built once at the end. The encoder (encode.go) and
+// the fold's parser (parse.go) handle the wire form directly; the fuzz
+// test holds the parser to the generated code's decoding. Folding the
+// journal of 100,000 peers takes a few hundred milliseconds
+// (BENCHMARKS.md). A page that does not decode fails Open with ErrCorrupt,
+// naming the page. Signed records are not verified again on a fold (they
+// were when consumed, and the journal is this peer's own signed book);
+// addresses that expired while the peerstore was closed are dropped, as
+// collection would have. With Options.NoClear nothing is cleared and a
+// fold from page 0 must give the same state as the live books: Audit
+// checks that.
+//
+// # Events
+//
+// Typed events go to Options.EventBus (a new bus by default;
+// Peerstore.EventBus returns it): EvtPeerAdded, EvtAddrsChanged,
+// EvtProtocolsChanged, EvtPubKeyLearned, EvtMetadataChanged — each only on
+// a real change, each with the previous value (events.go). On the default
+// bus the peerstore sees every subscription, and does not even build the
+// events nobody subscribed to (bus.go); on a bus given in Options it
+// always emits them.
+//
+// # Beyond the libp2p interface
+//
+// SetPeer replaces a peer's data as identify does, MergePeer merges it as
+// DHT and discovery do, GetPeer returns it (choose the books), DeletePeer
+// deletes all or some of it, ListPeers lists every known peer with its
+// data. Flush, Checkpoint, Audit, Metrics and Opened serve operators and
+// tests.
+//
+// # Differences from pstoremem
+//
+// An address moved from a connected TTL to a shorter one joins the expiry
+// heap (pstoremem forgets it there, so it is never collected). Putting a
+// metadata value equal to the stored one keeps the stored one. An empty
+// []byte or []string comes back from the journal non-nil. The error for
+// too many signed records wraps ErrTooManyRecords. A peer whose state does
+// not fit a page (Options.MaxPageSize) is kept in memory but not
+// journaled (Metrics.Dropped, Options.OnError). After Close the books
+// still answer and change, but nothing more is journaled.
+package peerstore

@@ -1,0 +1,7 @@
+// Package pb holds the generated protobuf code of the peerstore journal's
+// pages. Edit peerstore.proto, then run go generate (needs protoc and
+// protoc-gen-go v1.36.12). The format is described in package peerstore's
+// doc.
+package pb
+
+//go:generate protoc --go_out=. --go_opt=paths=source_relative peerstore.proto
