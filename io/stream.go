@@ -1,0 +1,165 @@
+package io
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-msgio/pbio"
+
+	"github.com/folio-p2p/folio/io/pb"
+)
+
+// Handshake runs the handshake of book IDs with p now (connecting if
+// needed), handing it intros, and returns what both sides share. The
+// result also goes to the Handshaken listener.
+func (s *Swarm) Handshake(ctx context.Context, p peer.ID, intros ...Introduction) (Handshake, error) {
+	for _, in := range intros {
+		if len(in.Key) != 32 || len(in.Token) > MaxTokenSize || len(in.Meta) > MaxMetaSize {
+			return Handshake{}, fmt.Errorf("io: handshake: malformed introduction (key %d bytes, token %d, meta %d)", len(in.Key), len(in.Token), len(in.Meta))
+		}
+	}
+	if err := s.admit(p); err != nil {
+		return Handshake{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.HandshakeTimeout)
+	defer cancel()
+	st, err := s.h.NewStream(ctx, p, HandshakeProtocol)
+	if err != nil {
+		return Handshake{}, s.failed(p, fmt.Errorf("io: handshake with %s: %w", p, err))
+	}
+	defer st.Close()
+	if d, ok := ctx.Deadline(); ok {
+		_ = st.SetDeadline(d)
+	}
+	o := s.offer(p)
+	o.intros = intros
+	if err := pbio.NewDelimitedWriter(st).WriteMsg(buildHello(s.h.ID(), p, o)); err != nil {
+		st.Reset()
+		return Handshake{}, s.failed(p, fmt.Errorf("io: handshake with %s: %w", p, err))
+	}
+	var h pb.Hello
+	if err := s.readHello(st, &h); err != nil {
+		st.Reset()
+		return Handshake{}, s.failed(p, fmt.Errorf("io: handshake with %s: %w", p, err))
+	}
+	r := readHello(s.h.ID(), p, o, &h, s.o.Accept)
+	r.Initiator = true
+	s.done(r)
+	return r, nil
+}
+
+// Introduce hands intros to p (and only to p) in a new handshake.
+func (s *Swarm) Introduce(ctx context.Context, p peer.ID, intros ...Introduction) error {
+	_, err := s.Handshake(ctx, p, intros...)
+	return err
+}
+
+// handleStream answers a handshake opened by the remote.
+func (s *Swarm) handleStream(st network.Stream) {
+	p := st.Conn().RemotePeer()
+	_ = st.SetDeadline(time.Now().Add(s.o.HandshakeTimeout))
+	var h pb.Hello
+	if err := s.readHello(st, &h); err != nil {
+		st.Reset()
+		_ = s.failed(p, fmt.Errorf("io: handshake from %s: %w", p, err))
+		return
+	}
+	w := pbio.NewDelimitedWriter(st)
+	if err := s.admit(p); err != nil {
+		_ = w.WriteMsg(&pb.Hello{Version: helloVersion, Refused: err.Error()})
+		st.Close()
+		return
+	}
+	o := s.offer(p)
+	if err := w.WriteMsg(buildHello(s.h.ID(), p, o)); err != nil {
+		st.Reset()
+		_ = s.failed(p, fmt.Errorf("io: handshake from %s: %w", p, err))
+		return
+	}
+	st.Close()
+	s.done(readHello(s.h.ID(), p, o, &h, s.o.Accept))
+}
+
+// readHello reads and checks one Hello.
+func (s *Swarm) readHello(st network.Stream, h *pb.Hello) error {
+	if err := pbio.NewDelimitedReader(st, s.o.MaxMessageSize).ReadMsg(h); err != nil {
+		return fmt.Errorf("%w: %v", ErrHandshake, err)
+	}
+	if h.Refused != "" {
+		return fmt.Errorf("%w: %s", ErrRefused, h.Refused)
+	}
+	return checkHello(h)
+}
+
+// admit applies the firewall and the peer limit to p.
+func (s *Swarm) admit(p peer.ID) error {
+	if !s.o.Firewall(p) {
+		if f := s.o.Listener.Refused; f != nil {
+			f(p, ErrFirewall)
+		}
+		return fmt.Errorf("%w: %w", ErrRefused, ErrFirewall)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return ErrClosed
+	}
+	if r := s.peers[p]; r != nil && r.handshaken {
+		return nil
+	}
+	n := 0
+	for _, r := range s.peers {
+		if r.handshaken {
+			n++
+		}
+	}
+	if n >= s.o.MaxPeers {
+		if f := s.o.Listener.Refused; f != nil {
+			defer f(p, ErrPeerLimit)
+		}
+		return fmt.Errorf("%w: %w", ErrRefused, ErrPeerLimit)
+	}
+	return nil
+}
+
+// offer gathers what this side says to p: the books the application
+// offers it and the topics joined.
+func (s *Swarm) offer(p peer.ID) offer {
+	o := offer{books: s.o.Offer(p)}
+	s.mu.Lock()
+	for t := range s.topics {
+		o.topics = append(o.topics, t)
+	}
+	s.mu.Unlock()
+	return o
+}
+
+// done records a finished handshake and reports it.
+func (s *Swarm) done(r Handshake) {
+	s.mu.Lock()
+	rm := s.remoteLocked(r.Remote)
+	rm.handshaken, rm.last = true, r
+	rm.connected = rm.connected || s.h.Network().Connectedness(r.Remote) == network.Connected
+	// A LAN peer with nothing in common is not worth keeping.
+	if rm.lan && len(r.Topics) == 0 && len(r.Shared) == 0 && len(r.Introduced) == 0 {
+		rm.lan = false
+	}
+	s.mu.Unlock()
+	if f := s.o.Listener.Handshaken; f != nil {
+		f(r)
+	}
+}
+
+func (s *Swarm) failed(p peer.ID, err error) error {
+	if errors.Is(err, ErrClosed) || s.ctx.Err() != nil {
+		return err
+	}
+	if f := s.o.Listener.HandshakeFailed; f != nil {
+		f(p, err)
+	}
+	return err
+}
