@@ -1,0 +1,38 @@
+// Package vault wires one peer together: its identity, DB, peerstore,
+// libp2p host, swarm and replication. It is the only place where db and
+// io meet.
+//
+// # On disk
+//
+//	dir/identity.key  the peer's Ed25519 key, libp2p's protobuf encoding,
+//	                  mode 0600 (a key file others may read is refused)
+//	dir/db/           the Pebble DB (its lock keeps a second process out)
+//
+// Inside the DB: the peerstore's journal ("private/peerstore"), the
+// profile book ("profile"), and the application's books. Books whose names
+// start with "private/" are never offered to anyone.
+//
+// # Wiring
+//
+// The libp2p host uses the vault's key and folio's peerstore. The swarm
+// offers every non-private book in each handshake (discovery keys with
+// proofs; only peers that know a key can match it) and keeps the
+// introductions Options.Accept approves. For every handshake the vault
+// opens the introduced books (read-only) and replicates the shared and
+// introduced books with that peer: one replication session (db.Replicate
+// on a /folio/replicate/1.0.0 stream) per peer, opened by the peer with
+// the smaller ID, books added to it as they become shared. Introduce hands
+// books to a peer and replicates them.
+//
+// # Profile
+//
+// The profile book holds the peer's profile records (vault/pb.Profile:
+// name, status, dial addresses, time); the newest page is current. The
+// vault appends one on creation, when the name or status change, and when
+// the host's addresses change.
+//
+// # Offline first
+//
+// Every local operation (books, appends, reads) works with no network at
+// all; replication catches up when peers meet again.
+package vault

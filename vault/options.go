@@ -1,0 +1,68 @@
+package vault
+
+import (
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/folio-p2p/folio/db"
+	"github.com/folio-p2p/folio/db/peerstore"
+	folioio "github.com/folio-p2p/folio/io"
+)
+
+// Options configures a vault. Nil and zero fields mean the documented
+// defaults.
+type Options struct {
+	// Name is the profile name written when the vault is created.
+	// Default: none.
+	Name string
+	// ListenAddrs are the libp2p listen addresses. Default: TCP and QUIC
+	// on every interface, random ports (folioio.DefaultListenAddrs).
+	ListenAddrs []string
+	// BootstrapPeers seed the DHT. Default: none.
+	BootstrapPeers []peer.AddrInfo
+	// DHTServer runs the DHT in server mode (see folioio.Options).
+	DHTServer bool
+	// DisableDHT and DisableMDNS turn off those discoveries.
+	DisableDHT, DisableMDNS bool
+	// Swarm, when set, may adjust the swarm's options just before it
+	// starts (limits, backoff, firewall). The vault's own fields (Host,
+	// Offer, Accept, Listener) are overwritten afterwards.
+	Swarm func(*folioio.Options)
+	// DB configures the DB. Default: db's defaults.
+	DB *db.Options
+	// Peerstore configures the peerstore. Its Name is always
+	// "private/peerstore". Default: peerstore's defaults.
+	Peerstore *peerstore.Options
+	// Accept decides whether to keep a book introduced by remote (check
+	// an invite's token here); kept books are opened and replicated with
+	// remote. It runs inside the handshake and must be quick. Default:
+	// refuse every introduction.
+	Accept func(remote peer.ID, in folioio.Introduction) bool
+	// Listener hears about the vault's peers. Default: none.
+	Listener *EventListener
+}
+
+// EventListener holds callbacks; each may be nil. They run on the vault's
+// goroutines and must be quick.
+type EventListener struct {
+	// Handshaken: a handshake with a peer finished (after the vault has
+	// opened the books it introduced).
+	Handshaken func(h folioio.Handshake)
+	// SessionStarted and SessionClosed bracket a replication session.
+	SessionStarted func(remote peer.ID)
+	SessionClosed  func(remote peer.ID, err error)
+	// Disconnected: the last connection to remote closed.
+	Disconnected func(remote peer.ID)
+	// Error: something failed in the background (a book that would not
+	// open, a profile page that would not append).
+	Error func(err error)
+}
+
+// PrivatePrefix starts the names of books that the vault never offers to
+// any peer (the peerstore's journal, the messenger's own state).
+const PrivatePrefix = "private/"
+
+const (
+	keyFile     = "identity.key"
+	dbDir       = "db"
+	profileName = "profile"
+)

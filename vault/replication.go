@@ -1,0 +1,176 @@
+package vault
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/folio-p2p/folio/db"
+	folioio "github.com/folio-p2p/folio/io"
+)
+
+// One replication session runs per connected peer. The peer with the
+// smaller ID opens its stream; the other answers. Books join a running
+// session with Session.Open.
+
+// onHandshaken opens the introduced books and replicates every shared
+// and introduced book with the remote.
+func (v *Vault) onHandshaken(h folioio.Handshake) {
+	keys := make([]ed25519.PublicKey, 0, len(h.Shared)+len(h.Introduced))
+	for _, s := range h.Shared {
+		keys = append(keys, s.Key)
+	}
+	for _, in := range h.Introduced {
+		if _, err := v.db.OpenKey(v.ctx, in.Key); err != nil {
+			v.reportError(fmt.Errorf("vault: open book %x introduced by %s: %w", in.Key[:8], h.Remote, err))
+			continue
+		}
+		keys = append(keys, in.Key)
+	}
+	v.replicate(h.Remote, keys)
+	if f := v.o.Listener.Handshaken; f != nil {
+		f(h)
+	}
+}
+
+func (v *Vault) onDisconnected(p peer.ID) {
+	if f := v.o.Listener.Disconnected; f != nil {
+		f(p)
+	}
+}
+
+// Introduce hands books to remote (and only to remote) with an optional
+// token and metadata each, and replicates them with it.
+func (v *Vault) Introduce(ctx context.Context, remote peer.ID, intros ...folioio.Introduction) error {
+	if err := v.swarm.Introduce(ctx, remote, intros...); err != nil {
+		return err
+	}
+	keys := make([]ed25519.PublicKey, len(intros))
+	for i, in := range intros {
+		keys[i] = in.Key
+	}
+	v.replicate(remote, keys)
+	return nil
+}
+
+// Connect dials ai, keeps redialing it when the connection drops, and
+// handshakes.
+func (v *Vault) Connect(ai peer.AddrInfo) error { return v.swarm.JoinPeer(ai) }
+
+// replicate makes sure keys replicate with remote.
+func (v *Vault) replicate(remote peer.ID, keys []ed25519.PublicKey) {
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		return
+	}
+	if s := v.sessions[remote]; s != nil && s.Err() == nil {
+		v.mu.Unlock()
+		for _, k := range keys {
+			_ = s.Open(k)
+		}
+		return
+	}
+	p := v.pending[remote]
+	if p == nil {
+		p = map[string]ed25519.PublicKey{}
+		v.pending[remote] = p
+	}
+	for _, k := range keys {
+		p[string(k)] = k
+	}
+	dial := v.id < remote
+	v.mu.Unlock()
+	if dial {
+		v.wg.Add(1)
+		go func() {
+			defer v.wg.Done()
+			v.openSession(remote)
+		}()
+	}
+}
+
+// openSession opens the replication stream to remote.
+func (v *Vault) openSession(remote peer.ID) {
+	ctx, cancel := context.WithTimeout(v.ctx, 10e9)
+	defer cancel()
+	st, err := v.swarm.Host().NewStream(ctx, remote, db.ProtocolID)
+	if err != nil {
+		if v.ctx.Err() == nil {
+			v.reportError(fmt.Errorf("vault: replicate with %s: %w", remote, err))
+		}
+		return
+	}
+	v.startSession(remote, st)
+}
+
+func (v *Vault) handleReplicate(st network.Stream) {
+	v.startSession(st.Conn().RemotePeer(), st)
+}
+
+// startSession runs replication with remote over st, with every book
+// pending for it. A newer stream replaces an older session.
+func (v *Vault) startSession(remote peer.ID, st network.Stream) {
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		st.Reset()
+		return
+	}
+	if old := v.sessions[remote]; old != nil && old.Err() == nil && st.Stat().Direction == network.DirOutbound {
+		// Raced with an earlier session that still runs: keep it.
+		v.mu.Unlock()
+		st.Reset()
+		return
+	}
+	var books []ed25519.PublicKey
+	for _, k := range v.pending[remote] {
+		books = append(books, k)
+	}
+	delete(v.pending, remote)
+	old := v.sessions[remote]
+	s, err := v.db.Replicate(v.ctx, st, db.ReplicateOptions{
+		LocalID: []byte(v.id), RemoteID: []byte(remote), Books: books,
+	})
+	if err != nil {
+		v.mu.Unlock()
+		st.Reset()
+		v.reportError(fmt.Errorf("vault: replicate with %s: %w", remote, err))
+		return
+	}
+	v.sessions[remote] = s
+	v.wg.Add(1)
+	v.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	if f := v.o.Listener.SessionStarted; f != nil {
+		f(remote)
+	}
+	go func() {
+		defer v.wg.Done()
+		<-s.Done()
+		v.mu.Lock()
+		if v.sessions[remote] == s {
+			delete(v.sessions, remote)
+		}
+		v.mu.Unlock()
+		if f := v.o.Listener.SessionClosed; f != nil {
+			f(remote, s.Err())
+		}
+	}()
+}
+
+// Sessions returns the peers this vault replicates with now.
+func (v *Vault) Sessions() []peer.ID {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	out := make([]peer.ID, 0, len(v.sessions))
+	for p := range v.sessions {
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,216 @@
+package vault
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db"
+	"github.com/folio-p2p/folio/db/peerstore"
+	folioio "github.com/folio-p2p/folio/io"
+)
+
+// Vault is one peer: identity, DB, peerstore, libp2p host, swarm and
+// replication. It is safe for concurrent use.
+type Vault struct {
+	dir     string
+	o       Options
+	key     crypto.PrivKey
+	id      peer.ID
+	created bool
+	db      *db.DB
+	ps      *peerstore.Peerstore
+	swarm   *folioio.Swarm
+	profile *book.Book
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	closed   bool
+	sessions map[peer.ID]*db.Session
+	pending  map[peer.ID]map[string]ed25519.PublicKey // books to open on the next session
+}
+
+// Open opens the vault in dir, creating it on first use, and starts the
+// peer: its swarm listens, discovers and handshakes, and replication runs
+// for every book shared with or introduced by a peer.
+func Open(ctx context.Context, dir string, o *Options) (*Vault, error) {
+	opts := Options{}
+	if o != nil {
+		opts = *o
+	}
+	if opts.Listener == nil {
+		opts.Listener = &EventListener{}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
+	}
+	v := &Vault{dir: dir, o: opts, sessions: map[peer.ID]*db.Session{}, pending: map[peer.ID]map[string]ed25519.PublicKey{}}
+	v.ctx, v.cancel = context.WithCancel(context.Background())
+	// The DB's directory lock comes first: a second process stops here,
+	// before touching anything else.
+	d, err := db.Open(filepath.Join(dir, dbDir), opts.DB)
+	if err != nil {
+		v.cancel()
+		if errors.Is(err, db.ErrLocked) {
+			return nil, fmt.Errorf("%w: %s (%w)", ErrLocked, dir, err)
+		}
+		return nil, fmt.Errorf("vault: open %s: %w", dir, err)
+	}
+	v.db = d
+	fail := func(err error) (*Vault, error) {
+		v.shutdown()
+		return nil, err
+	}
+	if v.key, v.created, err = loadOrCreateKey(dir); err != nil {
+		return fail(err)
+	}
+	if v.id, err = peer.IDFromPrivateKey(v.key); err != nil {
+		return fail(fmt.Errorf("vault: identity: %w", err))
+	}
+	pso := peerstore.Options{}
+	if opts.Peerstore != nil {
+		pso = *opts.Peerstore
+	}
+	pso.Name = PrivatePrefix + "peerstore"
+	if v.ps, err = peerstore.Open(ctx, d, &pso); err != nil {
+		return fail(fmt.Errorf("vault: peerstore: %w", err))
+	}
+	so := folioio.Options{
+		BootstrapPeers: opts.BootstrapPeers,
+		DHTServer:      opts.DHTServer,
+		DisableDHT:     opts.DisableDHT,
+		DisableMDNS:    opts.DisableMDNS,
+	}
+	if opts.Swarm != nil {
+		opts.Swarm(&so)
+	}
+	so.Host = nil
+	so.HostOptions.PrivateKey = v.key
+	so.HostOptions.Peerstore = v.ps
+	if len(opts.ListenAddrs) > 0 {
+		so.HostOptions.ListenAddrs = opts.ListenAddrs
+	}
+	so.Offer = v.offer
+	so.Accept = v.accept
+	so.Listener = &folioio.EventListener{Handshaken: v.onHandshaken, Disconnected: v.onDisconnected}
+	if v.swarm, err = folioio.New(ctx, &so); err != nil {
+		return fail(err)
+	}
+	v.swarm.Host().SetStreamHandler(db.ProtocolID, v.handleReplicate)
+	if v.profile, err = v.db.Book(ctx, profileName); err != nil {
+		return fail(fmt.Errorf("vault: profile: %w", err))
+	}
+	if err := v.startProfile(ctx); err != nil {
+		return fail(err)
+	}
+	return v, nil
+}
+
+// Close stops the swarm, ends replication, flushes the peerstore's journal
+// and closes the DB.
+func (v *Vault) Close() error {
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		return nil
+	}
+	v.closed = true
+	v.mu.Unlock()
+	return v.shutdown()
+}
+
+func (v *Vault) shutdown() error {
+	v.cancel()
+	var errs []error
+	if v.swarm != nil {
+		v.swarm.Host().RemoveStreamHandler(db.ProtocolID)
+		errs = append(errs, v.swarm.Close())
+	}
+	v.mu.Lock()
+	sessions := make([]*db.Session, 0, len(v.sessions))
+	for _, s := range v.sessions {
+		sessions = append(sessions, s)
+	}
+	v.mu.Unlock()
+	for _, s := range sessions {
+		s.Close()
+	}
+	v.wg.Wait()
+	if v.ps != nil {
+		errs = append(errs, v.ps.Close())
+	}
+	if v.db != nil {
+		errs = append(errs, v.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Dir is the vault's directory.
+func (v *Vault) Dir() string { return v.dir }
+
+// ID is the peer's libp2p ID.
+func (v *Vault) ID() peer.ID { return v.id }
+
+// Created reports whether this Open created the vault.
+func (v *Vault) Created() bool { return v.created }
+
+// DB is the vault's DB.
+func (v *Vault) DB() *db.DB { return v.db }
+
+// Peerstore is the vault's peerstore (also the host's).
+func (v *Vault) Peerstore() *peerstore.Peerstore { return v.ps }
+
+// Host is the vault's libp2p host.
+func (v *Vault) Host() host.Host { return v.swarm.Host() }
+
+// Swarm is the vault's connector.
+func (v *Vault) Swarm() *folioio.Swarm { return v.swarm }
+
+// AddrInfo is how others dial this peer.
+func (v *Vault) AddrInfo() peer.AddrInfo {
+	return peer.AddrInfo{ID: v.id, Addrs: v.swarm.Host().Addrs()}
+}
+
+// offer is the swarm's Offer: every book of the DB but the private ones.
+// Offering reveals discovery keys only; a book is shared only with a peer
+// that proves it knows the key.
+func (v *Vault) offer(peer.ID) []ed25519.PublicKey {
+	infos, err := v.db.Books()
+	if err != nil {
+		return nil
+	}
+	keys := make([]ed25519.PublicKey, 0, len(infos))
+	for _, in := range infos {
+		if in.Writable && strings.HasPrefix(in.Name, PrivatePrefix) {
+			continue
+		}
+		keys = append(keys, in.Key)
+	}
+	return keys
+}
+
+func (v *Vault) accept(remote peer.ID, in folioio.Introduction) bool {
+	if v.o.Accept == nil {
+		return false
+	}
+	return v.o.Accept(remote, in)
+}
+
+func (v *Vault) reportError(err error) {
+	if f := v.o.Listener.Error; f != nil && err != nil {
+		f(err)
+	}
+}
