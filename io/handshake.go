@@ -57,6 +57,15 @@ type Handshake struct {
 	Shared []SharedBook
 	// Introduced are the remote's introductions that Accept kept.
 	Introduced []Introduction
+	// Rejected are this side's introductions that the remote refused,
+	// with its reasons (initiator only; the rest were kept).
+	Rejected []Rejection
+}
+
+// Rejection is an introduction the remote refused.
+type Rejection struct {
+	Key    ed25519.PublicKey
+	Reason string
 }
 
 // proof is BLAKE2b-256 keyed with secret over
@@ -108,7 +117,7 @@ func checkHello(h *pb.Hello) error {
 		return fmt.Errorf("%w: %d books (max %d)", ErrHandshake, len(h.Books), maxBooks)
 	case len(h.Topics) > maxTopics:
 		return fmt.Errorf("%w: %d topics (max %d)", ErrHandshake, len(h.Topics), maxTopics)
-	case len(h.Introductions) > maxIntros:
+	case len(h.Introductions) > maxIntros || len(h.Rejections) > maxIntros:
 		return fmt.Errorf("%w: %d introductions (max %d)", ErrHandshake, len(h.Introductions), maxIntros)
 	}
 	return nil
@@ -119,7 +128,7 @@ func checkHello(h *pb.Hello) error {
 // local offered them too and the remote's proof is right; topics only when
 // local joined them; introductions only when well formed and accepted.
 // Nothing of h is ever sent back.
-func readHello(local, remote peer.ID, o offer, h *pb.Hello, accept func(peer.ID, Introduction) bool) Handshake {
+func readHello(local, remote peer.ID, o offer, h *pb.Hello, accept func(peer.ID, Introduction) error) (Handshake, []*pb.Rejection) {
 	r := Handshake{Remote: remote}
 	if len(h.Books) > 0 && len(o.books) > 0 {
 		mine := make(map[[32]byte]ed25519.PublicKey, len(o.books))
@@ -159,14 +168,36 @@ func readHello(local, remote peer.ID, o offer, h *pb.Hello, accept func(peer.ID,
 			}
 		}
 	}
-	for _, in := range h.Introductions {
+	var rejected []*pb.Rejection
+	for n, in := range h.Introductions {
 		if len(in.Key) != ed25519.PublicKeySize || len(in.Token) > MaxTokenSize || len(in.Meta) > MaxMetaSize {
+			rejected = append(rejected, &pb.Rejection{Index: uint32(n), Reason: "malformed introduction"})
 			continue
 		}
 		i := Introduction{Key: ed25519.PublicKey(in.Key), Token: in.Token, Meta: in.Meta}
-		if accept(remote, i) {
-			r.Introduced = append(r.Introduced, i)
+		if err := accept(remote, i); err != nil {
+			reason := err.Error()
+			if len(reason) > maxReason {
+				reason = reason[:maxReason]
+			}
+			rejected = append(rejected, &pb.Rejection{Index: uint32(n), Reason: reason})
+			continue
+		}
+		r.Introduced = append(r.Introduced, i)
+	}
+	return r, rejected
+}
+
+// maxReason bounds a rejection's reason.
+const maxReason = 256
+
+// rejections maps the remote's answers onto the introductions we sent.
+func rejections(sent []Introduction, h *pb.Hello) []Rejection {
+	var out []Rejection
+	for _, rj := range h.Rejections {
+		if int(rj.Index) < len(sent) && len(rj.Reason) <= maxReason {
+			out = append(out, Rejection{Key: sent[rj.Index].Key, Reason: rj.Reason})
 		}
 	}
-	return r
+	return out
 }

@@ -23,8 +23,9 @@ var DefaultListenAddrs = []string{
 }
 
 // newHost builds the Swarm's own libp2p host from ho. firewall is asked
-// once the remote's identity is known, before any stream.
-func newHost(ho HostOptions, firewall func(peer.ID) bool) (host.Host, error) {
+// once the remote's identity is known, before any stream; refused hears
+// of each peer it refuses then.
+func newHost(ho HostOptions, firewall func(peer.ID) bool, refused func(peer.ID)) (host.Host, error) {
 	key := ho.PrivateKey
 	if key == nil {
 		k, _, err := crypto.GenerateEd25519Key(nil)
@@ -49,7 +50,7 @@ func newHost(ho HostOptions, firewall func(peer.ID) bool) (host.Host, error) {
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(addrs...),
 		libp2p.ResourceManager(rm),
-		libp2p.ConnectionGater(gater{firewall}),
+		libp2p.ConnectionGater(gater{firewall, refused}),
 	}
 	if ho.Peerstore != nil {
 		opts = append(opts, libp2p.Peerstore(ho.Peerstore))
@@ -75,7 +76,10 @@ func newHost(ho HostOptions, firewall func(peer.ID) bool) (host.Host, error) {
 }
 
 // gater applies the firewall as soon as the remote is authenticated.
-type gater struct{ allow func(peer.ID) bool }
+type gater struct {
+	allow   func(peer.ID) bool
+	refused func(peer.ID) // told of the peers refused once authenticated
+}
 
 var _ connmgr.ConnectionGater = gater{}
 
@@ -84,5 +88,9 @@ func (g gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool                    
 func (g gater) InterceptAccept(network.ConnMultiaddrs) bool                     { return true }
 func (g gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) { return true, 0 }
 func (g gater) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return g.allow(p)
+	if g.allow(p) {
+		return true
+	}
+	g.refused(p)
+	return false
 }

@@ -25,9 +25,10 @@ type Options struct {
 	// handshake. Default: none (topics and introductions only).
 	Offer func(remote peer.ID) []ed25519.PublicKey
 	// Accept decides whether to keep an introduction from remote (check
-	// its token here). It runs inside the handshake and must be quick.
-	// Default: keep every introduction whose key is well formed.
-	Accept func(remote peer.ID, in Introduction) bool
+	// its token here): nil keeps it, an error refuses it and its text goes
+	// back to remote as the reason. It runs inside the handshake and must
+	// be quick. Default: keep every introduction whose key is well formed.
+	Accept func(remote peer.ID, in Introduction) error
 	// Firewall returns false to refuse a peer before any handshake: its
 	// connections are closed (refused during the security handshake when
 	// the Swarm built the host). Default: allow everyone.
@@ -174,7 +175,7 @@ func (o *Options) withDefaults() Options {
 		r.Offer = func(peer.ID) []ed25519.PublicKey { return nil }
 	}
 	if r.Accept == nil {
-		r.Accept = func(peer.ID, Introduction) bool { return true }
+		r.Accept = func(peer.ID, Introduction) error { return nil }
 	}
 	if r.Firewall == nil {
 		r.Firewall = func(peer.ID) bool { return true }

@@ -46,16 +46,17 @@ func (s *Swarm) Handshake(ctx context.Context, p peer.ID, intros ...Introduction
 		st.Reset()
 		return Handshake{}, s.failed(p, fmt.Errorf("io: handshake with %s: %w", p, err))
 	}
-	r := readHello(s.h.ID(), p, o, &h, s.o.Accept)
+	r, _ := readHello(s.h.ID(), p, o, &h, s.o.Accept)
 	r.Initiator = true
+	r.Rejected = rejections(intros, &h)
 	s.done(r)
 	return r, nil
 }
 
-// Introduce hands intros to p (and only to p) in a new handshake.
-func (s *Swarm) Introduce(ctx context.Context, p peer.ID, intros ...Introduction) error {
-	_, err := s.Handshake(ctx, p, intros...)
-	return err
+// Introduce hands intros to p (and only to p) in a new handshake. The
+// result's Rejected lists those p refused, with its reasons.
+func (s *Swarm) Introduce(ctx context.Context, p peer.ID, intros ...Introduction) (Handshake, error) {
+	return s.Handshake(ctx, p, intros...)
 }
 
 // handleStream answers a handshake opened by the remote.
@@ -75,13 +76,16 @@ func (s *Swarm) handleStream(st network.Stream) {
 		return
 	}
 	o := s.offer(p)
-	if err := w.WriteMsg(buildHello(s.h.ID(), p, o)); err != nil {
+	r, rejected := readHello(s.h.ID(), p, o, &h, s.o.Accept)
+	reply := buildHello(s.h.ID(), p, o)
+	reply.Rejections = rejected
+	if err := w.WriteMsg(reply); err != nil {
 		st.Reset()
 		_ = s.failed(p, fmt.Errorf("io: handshake from %s: %w", p, err))
 		return
 	}
 	st.Close()
-	s.done(readHello(s.h.ID(), p, o, &h, s.o.Accept))
+	s.done(r)
 }
 
 // readHello reads and checks one Hello.

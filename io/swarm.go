@@ -35,6 +35,8 @@ type Swarm struct {
 	closed bool
 	topics map[[32]byte]*topic
 	peers  map[peer.ID]*remote
+	// lan holds the peers mDNS found, which it reports only once.
+	lan map[peer.ID]peer.AddrInfo
 	// booted is closed once the DHT bootstrap peers were tried.
 	booted chan struct{}
 }
@@ -58,9 +60,13 @@ func (r *remote) wanted() bool { return r.explicit || r.lan || len(r.topics) > 0
 // New starts a Swarm. With o.Host nil it builds and owns a host.
 func New(ctx context.Context, o *Options) (*Swarm, error) {
 	opts := o.withDefaults()
-	s := &Swarm{o: opts, h: opts.Host, topics: map[[32]byte]*topic{}, peers: map[peer.ID]*remote{}, booted: make(chan struct{})}
+	s := &Swarm{o: opts, h: opts.Host, topics: map[[32]byte]*topic{}, peers: map[peer.ID]*remote{}, lan: map[peer.ID]peer.AddrInfo{}, booted: make(chan struct{})}
 	if s.h == nil {
-		h, err := newHost(opts.HostOptions, opts.Firewall)
+		h, err := newHost(opts.HostOptions, opts.Firewall, func(p peer.ID) {
+			if f := opts.Listener.Refused; f != nil {
+				f(p, ErrFirewall)
+			}
+		})
 		if err != nil {
 			return nil, err
 		}

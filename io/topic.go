@@ -20,6 +20,24 @@ type topic struct {
 	// round is closed when the current discovery round has finished;
 	// guarded by Swarm.mu.
 	round chan struct{}
+	// again asks for one more round before round is closed (a Refresh
+	// came while a round ran); guarded by Swarm.mu.
+	again bool
+}
+
+// wakeLocked starts a new round of t, which Flush waits for from now on:
+// a round that started before the call does not count.
+func (t *topic) wakeLocked() {
+	select {
+	case <-t.round:
+		t.round = make(chan struct{})
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	default:
+		t.again = true
+	}
 }
 
 // namespace is the DHT namespace of a topic.
@@ -36,6 +54,16 @@ func (s *Swarm) Join(topicKey []byte, jo JoinOptions) error {
 		jo.Server, jo.Client = true, true
 	}
 	k := [32]byte(topicKey)
+	if err := s.join(k, jo); err != nil {
+		return err
+	}
+	if jo.Client {
+		s.dialLAN(k)
+	}
+	return nil
+}
+
+func (s *Swarm) join(k [32]byte, jo JoinOptions) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -43,10 +71,7 @@ func (s *Swarm) Join(topicKey []byte, jo JoinOptions) error {
 	}
 	if t := s.topics[k]; t != nil {
 		t.opts = jo
-		select {
-		case t.wake <- struct{}{}:
-		default:
-		}
+		t.wakeLocked()
 		return nil
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
@@ -113,15 +138,13 @@ func (s *Swarm) Flush(ctx context.Context) error {
 	return nil
 }
 
-// Refresh starts a new discovery round of every joined topic now.
+// Refresh starts a new discovery round of every joined topic now; a Flush
+// after it waits for that round.
 func (s *Swarm) Refresh() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, t := range s.topics {
-		select {
-		case t.wake <- struct{}{}:
-		default:
-		}
+		t.wakeLocked()
 	}
 }
 
@@ -133,6 +156,11 @@ func (s *Swarm) topicLoop(ctx context.Context, t *topic) {
 	for n := 0; ; n++ {
 		s.runRound(ctx, t)
 		s.mu.Lock()
+		if t.again && ctx.Err() == nil {
+			t.again = false
+			s.mu.Unlock()
+			continue
+		}
 		close(t.round)
 		s.mu.Unlock()
 		wait := s.o.RefreshInterval
@@ -149,7 +177,11 @@ func (s *Swarm) topicLoop(ctx context.Context, t *topic) {
 		case <-timer.C:
 		}
 		s.mu.Lock()
-		t.round = make(chan struct{})
+		select {
+		case <-t.round:
+			t.round = make(chan struct{})
+		default: // opened by wakeLocked
+		}
 		s.mu.Unlock()
 	}
 }
@@ -239,14 +271,38 @@ type mdnsNotifee struct{ s *Swarm }
 
 func (n mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	s := n.s
+	if ai.ID == s.h.ID() {
+		return
+	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	// mDNS reports a peer once: remember it for topics joined later.
+	s.lan[ai.ID] = ai
 	client := false
 	for _, t := range s.topics {
 		client = client || t.opts.Client
 	}
 	s.mu.Unlock()
-	if !client || ai.ID == s.h.ID() {
+	if !client {
 		return
 	}
 	_, _ = s.want(ai, func(r *remote) { r.lan = true }, false)
+}
+
+// dialLAN dials the LAN peers seen so far for topic k, just joined as a
+// client (they may have been found before the join), unless their latest
+// handshake already shows k.
+func (s *Swarm) dialLAN(k [32]byte) {
+	s.mu.Lock()
+	ais := make([]peer.AddrInfo, 0, len(s.lan))
+	for _, ai := range s.lan {
+		ais = append(ais, ai)
+	}
+	s.mu.Unlock()
+	for _, ai := range ais {
+		_, _ = s.want(ai, func(r *remote) { r.lan = true }, !s.sharesTopic(ai.ID, k))
+	}
 }

@@ -33,10 +33,11 @@ type Options struct {
 	// "private/peerstore". Default: peerstore's defaults.
 	Peerstore *peerstore.Options
 	// Accept decides whether to keep a book introduced by remote (check
-	// an invite's token here); kept books are opened and replicated with
-	// remote. It runs inside the handshake and must be quick. Default:
-	// refuse every introduction.
-	Accept func(remote peer.ID, in folioio.Introduction) bool
+	// an invite's token here): nil keeps it, and it is opened and
+	// replicated with remote; an error refuses it and tells remote why.
+	// It runs inside the handshake and must be quick. Default: refuse
+	// every introduction.
+	Accept func(remote peer.ID, in folioio.Introduction) error
 	// Listener hears about the vault's peers. Default: none.
 	Listener *EventListener
 }

@@ -43,17 +43,25 @@ func (v *Vault) onDisconnected(p peer.ID) {
 }
 
 // Introduce hands books to remote (and only to remote) with an optional
-// token and metadata each, and replicates them with it.
-func (v *Vault) Introduce(ctx context.Context, remote peer.ID, intros ...folioio.Introduction) error {
-	if err := v.swarm.Introduce(ctx, remote, intros...); err != nil {
-		return err
+// token and metadata each, and replicates those it keeps. The result's
+// Rejected says which remote refused, and why.
+func (v *Vault) Introduce(ctx context.Context, remote peer.ID, intros ...folioio.Introduction) (folioio.Handshake, error) {
+	h, err := v.swarm.Introduce(ctx, remote, intros...)
+	if err != nil {
+		return h, err
 	}
-	keys := make([]ed25519.PublicKey, len(intros))
-	for i, in := range intros {
-		keys[i] = in.Key
+	refused := map[string]bool{}
+	for _, r := range h.Rejected {
+		refused[string(r.Key)] = true
+	}
+	keys := make([]ed25519.PublicKey, 0, len(intros))
+	for _, in := range intros {
+		if !refused[string(in.Key)] {
+			keys = append(keys, in.Key)
+		}
 	}
 	v.replicate(remote, keys)
-	return nil
+	return h, nil
 }
 
 // Connect dials ai, keeps redialing it when the connection drops, and

@@ -202,12 +202,14 @@ func (v *Vault) offer(peer.ID) []ed25519.PublicKey {
 	return keys
 }
 
-func (v *Vault) accept(remote peer.ID, in folioio.Introduction) bool {
+func (v *Vault) accept(remote peer.ID, in folioio.Introduction) error {
 	if v.o.Accept == nil {
-		return false
+		return errNoIntroductions
 	}
 	return v.o.Accept(remote, in)
 }
+
+var errNoIntroductions = errors.New("this peer takes no introductions")
 
 func (v *Vault) reportError(err error) {
 	if f := v.o.Listener.Error; f != nil && err != nil {

@@ -20,7 +20,7 @@ func testOptions(name string) *Options {
 		ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
 		DisableDHT:  true,
 		DisableMDNS: true,
-		Accept:      func(peer.ID, folioio.Introduction) bool { return true },
+		Accept:      func(peer.ID, folioio.Introduction) error { return nil },
 	}
 }
 
@@ -92,7 +92,7 @@ func TestIntroduceReplicates(t *testing.T) {
 	if err := a.Connect(b.AddrInfo()); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Introduce(ctx, b.ID(), folioio.Introduction{Key: bk.Key()}); err != nil {
+	if _, err := a.Introduce(ctx, b.ID(), folioio.Introduction{Key: bk.Key()}); err != nil {
 		t.Fatal(err)
 	}
 	rb, err := b.DB().OpenKey(ctx, bk.Key())

@@ -42,7 +42,10 @@ type Hello struct {
 	Introductions []*Introduction `protobuf:"bytes,4,rep,name=introductions,proto3" json:"introductions,omitempty"`
 	// refused, when set, says why the sender will not handshake (its peer
 	// limit, its firewall); the rest of the message is empty.
-	Refused       string `protobuf:"bytes,5,opt,name=refused,proto3" json:"refused,omitempty"`
+	Refused string `protobuf:"bytes,5,opt,name=refused,proto3" json:"refused,omitempty"`
+	// rejections answer the initiator's introductions that the responder
+	// did not keep, each with the reason (only the responder sends them).
+	Rejections    []*Rejection `protobuf:"bytes,6,rep,name=rejections,proto3" json:"rejections,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -112,6 +115,66 @@ func (x *Hello) GetRefused() string {
 	return ""
 }
 
+func (x *Hello) GetRejections() []*Rejection {
+	if x != nil {
+		return x.Rejections
+	}
+	return nil
+}
+
+// Rejection refuses one introduction, by its index in the initiator's Hello.
+type Rejection struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Rejection) Reset() {
+	*x = Rejection{}
+	mi := &file_handshake_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Rejection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Rejection) ProtoMessage() {}
+
+func (x *Rejection) ProtoReflect() protoreflect.Message {
+	mi := &file_handshake_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Rejection.ProtoReflect.Descriptor instead.
+func (*Rejection) Descriptor() ([]byte, []int) {
+	return file_handshake_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Rejection) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *Rejection) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Book offers one book by its discovery key, with proof of knowing its key.
 type Book struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -126,7 +189,7 @@ type Book struct {
 
 func (x *Book) Reset() {
 	*x = Book{}
-	mi := &file_handshake_proto_msgTypes[1]
+	mi := &file_handshake_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -138,7 +201,7 @@ func (x *Book) String() string {
 func (*Book) ProtoMessage() {}
 
 func (x *Book) ProtoReflect() protoreflect.Message {
-	mi := &file_handshake_proto_msgTypes[1]
+	mi := &file_handshake_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -151,7 +214,7 @@ func (x *Book) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Book.ProtoReflect.Descriptor instead.
 func (*Book) Descriptor() ([]byte, []int) {
-	return file_handshake_proto_rawDescGZIP(), []int{1}
+	return file_handshake_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Book) GetDiscoveryKey() []byte {
@@ -185,7 +248,7 @@ type Introduction struct {
 
 func (x *Introduction) Reset() {
 	*x = Introduction{}
-	mi := &file_handshake_proto_msgTypes[2]
+	mi := &file_handshake_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -197,7 +260,7 @@ func (x *Introduction) String() string {
 func (*Introduction) ProtoMessage() {}
 
 func (x *Introduction) ProtoReflect() protoreflect.Message {
-	mi := &file_handshake_proto_msgTypes[2]
+	mi := &file_handshake_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -210,7 +273,7 @@ func (x *Introduction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Introduction.ProtoReflect.Descriptor instead.
 func (*Introduction) Descriptor() ([]byte, []int) {
-	return file_handshake_proto_rawDescGZIP(), []int{2}
+	return file_handshake_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Introduction) GetKey() []byte {
@@ -238,13 +301,19 @@ var File_handshake_proto protoreflect.FileDescriptor
 
 const file_handshake_proto_rawDesc = "" +
 	"\n" +
-	"\x0fhandshake.proto\x12\x12folio.handshake.v1\"\xcb\x01\n" +
+	"\x0fhandshake.proto\x12\x12folio.handshake.v1\"\x8a\x02\n" +
 	"\x05Hello\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12.\n" +
 	"\x05books\x18\x02 \x03(\v2\x18.folio.handshake.v1.BookR\x05books\x12\x16\n" +
 	"\x06topics\x18\x03 \x03(\fR\x06topics\x12F\n" +
 	"\rintroductions\x18\x04 \x03(\v2 .folio.handshake.v1.IntroductionR\rintroductions\x12\x18\n" +
-	"\arefused\x18\x05 \x01(\tR\arefused\"A\n" +
+	"\arefused\x18\x05 \x01(\tR\arefused\x12=\n" +
+	"\n" +
+	"rejections\x18\x06 \x03(\v2\x1d.folio.handshake.v1.RejectionR\n" +
+	"rejections\"9\n" +
+	"\tRejection\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"A\n" +
 	"\x04Book\x12#\n" +
 	"\rdiscovery_key\x18\x01 \x01(\fR\fdiscoveryKey\x12\x14\n" +
 	"\x05proof\x18\x02 \x01(\fR\x05proof\"J\n" +
@@ -265,20 +334,22 @@ func file_handshake_proto_rawDescGZIP() []byte {
 	return file_handshake_proto_rawDescData
 }
 
-var file_handshake_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_handshake_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_handshake_proto_goTypes = []any{
 	(*Hello)(nil),        // 0: folio.handshake.v1.Hello
-	(*Book)(nil),         // 1: folio.handshake.v1.Book
-	(*Introduction)(nil), // 2: folio.handshake.v1.Introduction
+	(*Rejection)(nil),    // 1: folio.handshake.v1.Rejection
+	(*Book)(nil),         // 2: folio.handshake.v1.Book
+	(*Introduction)(nil), // 3: folio.handshake.v1.Introduction
 }
 var file_handshake_proto_depIdxs = []int32{
-	1, // 0: folio.handshake.v1.Hello.books:type_name -> folio.handshake.v1.Book
-	2, // 1: folio.handshake.v1.Hello.introductions:type_name -> folio.handshake.v1.Introduction
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	2, // 0: folio.handshake.v1.Hello.books:type_name -> folio.handshake.v1.Book
+	3, // 1: folio.handshake.v1.Hello.introductions:type_name -> folio.handshake.v1.Introduction
+	1, // 2: folio.handshake.v1.Hello.rejections:type_name -> folio.handshake.v1.Rejection
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_handshake_proto_init() }
@@ -292,7 +363,7 @@ func file_handshake_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_handshake_proto_rawDesc), len(file_handshake_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,71 @@
+// Package peer is folio's task messenger backend: tasks, invites, groups,
+// messages and timelines on top of a vault.
+//
+// # Tasks and books
+//
+// A task (16 random bytes) has members. For each ordered pair of members
+// (author, reader) the author writes one book, titled
+// "<author>-<reader>-<task>", that only the reader follows: a task of n
+// members needs n·(n−1) books, 2·(n−1) of them on each member's disk. A
+// subtask lives inside its root task: it shares the root's members and
+// books, and its messages carry its own ID.
+//
+// Page 0 of every pair book is an Address (author, reader, task, the
+// author's dial addresses and name). Every later page is an Envelope, and
+// an author writes each message at the same index in every book it writes
+// for the task: a new member's book starts with a copy of the author's
+// whole history, and a book that a crash left shorter is levelled on the
+// next open. So a message's ID is (author, index), valid in any of the
+// author's books; Head.Book only says where it was read. While a task has
+// no other member, the author's messages wait in its private journal.
+//
+// # Messages
+//
+// Envelope{head, refs, type, data, meta} (peer/pb/peer.proto): refs are
+// typed links by head — reply-to, edit-of, delete-of, react-to — plus,
+// for causality, the newest message of every other author the sender had
+// seen; meta holds the wall-clock time (display only), the task, and a
+// Lamport clock greater than that of everything the message references.
+// Types: text, reply, edit, delete (a tombstone), reaction, join, leave,
+// task update, profile. Only a message's author can edit or delete it;
+// edits and deletes by anyone else are ignored.
+//
+// # Timeline
+//
+// A task's timeline merges every member's book for this peer and this
+// peer's own log, ordered by (clock, author, index): a message always
+// comes after everything it references, and ties are broken by a stable
+// rule, never by wall clock. A message whose references have not arrived
+// is held back until they do. Edits, deletes and reactions are applied to
+// their targets. A page that is not a valid envelope of its author at its
+// index, or whose clock goes backwards, shows as an entry with Err set
+// (its author and index) and never stops the timeline. Times from the
+// future are clamped to now for display. Timeline pages backwards from
+// the newest (Limit, Before) by reading each log backwards, so the newest
+// page costs O(limit · members) reads whatever the task's length. Unread
+// counts the others' messages after the read marker (MarkRead).
+// Subscribe delivers each new message once, after its references.
+//
+// # Invites and groups
+//
+// Invite gives a one-line code: "folio1-" + base32 of the inviter's peer
+// ID, the task, the inviter's dial addresses and a random secret, plus a
+// 4-byte checksum, so a typo is ErrBadCode rather than a wrong peer. Join
+// dials the inviter, writes the joiner's book for the inviter and
+// introduces it (folio's IO introduction) with a token proving the secret
+// (BLAKE2b keyed with the secret over both peer IDs; the secret never
+// travels). The inviter checks the token (unknown, used, revoked or
+// expired invites are refused with the reason), writes its book for the
+// newcomer with the task's history, appends a join message naming the
+// newcomer, and introduces its book. Every member reading that join
+// message writes a book for the newcomer and introduces it; the newcomer
+// accepts books from the members the inviter listed. Introductions not yet
+// accepted are retried (Options.Retry).
+//
+// # State
+//
+// The peer's private journal book ("private/messenger", never offered to
+// anyone) records the tasks it created, invites, members and their books,
+// read markers and the messages of tasks still without members; it is
+// replayed on Open.
+package peer

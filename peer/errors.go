@@ -1,0 +1,28 @@
+package peer
+
+import "errors"
+
+var (
+	// ErrBadCode: an invite code that does not parse or fails its checksum.
+	ErrBadCode = errors.New("peer: bad invite code")
+	// ErrInviteRefused: the inviter refused the invite (used, revoked,
+	// expired, or not its secret).
+	ErrInviteRefused = errors.New("peer: invite refused")
+	// ErrNoTask: no such task.
+	ErrNoTask = errors.New("peer: no such task")
+	// ErrNotAuthor: only a message's author may edit or delete it.
+	ErrNotAuthor = errors.New("peer: not the author")
+	// ErrNoMessage: no such message (yet).
+	ErrNoMessage = errors.New("peer: no such message")
+	// ErrClosed: the peer is closed.
+	ErrClosed = errors.New("peer: closed")
+	// ErrInvalid: a bad argument (empty text, unknown message type).
+	ErrInvalid = errors.New("peer: invalid argument")
+)
+
+// Why a page shows as undecodable in a timeline.
+var (
+	errUndecodable = errors.New("peer: page is not a message envelope")
+	errForged      = errors.New("peer: envelope names another author or index")
+	errClock       = errors.New("peer: envelope clock goes backwards")
+)

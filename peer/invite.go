@@ -1,0 +1,236 @@
+package peer
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/crypto/blake2b"
+	"google.golang.org/protobuf/proto"
+
+	folioio "github.com/folio-p2p/folio/io"
+	"github.com/folio-p2p/folio/peer/pb"
+)
+
+// An invite code is "folio1-" followed by lower-case base32 (no padding)
+// of a protobuf Invite and a 4-byte BLAKE2b checksum of it: one line to
+// copy and paste, and a typo gives ErrBadCode rather than a wrong peer.
+const codePrefix = "folio1-"
+
+var (
+	b32      = base32.StdEncoding.WithPadding(base32.NoPadding)
+	inviteNS = blake2b.Sum256([]byte("folio/peer/invite/v1"))
+)
+
+// EncodeInvite makes the code of an invite.
+func EncodeInvite(in *pb.Invite) (string, error) {
+	b, err := proto.Marshal(in)
+	if err != nil {
+		return "", err
+	}
+	sum := blake2b.Sum256(b)
+	return codePrefix + strings.ToLower(b32.EncodeToString(append(b, sum[:4]...))), nil
+}
+
+// DecodeInvite parses a code made by EncodeInvite.
+func DecodeInvite(code string) (*pb.Invite, error) {
+	code = strings.TrimSpace(code)
+	if !strings.HasPrefix(strings.ToLower(code), codePrefix) {
+		return nil, fmt.Errorf("%w: it should start with %q", ErrBadCode, codePrefix)
+	}
+	raw, err := b32.DecodeString(strings.ToUpper(code[len(codePrefix):]))
+	if err != nil || len(raw) < 5 {
+		return nil, fmt.Errorf("%w: not base32 (a character was mistyped or cut off)", ErrBadCode)
+	}
+	body, sum := raw[:len(raw)-4], raw[len(raw)-4:]
+	want := blake2b.Sum256(body)
+	if subtle.ConstantTimeCompare(want[:4], sum) != 1 {
+		return nil, fmt.Errorf("%w: checksum mismatch (a character was mistyped)", ErrBadCode)
+	}
+	var in pb.Invite
+	if err := proto.Unmarshal(body, &in); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCode, err)
+	}
+	if _, err := peer.IDFromBytes(in.Inviter); err != nil {
+		return nil, fmt.Errorf("%w: inviter: %v", ErrBadCode, err)
+	}
+	if _, ok := taskOf(in.Task); !ok || len(in.Secret) != 16 {
+		return nil, fmt.Errorf("%w: malformed task or secret", ErrBadCode)
+	}
+	return &in, nil
+}
+
+// inviteToken proves to the inviter that joiner holds the invite's
+// secret, without sending the secret.
+func inviteToken(secret []byte, joiner, inviter peer.ID) []byte {
+	h, _ := blake2b.New256(secret)
+	h.Write(inviteNS[:])
+	for _, id := range []peer.ID{joiner, inviter} {
+		h.Write(binary.BigEndian.AppendUint16(nil, uint16(len(id))))
+		h.Write([]byte(id))
+	}
+	return h.Sum(nil)
+}
+
+// Invite makes a one-use invite code for a task (its root task): the
+// inviter's peer ID and dial addresses, the task ID and a random secret.
+func (p *Peer) Invite(ctx context.Context, task TaskID) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return "", ErrClosed
+	}
+	id := p.rootOf(task)
+	if p.roots[id] == nil {
+		return "", fmt.Errorf("%w: %s", ErrNoTask, task)
+	}
+	iv := &invite{id: make([]byte, 8), secret: make([]byte, 16), task: id, expires: p.o.Now().Add(p.o.InviteTTL).UnixMilli()}
+	rand.Read(iv.id)
+	rand.Read(iv.secret)
+	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Invite{Invite: &pb.InviteMade{Id: iv.id, Task: id[:], Secret: iv.secret, Expires: iv.expires}}}); err != nil {
+		return "", err
+	}
+	p.invites[string(iv.id)] = iv
+	return EncodeInvite(&pb.Invite{Inviter: []byte(p.me), Task: id[:], Addrs: encodeAddrs(p.v.Host().Addrs()), Secret: iv.secret})
+}
+
+// RevokeInvite makes a code unusable.
+func (p *Peer) RevokeInvite(ctx context.Context, code string) error {
+	in, err := DecodeInvite(code)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, iv := range p.invites {
+		if subtle.ConstantTimeCompare(iv.secret, in.Secret) == 1 {
+			if err := p.record(ctx, &pb.Record{Body: &pb.Record_InviteRevoked{InviteRevoked: iv.id}}); err != nil {
+				return err
+			}
+			iv.revoked = true
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: not an invite of this peer", ErrBadCode)
+}
+
+// checkInvite finds the invite for task whose secret token proves.
+// Call with p.mu held.
+func (p *Peer) checkInvite(joiner peer.ID, task TaskID, token []byte) (*invite, error) {
+	for _, iv := range p.invites {
+		if iv.task != task || subtle.ConstantTimeCompare(inviteToken(iv.secret, joiner, p.me), token) != 1 {
+			continue
+		}
+		switch {
+		case iv.revoked:
+			return nil, errors.New("the invite was revoked")
+		case iv.used:
+			return nil, errors.New("the invite was already used")
+		case p.o.Now().UnixMilli() > iv.expires:
+			return nil, errors.New("the invite has expired")
+		}
+		return iv, nil
+	}
+	return nil, errors.New("no such invite (wrong secret or task)")
+}
+
+// Join uses an invite code: it dials the inviter, writes this peer's book
+// for the inviter, introduces it with proof of the secret, and waits until
+// the inviter's book for this peer arrives. It returns the task.
+func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
+	in, err := DecodeInvite(code)
+	if err != nil {
+		return TaskID{}, err
+	}
+	inviter, _ := peer.IDFromBytes(in.Inviter)
+	task, _ := taskOf(in.Task)
+	if inviter == p.me {
+		return TaskID{}, fmt.Errorf("%w: this is your own invite", ErrInvalid)
+	}
+	addrs := decodeAddrs(in.Addrs)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return TaskID{}, ErrClosed
+	}
+	r := p.rootFor(task)
+	m := r.members[inviter]
+	if m == nil {
+		m = &member{id: inviter}
+		r.members[inviter] = m
+	}
+	m.addrs = addrs
+	p.mu.Unlock()
+	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: task[:], PeerId: []byte(inviter), Addrs: in.Addrs}}}); err != nil {
+		return TaskID{}, err
+	}
+	if err := p.v.Connect(peer.AddrInfo{ID: inviter, Addrs: addrs}); err != nil {
+		return TaskID{}, fmt.Errorf("peer: join: dial inviter: %w", err)
+	}
+	b, err := p.ensureMyBook(ctx, task, inviter)
+	if err != nil {
+		return TaskID{}, err
+	}
+	meta, _ := proto.Marshal(&pb.IntroMeta{Task: task[:]})
+	h, err := p.v.Introduce(ctx, inviter, folioio.Introduction{Key: b.Key(), Token: inviteToken(in.Secret, p.me, inviter), Meta: meta})
+	if err != nil {
+		return TaskID{}, fmt.Errorf("peer: join: reach the inviter %s: %w", inviter, err)
+	}
+	for _, rj := range h.Rejected {
+		return TaskID{}, fmt.Errorf("%w: %s", ErrInviteRefused, rj.Reason)
+	}
+	p.mu.Lock()
+	m.acked = true
+	p.mu.Unlock()
+	// The inviter introduces its own book for us next; the task is known
+	// once its first pages (the task's title) have arrived.
+	for {
+		p.mu.Lock()
+		ok := m.book != nil && r.tasks[task] != nil
+		p.mu.Unlock()
+		p.poke()
+		if ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return TaskID{}, fmt.Errorf("peer: join: waiting for the inviter's book: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	p.poke()
+	return task, nil
+}
+
+// welcome runs at the inviter once a newcomer's invite checked out: it
+// writes the inviter's book for the newcomer (with the task's history),
+// announces the newcomer to the task and introduces the book.
+func (p *Peer) welcome(task TaskID, newcomer peer.ID) {
+	ctx := p.ctx
+	if _, err := p.ensureMyBook(ctx, task, newcomer); err != nil {
+		return
+	}
+	p.mu.Lock()
+	var addrs [][]byte
+	if m := p.roots[task].members[newcomer]; m != nil {
+		addrs = encodeAddrs(m.addrs)
+	}
+	p.mu.Unlock()
+	data, _ := proto.Marshal(&pb.Join{PeerId: []byte(newcomer), Addrs: addrs, Inviter: []byte(p.me)})
+	if _, err := p.send(ctx, task, pb.Type_TYPE_JOIN, data, nil); err != nil {
+		return
+	}
+	p.mu.Lock()
+	r := p.roots[task]
+	if m := r.members[newcomer]; m != nil {
+		p.introduceLocked(r, m)
+	}
+	p.mu.Unlock()
+}

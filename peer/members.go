@@ -1,0 +1,192 @@
+package peer
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/folio-p2p/folio/book"
+	folioio "github.com/folio-p2p/folio/io"
+	"github.com/folio-p2p/folio/peer/pb"
+)
+
+// ensureMyBook returns this peer's book for reader in task, creating it
+// with its Address page and a copy of this peer's whole log for the task,
+// or bringing a shorter one up to date.
+func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*book.Book, error) {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	b, err := p.v.DB().Book(ctx, bookName(p.me, reader, task))
+	if err != nil {
+		return nil, fmt.Errorf("peer: book for %s: %w", reader, err)
+	}
+	if b.Length() == 0 {
+		prof, _, _ := p.v.Profile(ctx)
+		a := &pb.Address{Author: []byte(p.me), Reader: []byte(reader), Task: task[:], Addrs: encodeAddrs(p.v.Host().Addrs())}
+		if prof != nil {
+			a.Name = prof.Name
+		}
+		page, _ := proto.Marshal(a)
+		if _, err := b.Append(ctx, page); err != nil {
+			return nil, fmt.Errorf("peer: book for %s: %w", reader, err)
+		}
+	}
+	p.mu.Lock()
+	r := p.rootFor(task)
+	r.myBooks[reader] = b
+	p.mu.Unlock()
+	if err := p.levelMyBooks(ctx, r); err != nil {
+		return nil, err
+	}
+	p.watch(b)
+	return b, nil
+}
+
+// myLog returns this peer's log for r: its length (counting the Address
+// page) and a reader of page i ≥ 1. Call with p.mu held.
+func (p *Peer) myLog(r *root) (uint64, func(ctx context.Context, i uint64) ([]byte, error)) {
+	var best *book.Book
+	for _, b := range r.myBooks {
+		if best == nil || b.Length() > best.Length() {
+			best = b
+		}
+	}
+	if best != nil && best.Length() > uint64(len(r.outbox)) {
+		return best.Length(), func(ctx context.Context, i uint64) ([]byte, error) {
+			return best.Get(ctx, i, &book.GetOptions{LocalOnly: true})
+		}
+	}
+	out := r.outbox
+	return uint64(len(out)) + 1, func(_ context.Context, i uint64) ([]byte, error) {
+		if i == 0 || i > uint64(len(out)) {
+			return nil, book.ErrNotFound
+		}
+		return out[i-1], nil
+	}
+}
+
+// levelMyBooks copies missing messages into this peer's shorter books for
+// r (a new member's book, or one a crash left behind), so that every book
+// holds the same message at the same index. Call with sendMu held.
+func (p *Peer) levelMyBooks(ctx context.Context, r *root) error {
+	p.mu.Lock()
+	n, get := p.myLog(r)
+	books := make([]*book.Book, 0, len(r.myBooks))
+	for _, b := range r.myBooks {
+		books = append(books, b)
+	}
+	p.mu.Unlock()
+	for _, b := range books {
+		if b.Length() == 0 || b.Length() >= n {
+			continue
+		}
+		pages := make([][]byte, 0, n-b.Length())
+		for i := b.Length(); i < n; i++ {
+			pg, err := get(ctx, i)
+			if err != nil {
+				return fmt.Errorf("peer: copy message %d: %w", i, err)
+			}
+			pages = append(pages, pg)
+		}
+		if _, err := b.Append(ctx, pages...); err != nil {
+			return fmt.Errorf("peer: copy messages: %w", err)
+		}
+	}
+	return nil
+}
+
+// repair levels this peer's books for r after a restart.
+func (p *Peer) repair(ctx context.Context, r *root) {
+	p.sendMu.Lock()
+	defer p.sendMu.Unlock()
+	_ = p.levelMyBooks(ctx, r)
+}
+
+// learnLocked records a member named by a join message or an introducer,
+// and starts introducing our book to it. Call with p.mu held.
+func (p *Peer) learnLocked(r *root, j *pb.Join) {
+	id, err := peer.IDFromBytes(j.PeerId)
+	if err != nil || id == p.me {
+		return
+	}
+	m := r.members[id]
+	if m == nil {
+		m = &member{id: id}
+		r.members[id] = m
+		_ = p.record(p.ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}})
+	}
+	if addrs := decodeAddrs(j.Addrs); len(addrs) > 0 && len(m.addrs) == 0 {
+		m.addrs = addrs
+	}
+	if !m.acked {
+		p.introduceLocked(r, m)
+	}
+}
+
+// introduceLocked introduces our book for m to m in the background, with
+// our view of the members, until m accepts it. Call with p.mu held.
+func (p *Peer) introduceLocked(r *root, m *member) {
+	if m.acked || m.introducing || p.closed {
+		return
+	}
+	m.introducing = true
+	m.lastTry = time.Now()
+	meta := &pb.IntroMeta{Task: r.id[:]}
+	meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Host().Addrs())})
+	for _, o := range r.members {
+		meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(o.id), Addrs: encodeAddrs(o.addrs)})
+	}
+	task, id, addrs := r.id, m.id, m.addrs
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		ok := p.introduce(task, id, addrs, meta)
+		p.mu.Lock()
+		m.introducing = false
+		m.acked = m.acked || ok
+		p.mu.Unlock()
+	}()
+}
+
+func (p *Peer) introduce(task TaskID, id peer.ID, addrs []ma.Multiaddr, meta *pb.IntroMeta) bool {
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	if len(addrs) > 0 {
+		_ = p.v.Connect(peer.AddrInfo{ID: id, Addrs: addrs})
+	}
+	b, err := p.ensureMyBook(ctx, task, id)
+	if err != nil {
+		return false
+	}
+	mb, _ := proto.Marshal(meta)
+	h, err := p.v.Introduce(ctx, id, folioio.Introduction{Key: b.Key(), Meta: mb})
+	return err == nil && len(h.Rejected) == 0
+}
+
+// retryLoop tries again, every Options.Retry, the introductions members
+// have not accepted yet (they may not have known us when we tried).
+func (p *Peer) retryLoop() {
+	defer p.wg.Done()
+	t := time.NewTicker(p.o.Retry)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.mu.Lock()
+		for _, r := range p.roots {
+			for _, m := range r.members {
+				if !m.acked && time.Since(m.lastTry) >= p.o.Retry {
+					p.introduceLocked(r, m)
+				}
+			}
+		}
+		p.mu.Unlock()
+	}
+}

@@ -1,0 +1,331 @@
+package peer
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/folio-p2p/folio/book"
+	folioio "github.com/folio-p2p/folio/io"
+	"github.com/folio-p2p/folio/peer/pb"
+	"github.com/folio-p2p/folio/vault"
+)
+
+const journalName = vault.PrivatePrefix + "messenger"
+
+// Peer is one member of the task messenger: a vault plus tasks, invites,
+// books per member pair and timelines. It is safe for concurrent use.
+type Peer struct {
+	o       Options
+	v       *vault.Vault
+	me      peer.ID
+	journal *book.Book
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	kick   chan struct{}
+
+	sendMu sync.Mutex // serialises writes to this peer's logs
+
+	mu      sync.Mutex
+	closed  bool
+	roots   map[TaskID]*root
+	sub     map[TaskID]TaskID // subtask → root
+	invites map[string]*invite
+	watched map[string]bool // books whose changes kick the watcher
+}
+
+type invite struct {
+	id, secret []byte
+	task       TaskID
+	expires    int64
+	used       bool
+	revoked    bool
+}
+
+// Open opens (or creates) the vault in dir and the messenger on it.
+func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
+	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, watched: map[string]bool{}, kick: make(chan struct{}, 1)}
+	vo := vault.Options{}
+	if p.o.Vault != nil {
+		vo = *p.o.Vault
+	}
+	vo.Accept = p.accept
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	// The vault may hand introductions to accept before Open returns:
+	// accept refuses them until the state is loaded (p.mu held below).
+	p.mu.Lock()
+	v, err := vault.Open(ctx, dir, &vo)
+	if err != nil {
+		p.mu.Unlock()
+		p.cancel()
+		return nil, err
+	}
+	p.v, p.me = v, v.ID()
+	fail := func(err error) (*Peer, error) {
+		p.closed = true
+		p.mu.Unlock()
+		p.cancel()
+		v.Close()
+		return nil, err
+	}
+	if p.journal, err = v.DB().Book(ctx, journalName); err != nil {
+		return fail(fmt.Errorf("peer: journal: %w", err))
+	}
+	if err := p.replay(ctx); err != nil {
+		return fail(err)
+	}
+	p.mu.Unlock()
+	for _, r := range p.rootList() {
+		p.repair(ctx, r)
+	}
+	p.scan()
+	p.wg.Add(2)
+	go p.watchLoop()
+	go p.retryLoop()
+	// Meet the members again.
+	p.mu.Lock()
+	for _, r := range p.roots {
+		for _, m := range r.members {
+			if len(m.addrs) > 0 {
+				_ = p.v.Connect(peer.AddrInfo{ID: m.id, Addrs: m.addrs})
+			}
+		}
+	}
+	p.mu.Unlock()
+	return p, nil
+}
+
+// Close stops the messenger and closes the vault.
+func (p *Peer) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	for _, r := range p.roots {
+		for s := range r.subs {
+			s.close()
+		}
+	}
+	p.mu.Unlock()
+	p.cancel()
+	err := p.v.Close()
+	p.wg.Wait()
+	return err
+}
+
+// Vault is the vault underneath.
+func (p *Peer) Vault() *vault.Vault { return p.v }
+
+// ID is this peer's ID.
+func (p *Peer) ID() peer.ID { return p.me }
+
+func (p *Peer) rootList() []*root {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*root, 0, len(p.roots))
+	for _, r := range p.roots {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return string(out[i].id[:]) < string(out[j].id[:]) })
+	return out
+}
+
+// record appends one record to the journal.
+func (p *Peer) record(ctx context.Context, rec *pb.Record) error {
+	b, err := proto.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if _, err := p.journal.Append(ctx, b); err != nil {
+		return fmt.Errorf("peer: journal: %w", err)
+	}
+	return nil
+}
+
+// replay folds the journal into memory. Call with p.mu held.
+func (p *Peer) replay(ctx context.Context) error {
+	n := p.journal.Length()
+	for i := uint64(0); i < n; i++ {
+		page, err := p.journal.Get(ctx, i, &book.GetOptions{LocalOnly: true})
+		if err != nil {
+			return fmt.Errorf("peer: journal page %d: %w", i, err)
+		}
+		var rec pb.Record
+		if err := proto.Unmarshal(page, &rec); err != nil {
+			return fmt.Errorf("peer: journal page %d: %w", i, err)
+		}
+		p.apply(ctx, &rec)
+	}
+	return nil
+}
+
+// apply folds one journal record. Call with p.mu held.
+func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
+	switch b := rec.Body.(type) {
+	case *pb.Record_Task:
+		if id, ok := taskOf(b.Task.Task); ok {
+			p.rootFor(id)
+		}
+	case *pb.Record_Invite:
+		id, _ := taskOf(b.Invite.Task)
+		p.invites[string(b.Invite.Id)] = &invite{id: b.Invite.Id, secret: b.Invite.Secret, task: id, expires: b.Invite.Expires}
+	case *pb.Record_InviteUsed:
+		if in := p.invites[string(b.InviteUsed)]; in != nil {
+			in.used = true
+		}
+	case *pb.Record_InviteRevoked:
+		if in := p.invites[string(b.InviteRevoked)]; in != nil {
+			in.revoked = true
+		}
+	case *pb.Record_Member:
+		id, ok := taskOf(b.Member.Task)
+		pid, err := peer.IDFromBytes(b.Member.PeerId)
+		if !ok || err != nil || pid == p.me {
+			return
+		}
+		r := p.rootFor(id)
+		m := r.members[pid]
+		if m == nil {
+			m = &member{id: pid}
+			r.members[pid] = m
+		}
+		if len(b.Member.Book) == ed25519.PublicKeySize {
+			m.book = ed25519.PublicKey(b.Member.Book)
+		}
+		if addrs := decodeAddrs(b.Member.Addrs); len(addrs) > 0 {
+			m.addrs = addrs
+		}
+		if bk, err := p.v.DB().LookupName(bookName(p.me, pid, id)); err == nil {
+			if b, err := p.v.DB().OpenKey(ctx, bk.Key); err == nil {
+				r.myBooks[pid] = b
+			}
+		}
+	case *pb.Record_Read:
+		if id, ok := taskOf(b.Read.Task); ok {
+			r := p.rootFor(p.rootOf(id))
+			a, _ := peer.IDFromBytes(b.Read.Author)
+			r.read = cursorKey{Clock: b.Read.Clock, Author: a, Index: b.Read.Index}
+		}
+	case *pb.Record_Outbox:
+		if id, ok := taskOf(b.Outbox.GetMeta().GetTask()); ok {
+			r := p.rootFor(p.rootOf(id))
+			if page, err := proto.Marshal(b.Outbox); err == nil {
+				r.outbox = append(r.outbox, page)
+			}
+		}
+	}
+}
+
+// rootFor returns the root task id, creating its state. Call with p.mu held.
+func (p *Peer) rootFor(id TaskID) *root {
+	r := p.roots[id]
+	if r == nil {
+		r = newRoot(id)
+		p.roots[id] = r
+	}
+	return r
+}
+
+// rootOf maps a (sub)task to its root. Call with p.mu held.
+func (p *Peer) rootOf(id TaskID) TaskID {
+	if r, ok := p.sub[id]; ok {
+		return r
+	}
+	return id
+}
+
+func decodeAddrs(bs [][]byte) []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, b := range bs {
+		if m, err := ma.NewMultiaddrBytes(b); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func encodeAddrs(as []ma.Multiaddr) [][]byte {
+	out := make([][]byte, len(as))
+	for i, a := range as {
+		out[i] = a.Bytes()
+	}
+	return out
+}
+
+// accept is the vault's Accept: it keeps a pair book introduced by a
+// member (or by a newcomer holding one of our invites) and refuses the
+// rest, saying why.
+func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
+	var meta pb.IntroMeta
+	if err := proto.Unmarshal(in.Meta, &meta); err != nil {
+		return fmt.Errorf("not a messenger introduction")
+	}
+	id, ok := taskOf(meta.Task)
+	if !ok {
+		return fmt.Errorf("not a messenger introduction")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.journal == nil {
+		return errors.New("not ready")
+	}
+	r := p.roots[id]
+	if len(in.Token) > 0 {
+		iv, err := p.checkInvite(remote, id, in.Token)
+		if err != nil {
+			return err
+		}
+		iv.used = true
+		if err := p.record(p.ctx, &pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: iv.id}}); err != nil {
+			return err
+		}
+		r = p.rootFor(id)
+		if r.members[remote] == nil {
+			r.members[remote] = &member{id: remote}
+		}
+		if m := r.members[remote]; len(m.addrs) == 0 {
+			m.addrs = p.v.Peerstore().Addrs(remote)
+		}
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.welcome(id, remote)
+		}()
+	} else if r == nil || r.members[remote] == nil {
+		return fmt.Errorf("not a member of task %s here (yet)", id)
+	}
+	m := r.members[remote]
+	m.book = append(ed25519.PublicKey(nil), in.Key...)
+	if err := p.record(p.ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
+		Task: id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(m.addrs),
+	}}}); err != nil {
+		return err
+	}
+	for _, j := range meta.Members {
+		p.learnLocked(r, j)
+	}
+	if !m.acked && len(in.Token) == 0 {
+		p.introduceLocked(r, m)
+	}
+	p.poke()
+	return nil
+}
+
+// poke wakes the watcher.
+func (p *Peer) poke() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}

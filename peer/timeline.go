@@ -1,0 +1,325 @@
+package peer
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/folio-p2p/folio/peer/pb"
+)
+
+// Message is one entry of a timeline.
+type Message struct {
+	Head      Head
+	Task      TaskID
+	Type      pb.Type
+	Text      string    // text, reply (after edits); the reaction
+	Ref       *Head     // reply-to, edit-of, delete-of or react-to
+	Time      time.Time // the author's clock, clamped to now: display only
+	Clock     uint64    // Lamport clock: the order
+	Edited    bool      // the text is the author's latest edit
+	Deleted   bool      // tombstoned by its author
+	Reactions map[string][]peer.ID
+	Member    peer.ID        // join and leave: who
+	Update    *pb.TaskUpdate // task update
+	Err       error          // the page could not be read as a message
+}
+
+// Cursor is a position in a timeline, for paging backwards.
+type Cursor = cursorKey
+
+// Key is m's position in the timeline.
+func (m *Message) Key() Cursor {
+	return cursorKey{Clock: m.Clock, Author: m.Head.Author, Index: m.Head.Index}
+}
+
+// TimelineOptions selects a page of a timeline.
+type TimelineOptions struct {
+	// Limit is the most messages returned. Default 50.
+	Limit int
+	// Before returns messages older than this position (the Key of the
+	// oldest message of the previous page). Default: from the newest.
+	Before *Cursor
+}
+
+// Timeline returns the newest messages of a task (oldest first) merged
+// from every member's book in causal order: by Lamport clock, ties broken
+// by author then index, so a message always follows everything it
+// references. Edits, deletes and reactions are applied to their targets
+// rather than listed; a message whose references have not arrived yet is
+// held back; a page that is not a message shows with Err set.
+func (p *Peer) Timeline(ctx context.Context, task TaskID, o *TimelineOptions) ([]*Message, error) {
+	limit := 50
+	var before *Cursor
+	if o != nil {
+		if o.Limit > 0 {
+			limit = o.Limit
+		}
+		before = o.Before
+	}
+	p.mu.Lock()
+	r := p.roots[p.rootOf(task)]
+	if r == nil {
+		p.mu.Unlock()
+		return nil, fmt.Errorf("%w: %s", ErrNoTask, task)
+	}
+	srcs := p.sources(r)
+	present := map[peer.ID]uint64{}
+	for a, l := range r.logs {
+		present[a] = l.next
+	}
+	p.mu.Unlock()
+
+	w := newWalker(ctx, srcs, present)
+	edits := map[msgKey]*Message{}
+	deleted := map[msgKey]bool{}
+	reactions := map[msgKey]map[string][]peer.ID{}
+	var out []*Message
+	now := p.o.Now()
+	for len(out) < limit {
+		m, ok := w.next()
+		if !ok {
+			break
+		}
+		if m.Err == nil && !w.refsPresent(m) {
+			continue // waits for what it references
+		}
+		if m.Err == nil && m.Ref != nil {
+			target := msgKey{m.Ref.Author, m.Ref.Index}
+			switch m.Type {
+			case pb.Type_TYPE_EDIT:
+				if m.Ref.Author == m.Head.Author {
+					if _, ok := edits[target]; !ok {
+						edits[target] = m
+					}
+				}
+				continue
+			case pb.Type_TYPE_DELETE:
+				if m.Ref.Author == m.Head.Author {
+					deleted[target] = true
+				}
+				continue
+			case pb.Type_TYPE_REACTION:
+				rs := reactions[target]
+				if rs == nil {
+					rs = map[string][]peer.ID{}
+					reactions[target] = rs
+				}
+				rs[m.Text] = append(rs[m.Text], m.Head.Author)
+				continue
+			}
+		}
+		if m.Err == nil && m.Task != task {
+			continue
+		}
+		if before != nil && !m.Key().less(*before) {
+			continue
+		}
+		k := msgKey{m.Head.Author, m.Head.Index}
+		if e := edits[k]; e != nil {
+			m.Text, m.Edited = e.Text, true
+		}
+		if deleted[k] {
+			m.Text, m.Deleted = "", true
+		}
+		m.Reactions = reactions[k]
+		if m.Time.After(now) {
+			m.Time = now
+		}
+		out = append(out, m)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
+
+// toMessage turns an envelope into a timeline entry.
+func toMessage(author peer.ID, book []byte, i uint64, env *pb.Envelope) *Message {
+	m := &Message{Head: Head{Author: author, Book: book, Index: i}, Type: env.Type, Clock: env.Meta.Clock, Time: time.UnixMilli(env.Meta.Time)}
+	m.Task, _ = taskOf(env.Meta.Task)
+	for _, r := range env.Refs {
+		if r.Kind != pb.RefKind_REF_SEEN && r.Head != nil {
+			m.Ref = &Head{Author: peer.ID(r.Head.Author), Index: r.Head.Index}
+			break
+		}
+	}
+	switch env.Type {
+	case pb.Type_TYPE_TEXT, pb.Type_TYPE_REPLY, pb.Type_TYPE_EDIT, pb.Type_TYPE_REACTION, pb.Type_TYPE_PROFILE:
+		m.Text = string(env.Data)
+	case pb.Type_TYPE_JOIN, pb.Type_TYPE_LEAVE:
+		var j pb.Join
+		if proto.Unmarshal(env.Data, &j) == nil {
+			m.Member = peer.ID(j.PeerId)
+		}
+	case pb.Type_TYPE_TASK_UPDATE:
+		var u pb.TaskUpdate
+		if proto.Unmarshal(env.Data, &u) == nil {
+			m.Update = &u
+			m.Task, _ = taskOf(u.Task)
+			if parent, ok := taskOf(u.Parent); ok {
+				m.Task = parent // a new subtask shows in its parent
+			}
+		}
+	}
+	return m
+}
+
+// walker merges the logs of a task newest first.
+type walker struct {
+	ctx     context.Context
+	srcs    []source
+	present map[peer.ID]uint64 // per author: pages the watcher has read
+	pos     []uint64           // next index to read backwards, per source (+1)
+	h       msgHeap
+	env     map[*Message]*pb.Envelope
+}
+
+func newWalker(ctx context.Context, srcs []source, present map[peer.ID]uint64) *walker {
+	w := &walker{ctx: ctx, srcs: srcs, present: present, pos: make([]uint64, len(srcs)), env: map[*Message]*pb.Envelope{}}
+	for i, s := range srcs {
+		w.pos[i] = s.length
+		if n := present[s.author]; n < w.pos[i] {
+			w.pos[i] = n // only what the watcher has checked
+		}
+		w.pull(i)
+	}
+	return w
+}
+
+// pull reads the next older message of source i onto the heap.
+func (w *walker) pull(i int) {
+	s := w.srcs[i]
+	for w.pos[i] > 1 {
+		w.pos[i]--
+		idx := w.pos[i]
+		page, err := s.get(w.ctx, idx)
+		if err != nil {
+			continue
+		}
+		env, err := decode(s.author, idx, page)
+		var m *Message
+		if err != nil {
+			m = &Message{Head: Head{Author: s.author, Index: idx}, Err: err, Clock: w.clockBefore(i, idx)}
+		} else {
+			m = toMessage(s.author, nil, idx, env)
+			w.env[m] = env
+		}
+		heap.Push(&w.h, heapItem{m: m, src: i})
+		return
+	}
+}
+
+// clockBefore is the clock of the newest good message of source i below
+// idx: where an unreadable page sorts.
+func (w *walker) clockBefore(i int, idx uint64) uint64 {
+	s := w.srcs[i]
+	for j := idx; j > 1; j-- {
+		page, err := s.get(w.ctx, j-1)
+		if err != nil {
+			continue
+		}
+		if env, err := decode(s.author, j-1, page); err == nil {
+			return env.Meta.Clock
+		}
+	}
+	return 0
+}
+
+func (w *walker) next() (*Message, bool) {
+	if w.h.Len() == 0 {
+		return nil, false
+	}
+	it := heap.Pop(&w.h).(heapItem)
+	w.pull(it.src)
+	return it.m, true
+}
+
+// refsPresent reports whether every message m references has arrived.
+func (w *walker) refsPresent(m *Message) bool {
+	env := w.env[m]
+	if env == nil {
+		return true
+	}
+	for _, r := range env.Refs {
+		if r.Head == nil {
+			continue
+		}
+		if w.present[peer.ID(r.Head.Author)] <= r.Head.Index {
+			return false
+		}
+	}
+	return true
+}
+
+type heapItem struct {
+	m   *Message
+	src int
+}
+
+// msgHeap is a max-heap by timeline position.
+type msgHeap []heapItem
+
+func (h msgHeap) Len() int           { return len(h) }
+func (h msgHeap) Less(i, j int) bool { return h[j].m.Key().less(h[i].m.Key()) }
+func (h msgHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *msgHeap) Push(x any)        { *h = append(*h, x.(heapItem)) }
+func (h *msgHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Unread counts the messages of others in task newer than its read marker.
+func (p *Peer) Unread(ctx context.Context, task TaskID) (int, error) {
+	p.mu.Lock()
+	r := p.roots[p.rootOf(task)]
+	if r == nil {
+		p.mu.Unlock()
+		return 0, fmt.Errorf("%w: %s", ErrNoTask, task)
+	}
+	srcs, marker := p.sources(r), r.read
+	present := map[peer.ID]uint64{}
+	for a, l := range r.logs {
+		present[a] = l.next
+	}
+	p.mu.Unlock()
+	w := newWalker(ctx, srcs, present)
+	n := 0
+	for {
+		m, ok := w.next()
+		if !ok || (!marker.zero() && !marker.less(m.Key())) {
+			return n, nil
+		}
+		if m.Head.Author != p.me && m.Err == nil && m.Task == task && isShown(m.Type) {
+			n++
+		}
+	}
+}
+
+func isShown(t pb.Type) bool {
+	return t != pb.Type_TYPE_EDIT && t != pb.Type_TYPE_DELETE && t != pb.Type_TYPE_REACTION
+}
+
+// MarkRead moves the read marker of a task's root to its newest message.
+func (p *Peer) MarkRead(ctx context.Context, task TaskID) error {
+	ms, err := p.Timeline(ctx, task, &TimelineOptions{Limit: 1})
+	if err != nil || len(ms) == 0 {
+		return err
+	}
+	k := ms[0].Key()
+	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Read{Read: &pb.ReadMarker{Task: task[:], Clock: k.Clock, Author: []byte(k.Author), Index: k.Index}}}); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if r := p.roots[p.rootOf(task)]; r != nil {
+		r.read = k
+	}
+	p.mu.Unlock()
+	return nil
+}
