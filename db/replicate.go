@@ -99,6 +99,10 @@ type Session struct {
 	chans    map[uint32]*channel // by our channel number
 	remote   map[uint32]*channel // by the remote's channel number
 	byKey    map[string]*channel
+	// early holds the remote's offers of books we did not hold yet, by
+	// discovery key: a book added here later (an introduction racing its
+	// own replication) pairs with them. Bounded by maxEarlyOpens.
+	early map[[32]byte]*pb.Open
 	nextChan uint32
 	nextReq  uint64
 	inflight int        // our requests awaiting an answer
@@ -118,7 +122,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	s := &Session{
 		d: d, rw: rw, o: o.withDefaults(d), out: newOutQueue(),
 		in: make(chan *pb.Message, 64), events: make(chan func(), 64), done: make(chan struct{}),
-		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{},
+		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, early: map[[32]byte]*pb.Open{},
 		nextChan: 1, nextReq: 1,
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)

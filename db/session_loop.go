@@ -95,7 +95,16 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 	s.send(&pb.Message{Body: &pb.Message_Open{Open: &pb.Open{
 		Channel: c.local, DiscoveryKey: dk[:], Capability: capability(key, s.o.LocalID, s.o.RemoteID)}}})
 	s.sendSync(c)
+	if o := s.early[dk]; o != nil && c.remote == 0 {
+		delete(s.early, dk)
+		if err := s.onOpen(o); err != nil {
+			s.fail(err)
+		}
+	}
 }
+
+// maxEarlyOpens bounds the offers of unknown books a session remembers.
+const maxEarlyOpens = 4096
 
 // onOpen accepts the remote's offer of a book we hold, if it proves it
 // knows the key. Offers of books we do not hold are ignored: a remote never
@@ -109,6 +118,11 @@ func (s *Session) onOpen(o *pb.Open) error {
 	}
 	in, err := s.d.LookupDiscoveryKey([32]byte(o.GetDiscoveryKey()))
 	if errors.Is(err, ErrNotFound) {
+		// Not here (yet): remember it, in case the book is added and
+		// opened on this session later. Never answered otherwise.
+		if len(s.early) < maxEarlyOpens {
+			s.early[[32]byte(o.GetDiscoveryKey())] = o
+		}
 		return nil
 	}
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/crypto/blake2b"
@@ -180,6 +181,9 @@ func readHello(local, remote peer.ID, o offer, h *pb.Hello, accept func(peer.ID,
 			if len(reason) > maxReason {
 				reason = reason[:maxReason]
 			}
+			// A proto3 string must be UTF-8, or the whole answer fails to
+			// encode: drop invalid bytes and a rune cut in half above.
+			reason = strings.ToValidUTF8(reason, "")
 			rejected = append(rejected, &pb.Rejection{Index: uint32(n), Reason: reason})
 			continue
 		}

@@ -178,7 +178,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	if err != nil {
 		return TaskID{}, err
 	}
-	meta, _ := proto.Marshal(&pb.IntroMeta{Task: task[:]})
+	meta, _ := proto.Marshal(&pb.IntroMeta{Task: task[:], Members: []*pb.Join{{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Host().Addrs())}}})
 	h, err := p.v.Introduce(ctx, inviter, folioio.Introduction{Key: b.Key(), Token: inviteToken(in.Secret, p.me, inviter), Meta: meta})
 	if err != nil {
 		return TaskID{}, fmt.Errorf("peer: join: reach the inviter %s: %w", inviter, err)

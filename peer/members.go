@@ -140,6 +140,13 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	for _, o := range r.members {
 		meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(o.id), Addrs: encodeAddrs(o.addrs)})
 	}
+	for _, t := range r.tasks {
+		u := &pb.TaskUpdate{Task: t.ID[:], Title: t.Title, Closed: t.Closed}
+		if t.Parent != (TaskID{}) {
+			u.Parent = t.Parent[:]
+		}
+		meta.Tasks = append(meta.Tasks, u)
+	}
 	task, id, addrs := r.id, m.id, m.addrs
 	p.wg.Add(1)
 	go func() {

@@ -294,8 +294,11 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 		if r.members[remote] == nil {
 			r.members[remote] = &member{id: remote}
 		}
-		if m := r.members[remote]; len(m.addrs) == 0 {
-			m.addrs = p.v.Peerstore().Addrs(remote)
+		// The newcomer names its own listen addresses.
+		for _, j := range meta.Members {
+			if peer.ID(j.PeerId) == remote {
+				r.members[remote].addrs = decodeAddrs(j.Addrs)
+			}
 		}
 		p.wg.Add(1)
 		go func() {
@@ -314,6 +317,11 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 	}
 	for _, j := range meta.Members {
 		p.learnLocked(r, j)
+	}
+	for _, u := range meta.Tasks {
+		if tid, ok := taskOf(u.Task); ok && r.tasks[tid] == nil {
+			p.applyTaskLocked(r, u, cursorKey{}) // any message about it wins
+		}
 	}
 	if !m.acked && len(in.Token) == 0 {
 		p.introduceLocked(r, m)

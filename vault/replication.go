@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -75,6 +76,14 @@ func (v *Vault) replicate(remote peer.ID, keys []ed25519.PublicKey) {
 		v.mu.Unlock()
 		return
 	}
+	set := v.books[remote]
+	if set == nil {
+		set = map[string]ed25519.PublicKey{}
+		v.books[remote] = set
+	}
+	for _, k := range keys {
+		set[string(k)] = k
+	}
 	if s := v.sessions[remote]; s != nil && s.Err() == nil {
 		v.mu.Unlock()
 		for _, k := range keys {
@@ -82,15 +91,11 @@ func (v *Vault) replicate(remote peer.ID, keys []ed25519.PublicKey) {
 		}
 		return
 	}
-	p := v.pending[remote]
-	if p == nil {
-		p = map[string]ed25519.PublicKey{}
-		v.pending[remote] = p
+	// The smaller ID opens the stream, once.
+	dial := v.id < remote && !v.opening[remote]
+	if dial {
+		v.opening[remote] = true
 	}
-	for _, k := range keys {
-		p[string(k)] = k
-	}
-	dial := v.id < remote
 	v.mu.Unlock()
 	if dial {
 		v.wg.Add(1)
@@ -103,7 +108,12 @@ func (v *Vault) replicate(remote peer.ID, keys []ed25519.PublicKey) {
 
 // openSession opens the replication stream to remote.
 func (v *Vault) openSession(remote peer.ID) {
-	ctx, cancel := context.WithTimeout(v.ctx, 10e9)
+	defer func() {
+		v.mu.Lock()
+		delete(v.opening, remote)
+		v.mu.Unlock()
+	}()
+	ctx, cancel := context.WithTimeout(v.ctx, 10*time.Second)
 	defer cancel()
 	st, err := v.swarm.Host().NewStream(ctx, remote, db.ProtocolID)
 	if err != nil {
@@ -135,10 +145,9 @@ func (v *Vault) startSession(remote peer.ID, st network.Stream) {
 		return
 	}
 	var books []ed25519.PublicKey
-	for _, k := range v.pending[remote] {
+	for _, k := range v.books[remote] {
 		books = append(books, k)
 	}
-	delete(v.pending, remote)
 	old := v.sessions[remote]
 	s, err := v.db.Replicate(v.ctx, st, db.ReplicateOptions{
 		LocalID: []byte(v.id), RemoteID: []byte(remote), Books: books,
@@ -168,6 +177,15 @@ func (v *Vault) startSession(remote peer.ID, st network.Stream) {
 		v.mu.Unlock()
 		if f := v.o.Listener.SessionClosed; f != nil {
 			f(remote, s.Err())
+		}
+		// Still connected (the session was replaced or failed): the
+		// opening side starts a fresh one after a pause.
+		if v.id < remote && v.swarm.Host().Network().Connectedness(remote) == network.Connected {
+			select {
+			case <-v.ctx.Done():
+			case <-time.After(time.Second):
+				v.replicate(remote, nil)
+			}
 		}
 	}()
 }

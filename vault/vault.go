@@ -40,7 +40,10 @@ type Vault struct {
 	mu       sync.Mutex
 	closed   bool
 	sessions map[peer.ID]*db.Session
-	pending  map[peer.ID]map[string]ed25519.PublicKey // books to open on the next session
+	// books are the books replicated with each peer: every new session
+	// with it opens them all.
+	books   map[peer.ID]map[string]ed25519.PublicKey
+	opening map[peer.ID]bool // a session stream is being opened
 }
 
 // Open opens the vault in dir, creating it on first use, and starts the
@@ -57,7 +60,7 @@ func Open(ctx context.Context, dir string, o *Options) (*Vault, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
-	v := &Vault{dir: dir, o: opts, sessions: map[peer.ID]*db.Session{}, pending: map[peer.ID]map[string]ed25519.PublicKey{}}
+	v := &Vault{dir: dir, o: opts, sessions: map[peer.ID]*db.Session{}, books: map[peer.ID]map[string]ed25519.PublicKey{}, opening: map[peer.ID]bool{}}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
 	// The DB's directory lock comes first: a second process stops here,
 	// before touching anything else.

@@ -18,6 +18,7 @@ const usage = `folio: signed append-only books for peer-to-peer apps
 usage: folio <command> [flags]
 
 commands:
+  demo            three peers meet over libp2p on loopback and chat (folio demo --help)
   bench <shape>   measure appends, reads and proofs (folio bench --help)
   help            show this help
 `
@@ -35,6 +36,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "demo":
+		return devtools.DemoCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return devtools.BenchCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":

@@ -620,6 +620,7 @@ type IntroMeta struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          []byte                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`       // the root task
 	Members       []*Join                `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"` // the introducer's view of the members
+	Tasks         []*TaskUpdate          `protobuf:"bytes,3,rep,name=tasks,proto3" json:"tasks,omitempty"`     // the introducer's view of the tasks
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -664,6 +665,13 @@ func (x *IntroMeta) GetTask() []byte {
 func (x *IntroMeta) GetMembers() []*Join {
 	if x != nil {
 		return x.Members
+	}
+	return nil
+}
+
+func (x *IntroMeta) GetTasks() []*TaskUpdate {
+	if x != nil {
+		return x.Tasks
 	}
 	return nil
 }
@@ -1142,10 +1150,11 @@ const file_peer_proto_rawDesc = "" +
 	"\x06reader\x18\x02 \x01(\fR\x06reader\x12\x12\n" +
 	"\x04task\x18\x03 \x01(\fR\x04task\x12\x14\n" +
 	"\x05addrs\x18\x04 \x03(\fR\x05addrs\x12\x12\n" +
-	"\x04name\x18\x05 \x01(\tR\x04name\"N\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\"\x7f\n" +
 	"\tIntroMeta\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\fR\x04task\x12-\n" +
-	"\amembers\x18\x02 \x03(\v2\x13.folio.peer.v1.JoinR\amembers\"d\n" +
+	"\amembers\x18\x02 \x03(\v2\x13.folio.peer.v1.JoinR\amembers\x12/\n" +
+	"\x05tasks\x18\x03 \x03(\v2\x19.folio.peer.v1.TaskUpdateR\x05tasks\"d\n" +
 	"\x06Invite\x12\x18\n" +
 	"\ainviter\x18\x01 \x01(\fR\ainviter\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\fR\x04task\x12\x14\n" +
@@ -1237,16 +1246,17 @@ var file_peer_proto_depIdxs = []int32{
 	1,  // 4: folio.peer.v1.Envelope.type:type_name -> folio.peer.v1.Type
 	5,  // 5: folio.peer.v1.Envelope.meta:type_name -> folio.peer.v1.Meta
 	6,  // 6: folio.peer.v1.IntroMeta.members:type_name -> folio.peer.v1.Join
-	7,  // 7: folio.peer.v1.Record.task:type_name -> folio.peer.v1.TaskUpdate
-	12, // 8: folio.peer.v1.Record.invite:type_name -> folio.peer.v1.InviteMade
-	13, // 9: folio.peer.v1.Record.member:type_name -> folio.peer.v1.Member
-	14, // 10: folio.peer.v1.Record.read:type_name -> folio.peer.v1.ReadMarker
-	4,  // 11: folio.peer.v1.Record.outbox:type_name -> folio.peer.v1.Envelope
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	7,  // 7: folio.peer.v1.IntroMeta.tasks:type_name -> folio.peer.v1.TaskUpdate
+	7,  // 8: folio.peer.v1.Record.task:type_name -> folio.peer.v1.TaskUpdate
+	12, // 9: folio.peer.v1.Record.invite:type_name -> folio.peer.v1.InviteMade
+	13, // 10: folio.peer.v1.Record.member:type_name -> folio.peer.v1.Member
+	14, // 11: folio.peer.v1.Record.read:type_name -> folio.peer.v1.ReadMarker
+	4,  // 12: folio.peer.v1.Record.outbox:type_name -> folio.peer.v1.Envelope
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_peer_proto_init() }
