@@ -12,13 +12,15 @@ const module = "github.com/folio-p2p/folio"
 // forbidden lists, for each layer, the folio layers it must never import
 // (directly or not): each layer imports only the layers below it.
 var forbidden = map[string][]string{
-	"book":         {"db", "db/peerstore", "io", "vault", "peer", "devtools", "cmd"},
-	"db":           {"db/peerstore", "io", "vault", "peer", "devtools", "cmd"},
-	"db/peerstore": {"io", "vault", "peer", "devtools", "cmd"},
-	"io":           {"db", "db/peerstore", "vault", "peer", "devtools", "cmd"},
-	"vault":        {"peer", "devtools", "cmd"},
-	"peer":         {"devtools", "cmd"},
-	"devtools":     {"cmd"},
+	"book":         {"db", "db/peerstore", "io", "vault", "peer", "api", "devtools", "cli", "cmd"},
+	"db":           {"db/peerstore", "io", "vault", "peer", "api", "devtools", "cli", "cmd"},
+	"db/peerstore": {"io", "vault", "peer", "api", "devtools", "cli", "cmd"},
+	"io":           {"db", "db/peerstore", "vault", "peer", "api", "devtools", "cli", "cmd"},
+	"vault":        {"peer", "api", "devtools", "cli", "cmd"},
+	"peer":         {"api", "devtools", "cli", "cmd"},
+	"api":          {"devtools", "cli", "cmd"},
+	"devtools":     {"cli", "cmd"},
+	"cli":          {"cmd"},
 }
 
 // layerOf returns the layer a folio package belongs to ("" if none).

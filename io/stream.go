@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -71,7 +72,8 @@ func (s *Swarm) handleStream(st network.Stream) {
 	}
 	w := pbio.NewDelimitedWriter(st)
 	if err := s.admit(p); err != nil {
-		_ = w.WriteMsg(&pb.Hello{Version: helloVersion, Refused: err.Error()})
+		// The initiator adds "refused" itself.
+		_ = w.WriteMsg(&pb.Hello{Version: helloVersion, Refused: strings.TrimPrefix(err.Error(), ErrRefused.Error()+": ")})
 		st.Close()
 		return
 	}

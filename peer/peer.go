@@ -34,6 +34,7 @@ type Peer struct {
 	kick   chan struct{}
 
 	sendMu sync.Mutex // serialises writes to this peer's logs
+	scanMu sync.Mutex // one scan at a time, so each page is read (and offered) once
 
 	mu      sync.Mutex
 	closed  bool
@@ -294,12 +295,6 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 		if r.members[remote] == nil {
 			r.members[remote] = &member{id: remote}
 		}
-		// The newcomer names its own listen addresses.
-		for _, j := range meta.Members {
-			if peer.ID(j.PeerId) == remote {
-				r.members[remote].addrs = decodeAddrs(j.Addrs)
-			}
-		}
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
@@ -309,6 +304,13 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 		return fmt.Errorf("not a member of task %s here (yet)", id)
 	}
 	m := r.members[remote]
+	// The introducer names its own listen addresses: they replace what we
+	// recorded (a newcomer's, or a member's that moved since).
+	for _, j := range meta.Members {
+		if addrs := decodeAddrs(j.Addrs); peer.ID(j.PeerId) == remote && len(addrs) > 0 {
+			m.addrs = addrs
+		}
+	}
 	m.book = append(ed25519.PublicKey(nil), in.Key...)
 	if err := p.record(p.ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
 		Task: id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(m.addrs),

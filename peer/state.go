@@ -44,12 +44,14 @@ type member struct {
 	acked       bool
 	introducing bool
 	lastTry     time.Time
+	name        string // from their Address page, once read
 }
 
 // logState is how far the watcher has read one author's log.
 type logState struct {
 	next      uint64 // next index to read (page 0 is the Address)
 	lastClock uint64
+	backwards map[uint64]bool // pages refused for a clock not after lastClock
 }
 
 // cursorKey orders messages: (clock, author, index).

@@ -1,5 +1,6 @@
 // Command folio is the command-line face of the folio library. It only
-// parses the command name and hands the rest to the package that owns it.
+// parses the command name and hands the rest to the package that owns it:
+// cli for a person's commands, devtools for the inspector, demo and bench.
 package main
 
 import (
@@ -10,17 +11,21 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/folio-p2p/folio/cli"
 	"github.com/folio-p2p/folio/devtools"
 )
 
-const usage = `folio: signed append-only books for peer-to-peer apps
+const usage = `folio: signed append-only books for peer-to-peer apps, and a task messenger
 
-usage: folio <command> [flags]
+usage: folio <command> [flags]     (folio <command> --help for each)
 
 commands:
-  demo            three peers meet over libp2p on loopback and chat (folio demo --help)
-  bench <shape>   measure appends, reads and proofs (folio bench --help)
+` + cli.Commands + `  demo            three peers meet over libp2p on loopback and chat
+  bench <shape>   measure appends, reads and proofs
   help            show this help
+
+The vault lives in $FOLIO_DIR (default ~/.local/share/folio); --dir overrides.
+Exit codes: 0 success, 1 failure, 2 usage error.
 `
 
 func main() {
@@ -36,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "init", "id", "run", "task", "invite", "join", "send", "log", "chat":
+		return cli.Run(ctx, cli.Config{}, args[0], args[1:], stdout, stderr)
 	case "demo":
 		return devtools.DemoCommand(ctx, args[1:], stdout, stderr)
 	case "bench":

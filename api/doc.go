@@ -1,0 +1,22 @@
+// Package api is the local API of a running folio peer (`folio run`): the
+// wire types and a client. The server lives with the commands (package
+// cli); devtools and the commands use the client.
+//
+// The API is HTTP/1.1 with JSON bodies, served on a Unix socket in the
+// vault directory (SocketName, mode 0600, so only the owner can talk to
+// the peer) and optionally on a loopback TCP address. Errors are 4xx or
+// 5xx with {"error": "..."}. Live streams are Server-Sent Events: one
+// "message" event per new message, its data a Message in JSON.
+//
+//	GET  /v1/id                              → ID
+//	GET  /v1/tasks                           → []Task
+//	POST /v1/tasks            {title,parent} → Task
+//	POST /v1/tasks/{task}/invite             → Invite
+//	POST /v1/join             {code}         → Task
+//	GET  /v1/tasks/{task}/messages?limit=&before=  → []Message (oldest first)
+//	POST /v1/tasks/{task}/messages {type,text,ref} → Message (its head)
+//	GET  /v1/tasks/{task}/events             → SSE of Message
+//	POST /v1/devtools         {args}         → the inspector's output, streamed
+//
+// Tasks may be named by ID, unique ID prefix (4+ hex digits) or title.
+package api

@@ -1,0 +1,78 @@
+package api
+
+// SocketName is the API socket's file name in the vault directory.
+const SocketName = "api.sock"
+
+// ID describes the running peer.
+type ID struct {
+	ID    string   `json:"id"`
+	Name  string   `json:"name"`
+	Addrs []string `json:"addrs"`
+	Dir   string   `json:"dir"`
+}
+
+// Task is a task or subtask.
+type Task struct {
+	ID      string   `json:"id"`
+	Title   string   `json:"title"`
+	Parent  string   `json:"parent,omitempty"`
+	Closed  bool     `json:"closed,omitempty"`
+	Members []string `json:"members,omitempty"`
+	Unread  int      `json:"unread"`
+}
+
+// NewTask creates a task.
+type NewTask struct {
+	Title  string `json:"title"`
+	Parent string `json:"parent,omitempty"`
+}
+
+// Invite is an invite code.
+type Invite struct {
+	Code string `json:"code"`
+	Task string `json:"task"`
+}
+
+// Join uses an invite code.
+type Join struct {
+	Code string `json:"code"`
+}
+
+// Send writes a message. Type is "text" (default), "reply", "edit",
+// "delete" or "reaction"; Ref is the message replied to, edited, deleted
+// or reacted to ("<author>/<index>").
+type Send struct {
+	Type string `json:"type,omitempty"`
+	Text string `json:"text,omitempty"`
+	Ref  string `json:"ref,omitempty"`
+}
+
+// Message is one timeline entry.
+type Message struct {
+	ID         string              `json:"id"` // "<author>/<index>"
+	Author     string              `json:"author"`
+	Name       string              `json:"name,omitempty"`
+	Index      uint64              `json:"index"`
+	Task       string              `json:"task"`
+	Type       string              `json:"type"`
+	Text       string              `json:"text,omitempty"`
+	Ref        string              `json:"ref,omitempty"`
+	Time       string              `json:"time,omitempty"` // RFC 3339, display only
+	Clock      uint64              `json:"clock"`
+	Edited     bool                `json:"edited,omitempty"`
+	Deleted    bool                `json:"deleted,omitempty"`
+	Reactions  map[string][]string `json:"reactions,omitempty"`
+	Member     string              `json:"member,omitempty"` // join, leave: who
+	MemberName string              `json:"member_name,omitempty"`
+	Error      string              `json:"error,omitempty"`
+}
+
+// Devtools runs an inspector command in the daemon.
+type Devtools struct {
+	Args []string `json:"args"`
+}
+
+// Error is the body of every error response.
+type Error struct {
+	Error string `json:"error"`
+}

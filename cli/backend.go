@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/folio-p2p/folio/api"
+	"github.com/folio-p2p/folio/peer"
+)
+
+// backend is what the commands need: the running daemon's API client, or
+// the vault opened by the command itself.
+type backend interface {
+	ID(ctx context.Context) (*api.ID, error)
+	Tasks(ctx context.Context) ([]api.Task, error)
+	NewTask(ctx context.Context, t api.NewTask) (*api.Task, error)
+	Invite(ctx context.Context, task string) (*api.Invite, error)
+	Join(ctx context.Context, code string) (*api.Task, error)
+	Send(ctx context.Context, task string, s api.Send) (*api.Message, error)
+	Messages(ctx context.Context, task string, limit int, before string) ([]api.Message, error)
+	Follow(ctx context.Context, task string, f func(api.Message) error) error
+}
+
+var _ backend = (*api.Client)(nil)
+
+// local serves the commands from a peer opened in this process.
+type local struct {
+	p   *peer.Peer
+	dir string
+}
+
+func (l *local) ID(ctx context.Context) (*api.ID, error) {
+	out := &api.ID{ID: l.p.ID().String(), Name: l.p.Name(ctx, l.p.ID()), Dir: l.dir}
+	for _, a := range l.p.Vault().Host().Addrs() {
+		out.Addrs = append(out.Addrs, a.String()+"/p2p/"+l.p.ID().String())
+	}
+	return out, nil
+}
+
+func (l *local) Tasks(ctx context.Context) ([]api.Task, error) { return opTasks(ctx, l.p), nil }
+
+func (l *local) NewTask(ctx context.Context, t api.NewTask) (*api.Task, error) {
+	out, err := opNewTask(ctx, l.p, t)
+	return &out, err
+}
+
+func (l *local) Invite(ctx context.Context, task string) (*api.Invite, error) {
+	out, err := opInvite(ctx, l.p, task)
+	return &out, err
+}
+
+func (l *local) Join(ctx context.Context, code string) (*api.Task, error) {
+	out, err := opJoin(ctx, l.p, code)
+	return &out, err
+}
+
+func (l *local) Send(ctx context.Context, task string, s api.Send) (*api.Message, error) {
+	out, err := opSend(ctx, l.p, task, s)
+	return &out, err
+}
+
+func (l *local) Messages(ctx context.Context, task string, limit int, before string) ([]api.Message, error) {
+	return opMessages(ctx, l.p, task, limit, before)
+}
+
+func (l *local) Follow(ctx context.Context, task string, f func(api.Message) error) error {
+	return opFollow(ctx, l.p, task, f)
+}

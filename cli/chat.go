@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/folio-p2p/folio/api"
+)
+
+const chatHelp = `commands:
+  TEXT                 send TEXT
+  /reply ID TEXT       answer the message ID (as shown in [brackets])
+  /edit ID TEXT        change one of your messages
+  /delete ID           delete one of your messages
+  /invite              print an invite code for this task
+  /tasks               list tasks
+  /help                this help
+  /quit                leave (Ctrl-D works too)
+`
+
+func (c *cmd) chat(ctx context.Context, args []string) error {
+	c.flags("chat TASK")
+	if err := c.parse(args, 1, 1); err != nil {
+		return err
+	}
+	b, done, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	task := c.arg(0)
+	ms, err := b.Messages(ctx, task, 20, "")
+	if err != nil {
+		return err
+	}
+	ch := &chatUI{c: c, ids: map[string]string{}}
+	ts, _ := b.Tasks(ctx)
+	for _, t := range ts {
+		if t.ID == task || strings.HasPrefix(t.ID, task) || t.Title == task {
+			fmt.Fprintf(c.stdout, "== %s (%s) — %d members; /help for commands\n", t.Title, t.ID[:8], len(t.Members))
+			break
+		}
+	}
+	for _, m := range ms {
+		ch.show(m)
+	}
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go b.Follow(fctx, task, func(m api.Message) error {
+		ch.show(m)
+		return nil
+	})
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(c.cfg.Stdin)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	ch.prompt()
+	for {
+		var line string
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return nil
+		case line, ok = <-lines:
+		}
+		if !ok {
+			fmt.Fprintln(c.stdout)
+			return nil
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			ch.prompt()
+			continue
+		}
+		if err := ch.command(ctx, b, task, line); err != nil {
+			if err == errQuit {
+				return nil
+			}
+			ch.say("! %s", oneLine(err))
+		}
+		ch.prompt()
+	}
+}
+
+var errQuit = fmt.Errorf("quit")
+
+// chatUI prints messages and resolves the short IDs it showed.
+type chatUI struct {
+	c   *cmd
+	mu  sync.Mutex
+	ids map[string]string // short ID → full ID
+}
+
+func (u *chatUI) show(m api.Message) {
+	u.mu.Lock()
+	u.ids[shortID(m)] = m.ID
+	fmt.Fprintf(u.c.stdout, "\r%s\n> ", formatMessage(m))
+	u.mu.Unlock()
+}
+
+func (u *chatUI) say(format string, args ...any) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fmt.Fprintf(u.c.stdout, "\r"+format+"\n", args...)
+}
+
+func (u *chatUI) prompt() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fmt.Fprint(u.c.stdout, "> ")
+}
+
+// resolve turns a short ID shown in brackets (or a full one) into a full ID.
+func (u *chatUI) resolve(id string) (string, error) {
+	id = strings.Trim(id, "[]")
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if full, ok := u.ids[id]; ok {
+		return full, nil
+	}
+	for _, full := range u.ids {
+		if full == id {
+			return full, nil
+		}
+	}
+	return "", fmt.Errorf("no message %s on screen (use the ID in [brackets])", id)
+}
+
+func (u *chatUI) command(ctx context.Context, b backend, task, line string) error {
+	if !strings.HasPrefix(line, "/") {
+		_, err := b.Send(ctx, task, api.Send{Text: line})
+		return err
+	}
+	word, rest, _ := strings.Cut(line, " ")
+	rest = strings.TrimSpace(rest)
+	idAndText := func() (string, string, error) {
+		id, text, _ := strings.Cut(rest, " ")
+		full, err := u.resolve(id)
+		return full, strings.TrimSpace(text), err
+	}
+	switch word {
+	case "/quit", "/q", "/exit":
+		return errQuit
+	case "/help":
+		u.say("%s", strings.TrimRight(chatHelp, "\n"))
+	case "/reply", "/edit":
+		id, text, err := idAndText()
+		if err != nil {
+			return err
+		}
+		if text == "" {
+			return fmt.Errorf("%s needs an ID and a text", word)
+		}
+		_, err = b.Send(ctx, task, api.Send{Type: strings.TrimPrefix(word, "/"), Ref: id, Text: text})
+		return err
+	case "/delete":
+		id, _, err := idAndText()
+		if err != nil {
+			return err
+		}
+		_, err = b.Send(ctx, task, api.Send{Type: "delete", Ref: id})
+		return err
+	case "/invite":
+		in, err := b.Invite(ctx, task)
+		if err != nil {
+			return err
+		}
+		u.say("invite code (one use): %s", in.Code)
+	case "/tasks":
+		ts, err := b.Tasks(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			u.say("%s  %s  (unread %d)", t.ID[:8], t.Title, t.Unread)
+		}
+	default:
+		return fmt.Errorf("unknown command %s (/help lists them)", word)
+	}
+	return nil
+}

@@ -1,0 +1,515 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/folio-p2p/folio/api"
+	folioPeer "github.com/folio-p2p/folio/peer"
+	"github.com/folio-p2p/folio/vault"
+)
+
+// Config is what the program mounting the commands provides.
+type Config struct {
+	// Inspector serves `folio devtools` on a running daemon.
+	Inspector Inspector
+	// Stdin feeds interactive commands (chat). Default os.Stdin.
+	Stdin io.Reader
+}
+
+// Commands lists the user commands, for the program's help.
+const Commands = `  init            create a vault (folio init --name NAME)
+  id              print this peer's ID and addresses
+  run             run the peer and serve the local API (Unix socket, optional --http)
+  task new|list   create or list tasks
+  invite TASK     print an invite code for a task
+  join CODE       join a task with an invite code
+  send TASK TEXT  send a message (--reply ID)
+  log TASK        print a task's messages (--json, --limit N, --follow)
+  chat TASK       interactive chat in the terminal
+`
+
+// usageError is a mistake on the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// Run runs one user command; it returns the exit code: 0 success, 1
+// runtime failure, 2 usage error. Errors go to stderr in one line.
+func Run(ctx context.Context, cfg Config, name string, args []string, stdout, stderr io.Writer) int {
+	if cfg.Stdin == nil {
+		cfg.Stdin = os.Stdin
+	}
+	c := &cmd{cfg: cfg, name: name, stdout: stdout, stderr: stderr}
+	err := c.run(ctx, args)
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "folio %s: %s (see folio %s --help)\n", name, ue.msg, name)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "folio %s: %s\n", name, oneLine(err))
+		return 1
+	}
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
+
+type cmd struct {
+	cfg    Config
+	name   string
+	stdout io.Writer
+	stderr io.Writer
+
+	fs       *flag.FlagSet
+	dir      string
+	asJSON   bool
+	listen   string
+	boot     string
+	noMDNS   bool
+	noDHT    bool
+	peerName string
+}
+
+// flags declares the flags every command shares.
+func (c *cmd) flags(usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.StringVar(&c.dir, "dir", DefaultDir(), "vault directory ($FOLIO_DIR)")
+	fs.BoolVar(&c.asJSON, "json", false, "print JSON")
+	fs.StringVar(&c.listen, "listen", "", "comma-separated libp2p listen multiaddrs (default: TCP and QUIC on all interfaces)")
+	fs.StringVar(&c.boot, "bootstrap", "", "comma-separated DHT bootstrap peers (multiaddrs with /p2p/ID)")
+	fs.BoolVar(&c.noMDNS, "no-mdns", false, "no LAN discovery by mDNS")
+	fs.BoolVar(&c.noDHT, "no-dht", false, "no DHT")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "usage: folio %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+	}
+	c.fs = fs
+	return fs
+}
+
+// parse parses args and checks the number of positional arguments.
+func (c *cmd) parse(args []string, min, max int) error {
+	// Flags may follow the positional arguments.
+	var pos []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return usageError{err.Error()}
+		}
+		if c.fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, c.fs.Arg(0))
+		args = c.fs.Args()[1:]
+	}
+	if len(pos) < min || (max >= 0 && len(pos) > max) {
+		return usagef("wrong number of arguments")
+	}
+	c.fs = flagArgs(c.fs, pos)
+	return nil
+}
+
+// flagArgs remembers the positional arguments for arg().
+func flagArgs(fs *flag.FlagSet, pos []string) *flag.FlagSet {
+	fs.Parse(append([]string{"--"}, pos...))
+	return fs
+}
+
+func (c *cmd) arg(i int) string { return c.fs.Arg(i) }
+
+// vaultOptions are the peer options from the shared flags.
+func (c *cmd) options() (*folioPeer.Options, error) {
+	vo := &vault.Options{Name: c.peerName, DisableMDNS: c.noMDNS, DisableDHT: c.noDHT}
+	if c.listen != "" {
+		vo.ListenAddrs = strings.Split(c.listen, ",")
+	}
+	if c.boot != "" {
+		for _, s := range strings.Split(c.boot, ",") {
+			m, err := ma.NewMultiaddr(strings.TrimSpace(s))
+			if err != nil {
+				return nil, usagef("bad --bootstrap address %q: %v", s, err)
+			}
+			ai, err := peer.AddrInfoFromP2pAddr(m)
+			if err != nil {
+				return nil, usagef("bad --bootstrap address %q: %v", s, err)
+			}
+			vo.BootstrapPeers = append(vo.BootstrapPeers, *ai)
+		}
+	}
+	return &folioPeer.Options{Vault: vo}, nil
+}
+
+// backend connects to the running daemon, or opens the vault itself.
+// done closes what it opened.
+func (c *cmd) backend(ctx context.Context) (b backend, done func(), err error) {
+	if !vaultExists(c.dir) {
+		return nil, nil, fmt.Errorf("no vault in %s: create one with folio init --dir %s (or set FOLIO_DIR)", c.dir, c.dir)
+	}
+	if cl, err := api.Dial(ctx, c.dir); err == nil {
+		return cl, func() {}, nil
+	}
+	o, err := c.options()
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := folioPeer.Open(ctx, c.dir, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &local{p: p, dir: c.dir}, func() { p.Close() }, nil
+}
+
+func (c *cmd) printJSON(v any) {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func (c *cmd) run(ctx context.Context, args []string) error {
+	switch c.name {
+	case "init":
+		return c.init(ctx, args)
+	case "id":
+		return c.id(ctx, args)
+	case "run":
+		return c.runDaemon(ctx, args)
+	case "task":
+		return c.task(ctx, args)
+	case "invite":
+		return c.invite(ctx, args)
+	case "join":
+		return c.join(ctx, args)
+	case "send":
+		return c.send(ctx, args)
+	case "log":
+		return c.log(ctx, args)
+	case "chat":
+		return c.chat(ctx, args)
+	}
+	return usagef("unknown command")
+}
+
+func (c *cmd) init(ctx context.Context, args []string) error {
+	fs := c.flags("init [--dir D] [--name NAME]")
+	fs.StringVar(&c.peerName, "name", "", "your name, as others will see it")
+	if err := c.parse(args, 0, 0); err != nil {
+		return err
+	}
+	if vaultExists(c.dir) {
+		return fmt.Errorf("a vault already exists in %s (folio id --dir %s shows it)", c.dir, c.dir)
+	}
+	o, err := c.options()
+	if err != nil {
+		return err
+	}
+	o.Vault.DisableDHT, o.Vault.DisableMDNS = true, true
+	o.Vault.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
+	p, err := folioPeer.Open(ctx, c.dir, o)
+	if err != nil {
+		return err
+	}
+	id := p.ID()
+	if err := p.Close(); err != nil {
+		return err
+	}
+	if c.asJSON {
+		c.printJSON(api.ID{ID: id.String(), Name: c.peerName, Dir: c.dir})
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "created vault %s\npeer ID %s\n", c.dir, id)
+	return nil
+}
+
+func (c *cmd) id(ctx context.Context, args []string) error {
+	c.flags("id [--dir D] [--json]")
+	if err := c.parse(args, 0, 0); err != nil {
+		return err
+	}
+	b, done, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	id, err := b.ID(ctx)
+	if err != nil {
+		return err
+	}
+	if c.asJSON {
+		c.printJSON(id)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "%s", id.ID)
+	if id.Name != "" {
+		fmt.Fprintf(c.stdout, " (%s)", id.Name)
+	}
+	fmt.Fprintln(c.stdout)
+	for _, a := range id.Addrs {
+		fmt.Fprintf(c.stdout, "  %s\n", a)
+	}
+	return nil
+}
+
+func (c *cmd) task(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "new" && args[0] != "list") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintf(c.stderr, "usage: folio task new TITLE [--parent TASK] | folio task list [--json]\n")
+			return flag.ErrHelp
+		}
+		return usagef("say folio task new TITLE or folio task list")
+	}
+	sub := args[0]
+	args = args[1:]
+	if sub == "list" {
+		c.flags("task list [--json]")
+		if err := c.parse(args, 0, 0); err != nil {
+			return err
+		}
+		b, done, err := c.backend(ctx)
+		if err != nil {
+			return err
+		}
+		defer done()
+		ts, err := b.Tasks(ctx)
+		if err != nil {
+			return err
+		}
+		if c.asJSON {
+			c.printJSON(ts)
+			return nil
+		}
+		if len(ts) == 0 {
+			fmt.Fprintln(c.stdout, "no tasks yet: folio task new TITLE, or folio join CODE")
+		}
+		for _, t := range ts {
+			indent := ""
+			if t.Parent != "" {
+				indent = "  └ "
+			}
+			state := ""
+			if t.Closed {
+				state = " (closed)"
+			}
+			fmt.Fprintf(c.stdout, "%s  %s%s%s  members %d, unread %d\n", t.ID[:8], indent, t.Title, state, len(t.Members), t.Unread)
+		}
+		return nil
+	}
+	fs := c.flags("task new TITLE [--parent TASK]")
+	parent := fs.String("parent", "", "make it a subtask of this task")
+	if err := c.parse(args, 1, 1); err != nil {
+		return err
+	}
+	b, done, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	t, err := b.NewTask(ctx, api.NewTask{Title: c.arg(0), Parent: *parent})
+	if err != nil {
+		return err
+	}
+	if c.asJSON {
+		c.printJSON(t)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "%s  %s\n", t.ID, t.Title)
+	return nil
+}
+
+func (c *cmd) invite(ctx context.Context, args []string) error {
+	c.flags("invite TASK")
+	if err := c.parse(args, 1, 1); err != nil {
+		return err
+	}
+	b, done, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	in, err := b.Invite(ctx, c.arg(0))
+	if err != nil {
+		return err
+	}
+	if c.asJSON {
+		c.printJSON(in)
+		return nil
+	}
+	fmt.Fprintln(c.stdout, in.Code)
+	return nil
+}
+
+func (c *cmd) join(ctx context.Context, args []string) error {
+	fs := c.flags("join CODE [--timeout D]")
+	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
+	if err := c.parse(args, 1, 1); err != nil {
+		return err
+	}
+	if _, err := folioPeer.DecodeInvite(c.arg(0)); err != nil {
+		return err
+	}
+	b, done, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	t, err := b.Join(ctx, c.arg(0))
+	if err != nil {
+		return err
+	}
+	if c.asJSON {
+		c.printJSON(t)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "joined %s  %s\n", t.ID, t.Title)
+	return nil
+}
+
+func (c *cmd) send(ctx context.Context, args []string) error {
+	fs := c.flags("send TASK TEXT [--reply ID]")
+	reply := fs.String("reply", "", "the ID of the message this answers (<peer>/<index>)")
+	if err := c.parse(args, 2, 2); err != nil {
+		return err
+	}
+	b, done, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	m, err := b.Send(ctx, c.arg(0), api.Send{Text: c.arg(1), Ref: *reply})
+	if err != nil {
+		return err
+	}
+	if c.asJSON {
+		c.printJSON(m)
+		return nil
+	}
+	fmt.Fprintln(c.stdout, m.ID)
+	return nil
+}
+
+func (c *cmd) log(ctx context.Context, args []string) error {
+	fs := c.flags("log TASK [--json] [--limit N] [--follow]")
+	limit := fs.Int("limit", 50, "show at most this many of the newest messages")
+	follow := fs.Bool("follow", false, "keep printing new messages")
+	if err := c.parse(args, 1, 1); err != nil {
+		return err
+	}
+	if *limit <= 0 {
+		return usagef("--limit must be positive")
+	}
+	b, done, err := c.backend(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ms, err := b.Messages(ctx, c.arg(0), *limit, "")
+	if err != nil {
+		return err
+	}
+	if c.asJSON && !*follow {
+		c.printJSON(ms)
+		return nil
+	}
+	for _, m := range ms {
+		c.printMessage(m)
+	}
+	if !*follow {
+		return nil
+	}
+	err = b.Follow(ctx, c.arg(0), func(m api.Message) error {
+		c.printMessage(m)
+		return nil
+	})
+	if ctx.Err() != nil {
+		return nil // interrupted: a normal end of --follow
+	}
+	return err
+}
+
+// printMessage prints one message: a JSON line with --json, else a line
+// for people.
+func (c *cmd) printMessage(m api.Message) {
+	if c.asJSON {
+		b, _ := json.Marshal(m)
+		fmt.Fprintf(c.stdout, "%s\n", b)
+		return
+	}
+	fmt.Fprintln(c.stdout, formatMessage(m))
+}
+
+// formatMessage renders a message for a terminal.
+func formatMessage(m api.Message) string {
+	who := m.Name
+	if who == "" {
+		who = shortPeer(m.Author)
+	}
+	when := ""
+	if t, err := time.Parse(time.RFC3339Nano, m.Time); err == nil {
+		when = t.Local().Format("15:04")
+	}
+	id := shortID(m)
+	switch m.Type {
+	case "unreadable":
+		return fmt.Sprintf("%s [%s] %s: (unreadable page: %s)", when, id, who, m.Error)
+	case "task":
+		return fmt.Sprintf("%s [%s] %s set the task: %q", when, id, who, m.Text)
+	case "join":
+		added := m.MemberName
+		if added == "" {
+			added = shortPeer(m.Member)
+		}
+		return fmt.Sprintf("%s [%s] %s added %s", when, id, who, added)
+	case "edit", "delete", "reaction":
+		return fmt.Sprintf("%s [%s] %s %s %s %s", when, id, who, m.Type, shortRef(m.Ref), m.Text)
+	}
+	text := m.Text
+	if m.Deleted {
+		text = "(deleted)"
+	} else if m.Edited {
+		text += " (edited)"
+	}
+	if m.Ref != "" {
+		text = "↪ " + shortRef(m.Ref) + " " + text
+	}
+	return fmt.Sprintf("%s [%s] %s: %s", when, id, who, text)
+}
+
+// shortPeer is the last 6 characters of a peer ID: enough to tell the
+// members of a task apart.
+func shortPeer(id string) string {
+	if len(id) > 6 {
+		return id[len(id)-6:]
+	}
+	return id
+}
+
+func shortID(m api.Message) string { return fmt.Sprintf("%s/%d", shortPeer(m.Author), m.Index) }
+
+func shortRef(ref string) string {
+	a, i, ok := strings.Cut(ref, "/")
+	if !ok {
+		return ref
+	}
+	return shortPeer(a) + "/" + i
+}

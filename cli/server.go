@@ -1,0 +1,307 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/folio-p2p/folio/api"
+	"github.com/folio-p2p/folio/devtools"
+	"github.com/folio-p2p/folio/peer"
+)
+
+// maxBody bounds a request body.
+const maxBody = 1 << 20
+
+// Server is the local API of a running peer.
+type Server struct {
+	p       *peer.Peer
+	inspect Inspector
+	dir     string
+	env     *devtools.Env
+	mux     *http.ServeMux
+	srv     *http.Server
+	ln      []net.Listener
+	closed  chan struct{}
+}
+
+// Inspector runs one `folio devtools` command on a live peer
+// (devtools.RunInspector).
+type Inspector func(ctx context.Context, env *devtools.Env, args []string, stdout, stderr io.Writer) int
+
+// NewServer serves p's API. inspect and env serve POST /v1/devtools; both
+// may be nil.
+func NewServer(p *peer.Peer, dir string, inspect Inspector, env *devtools.Env) *Server {
+	s := &Server{p: p, dir: dir, inspect: inspect, env: env, mux: http.NewServeMux(), closed: make(chan struct{})}
+	s.mux.HandleFunc("GET /v1/id", s.id)
+	s.mux.HandleFunc("GET /v1/tasks", s.tasks)
+	s.mux.HandleFunc("POST /v1/tasks", s.newTask)
+	s.mux.HandleFunc("POST /v1/tasks/{task}/invite", s.invite)
+	s.mux.HandleFunc("POST /v1/join", s.join)
+	s.mux.HandleFunc("GET /v1/tasks/{task}/messages", s.messages)
+	s.mux.HandleFunc("POST /v1/tasks/{task}/messages", s.send)
+	s.mux.HandleFunc("GET /v1/tasks/{task}/events", s.events)
+	s.mux.HandleFunc("POST /v1/devtools", s.devtools)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	return s
+}
+
+// ListenUnix serves on the vault's socket, owner-only. A stale socket
+// left by a killed daemon is replaced; a live one is an error.
+func (s *Server) ListenUnix(ctx context.Context) (string, error) {
+	sock := filepath.Join(s.dir, api.SocketName)
+	if _, err := os.Stat(sock); err == nil {
+		if _, err := api.Dial(ctx, s.dir); err == nil {
+			return "", fmt.Errorf("another folio peer already serves %s", sock)
+		}
+		os.Remove(sock)
+	}
+	old := umask(0o077) // the socket is created 0600
+	ln, err := net.Listen("unix", sock)
+	umask(old)
+	if err != nil {
+		return "", fmt.Errorf("listen on %s: %w", sock, err)
+	}
+	if err := os.Chmod(sock, 0o600); err != nil {
+		ln.Close()
+		return "", err
+	}
+	s.serve(ln)
+	return sock, nil
+}
+
+// ListenTCP also serves on addr (loopback, e.g. 127.0.0.1:7878).
+func (s *Server) ListenTCP(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	s.serve(ln)
+	return ln.Addr().String(), nil
+}
+
+func (s *Server) serve(ln net.Listener) {
+	s.ln = append(s.ln, ln)
+	go s.srv.Serve(ln)
+}
+
+// Close stops serving (ending live streams) and removes the socket.
+func (s *Server) Close() error {
+	close(s.closed)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		s.srv.Close()
+	}
+	os.Remove(filepath.Join(s.dir, api.SocketName))
+	return nil
+}
+
+// Handler is the API's HTTP handler (for tests).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, api.Error{Error: err.Error()})
+}
+
+// fail maps an error to its status: the caller's mistakes are 4xx.
+func fail(w http.ResponseWriter, err error) {
+	code := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, peer.ErrNoTask), errors.Is(err, peer.ErrNoMessage):
+		code = http.StatusNotFound
+	case errors.Is(err, peer.ErrInvalid), errors.Is(err, peer.ErrBadCode):
+		code = http.StatusBadRequest
+	case errors.Is(err, peer.ErrNotAuthor), errors.Is(err, peer.ErrInviteRefused):
+		code = http.StatusForbidden
+	case errors.Is(err, context.DeadlineExceeded):
+		code = http.StatusGatewayTimeout
+	}
+	writeErr(w, code, err)
+}
+
+// decode reads a JSON body into v, refusing bad JSON and unknown fields.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad JSON body: %v", err))
+		return false
+	}
+	return true
+}
+
+func (s *Server) id(w http.ResponseWriter, r *http.Request) {
+	out := api.ID{ID: s.p.ID().String(), Name: s.p.Name(r.Context(), s.p.ID()), Dir: s.dir}
+	for _, a := range s.p.Vault().Host().Addrs() {
+		out.Addrs = append(out.Addrs, a.String()+"/p2p/"+s.p.ID().String())
+	}
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) tasks(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, opTasks(r.Context(), s.p))
+}
+
+func (s *Server) newTask(w http.ResponseWriter, r *http.Request) {
+	var in api.NewTask
+	if !decode(w, r, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Title) == "" {
+		writeErr(w, http.StatusBadRequest, errors.New("missing field: title"))
+		return
+	}
+	t, err := opNewTask(r.Context(), s.p, in)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) invite(w http.ResponseWriter, r *http.Request) {
+	in, err := opInvite(r.Context(), s.p, r.PathValue("task"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, in)
+}
+
+func (s *Server) join(w http.ResponseWriter, r *http.Request) {
+	var in api.Join
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Code == "" {
+		writeErr(w, http.StatusBadRequest, errors.New("missing field: code"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+	defer cancel()
+	t, err := opJoin(ctx, s.p, in.Code)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, 200, t)
+}
+
+func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
+	limit := 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			writeErr(w, http.StatusBadRequest, fmt.Errorf("bad limit %q", v))
+			return
+		}
+		limit = n
+	}
+	ms, err := opMessages(r.Context(), s.p, r.PathValue("task"), limit, r.URL.Query().Get("before"))
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, 200, ms)
+}
+
+func (s *Server) send(w http.ResponseWriter, r *http.Request) {
+	var in api.Send
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Text == "" && in.Type != "delete" {
+		writeErr(w, http.StatusBadRequest, errors.New("missing field: text"))
+		return
+	}
+	m, err := opSend(r.Context(), s.p, r.PathValue("task"), in)
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, m)
+}
+
+// events streams new messages as Server-Sent Events.
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.p.FindTask(r.PathValue("task")); err != nil {
+		fail(w, err)
+		return
+	}
+	fl, _ := w.(http.Flusher)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(200)
+	fmt.Fprint(w, ": folio\n\n")
+	if fl != nil {
+		fl.Flush()
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	opFollow(ctx, s.p, r.PathValue("task"), func(m api.Message) error {
+		b, _ := json.Marshal(m)
+		if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", b); err != nil {
+			return err
+		}
+		if fl != nil {
+			fl.Flush()
+		}
+		return nil
+	})
+}
+
+// devtools runs the inspector on the live peer, streaming its output.
+func (s *Server) devtools(w http.ResponseWriter, r *http.Request) {
+	var in api.Devtools
+	if !decode(w, r, &in) {
+		return
+	}
+	if s.env == nil || s.inspect == nil {
+		writeErr(w, http.StatusNotImplemented, errors.New("this peer serves no inspector"))
+		return
+	}
+	w.Header().Set("Trailer", "X-Folio-Exit")
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(200)
+	fw := flushWriter{w}
+	code := s.inspect(r.Context(), s.env, in.Args, fw, fw)
+	w.Header().Set("X-Folio-Exit", strconv.Itoa(code))
+}
+
+// flushWriter flushes after every write, so that watch streams.
+type flushWriter struct{ w http.ResponseWriter }
+
+func (f flushWriter) Write(b []byte) (int, error) {
+	n, err := f.w.Write(b)
+	if fl, ok := f.w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	return n, err
+}
