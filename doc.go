@@ -2,5 +2,9 @@
 // append-only books stored in Pebble, for peer-to-peer apps. The code lives
 // in the packages below it; see DESIGN.md (../shared/DESIGN.md in the
 // development checkout) and README.md. This package holds only the test
-// that enforces the import layers.
+// that enforces the import layers: DESIGN.md's, plus two of ours between
+// peer and cmd — api (the local API's wire types and client, above peer)
+// and cli (a person's commands and the daemon, above devtools):
+//
+//	cmd/folio → cli → devtools → api → peer → vault → io, db/peerstore → db → book
 package folio
