@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -68,13 +69,10 @@ func (p *Peer) Timeline(ctx context.Context, task TaskID, o *TimelineOptions) ([
 		return nil, fmt.Errorf("%w: %s", ErrNoTask, task)
 	}
 	srcs := p.sources(r)
-	present := map[peer.ID]uint64{}
-	for a, l := range r.logs {
-		present[a] = l.next
-	}
+	present, back := r.checked()
 	p.mu.Unlock()
 
-	w := newWalker(ctx, srcs, present)
+	w := newWalker(ctx, srcs, present, back)
 	edits := map[msgKey]*Message{}
 	deleted := map[msgKey]bool{}
 	reactions := map[msgKey]map[string][]peer.ID{}
@@ -173,14 +171,28 @@ func toMessage(author peer.ID, book []byte, i uint64, env *pb.Envelope) *Message
 type walker struct {
 	ctx     context.Context
 	srcs    []source
-	present map[peer.ID]uint64 // per author: pages the watcher has read
-	pos     []uint64           // next index to read backwards, per source (+1)
+	present map[peer.ID]uint64          // per author: pages the watcher has read
+	back    map[peer.ID]map[uint64]bool // per author: pages it refused for their clock
+	pos     []uint64                    // next index to read backwards, per source (+1)
 	h       msgHeap
 	env     map[*Message]*pb.Envelope
 }
 
-func newWalker(ctx context.Context, srcs []source, present map[peer.ID]uint64) *walker {
-	w := &walker{ctx: ctx, srcs: srcs, present: present, pos: make([]uint64, len(srcs)), env: map[*Message]*pb.Envelope{}}
+// checked is, per author, how far the watcher has read and which pages it
+// refused for a clock going backwards. Call with p.mu held.
+func (r *root) checked() (map[peer.ID]uint64, map[peer.ID]map[uint64]bool) {
+	present, back := map[peer.ID]uint64{}, map[peer.ID]map[uint64]bool{}
+	for a, l := range r.logs {
+		present[a] = l.next
+		if len(l.backwards) > 0 {
+			back[a] = maps.Clone(l.backwards)
+		}
+	}
+	return present, back
+}
+
+func newWalker(ctx context.Context, srcs []source, present map[peer.ID]uint64, back map[peer.ID]map[uint64]bool) *walker {
+	w := &walker{ctx: ctx, srcs: srcs, present: present, back: back, pos: make([]uint64, len(srcs)), env: map[*Message]*pb.Envelope{}}
 	for i, s := range srcs {
 		w.pos[i] = s.length
 		if n := present[s.author]; n < w.pos[i] {
@@ -202,6 +214,9 @@ func (w *walker) pull(i int) {
 			continue
 		}
 		env, err := decode(s.author, idx, page)
+		if err == nil && w.back[s.author][idx] {
+			err = errClock
+		}
 		var m *Message
 		if err != nil {
 			m = &Message{Head: Head{Author: s.author, Index: idx}, Err: err, Clock: w.clockBefore(i, idx)}
@@ -223,7 +238,7 @@ func (w *walker) clockBefore(i int, idx uint64) uint64 {
 		if err != nil {
 			continue
 		}
-		if env, err := decode(s.author, j-1, page); err == nil {
+		if env, err := decode(s.author, j-1, page); err == nil && !w.back[s.author][j-1] {
 			return env.Meta.Clock
 		}
 	}
@@ -284,12 +299,9 @@ func (p *Peer) Unread(ctx context.Context, task TaskID) (int, error) {
 		return 0, fmt.Errorf("%w: %s", ErrNoTask, task)
 	}
 	srcs, marker := p.sources(r), r.read
-	present := map[peer.ID]uint64{}
-	for a, l := range r.logs {
-		present[a] = l.next
-	}
+	present, back := r.checked()
 	p.mu.Unlock()
-	w := newWalker(ctx, srcs, present)
+	w := newWalker(ctx, srcs, present, back)
 	n := 0
 	for {
 		m, ok := w.next()

@@ -83,6 +83,8 @@ func (p *Peer) sources(r *root) []source {
 
 // scan reads every new page of every log.
 func (p *Peer) scan() {
+	p.scanMu.Lock()
+	defer p.scanMu.Unlock()
 	for _, r := range p.rootList() {
 		p.scanRoot(r)
 	}
@@ -129,6 +131,7 @@ func (p *Peer) scanRoot(r *root) {
 			}
 		}
 		i := start
+		var back []uint64
 		for ; i < s.length; i++ {
 			page, err := s.get(p.ctx, i)
 			if err != nil {
@@ -139,6 +142,7 @@ func (p *Peer) scanRoot(r *root) {
 			if err == nil {
 				if env.Meta.Clock <= last {
 					d.env, d.err = nil, errClock
+					back = append(back, i)
 				} else {
 					last = env.Meta.Clock
 					d.key.Clock = last
@@ -148,6 +152,12 @@ func (p *Peer) scanRoot(r *root) {
 		}
 		p.mu.Lock()
 		l.next, l.lastClock = i, last
+		for _, b := range back {
+			if l.backwards == nil {
+				l.backwards = map[uint64]bool{}
+			}
+			l.backwards[b] = true
+		}
 		if last > r.maxClock {
 			r.maxClock = last
 		}
@@ -187,12 +197,15 @@ func (p *Peer) scanRoot(r *root) {
 // bookOf is m's book for this peer, if introduced.
 func (p *Peer) bookOf(r *root, a peer.ID) *book.Book {
 	p.mu.Lock()
-	m := r.members[a]
+	var key []byte // m.book changes under p.mu (accept)
+	if m := r.members[a]; m != nil {
+		key = m.book
+	}
 	p.mu.Unlock()
-	if m == nil || m.book == nil {
+	if key == nil {
 		return nil
 	}
-	b, err := p.v.DB().OpenKey(p.ctx, m.book)
+	b, err := p.v.DB().OpenKey(p.ctx, key)
 	if err != nil {
 		return nil
 	}
