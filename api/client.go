@@ -151,6 +151,12 @@ func (c *Client) Messages(ctx context.Context, task string, limit int, before st
 // Follow calls f for each new message of task until ctx ends or f returns
 // an error.
 func (c *Client) Follow(ctx context.Context, task string, f func(Message) error) error {
+	return c.FollowReady(ctx, task, nil, f)
+}
+
+// FollowReady is Follow that also calls ready (if not nil) once the
+// subscription is live: no message sent after that is missed.
+func (c *Client) FollowReady(ctx context.Context, task string, ready func(), f func(Message) error) error {
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/v1/tasks/"+url.PathEscape(task)+"/events", nil)
 	if err != nil {
 		return err
@@ -170,6 +176,10 @@ func (c *Client) Follow(ctx context.Context, task string, f func(Message) error)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
+		if line == ": ready" && ready != nil {
+			ready()
+			ready = nil
+		}
 		if !strings.HasPrefix(line, "data: ") {
 			continue
 		}

@@ -5,8 +5,10 @@
 // The API is HTTP/1.1 with JSON bodies, served on a Unix socket in the
 // vault directory (SocketName, mode 0600, so only the owner can talk to
 // the peer) and optionally on a loopback TCP address. Errors are 4xx or
-// 5xx with {"error": "..."}. Live streams are Server-Sent Events: one
-// "message" event per new message, its data a Message in JSON.
+// 5xx with {"error": "..."}. Live streams are Server-Sent Events: a
+// ": ready" comment once the subscription is live (nothing sent after it
+// is missed), then one "message" event per new message, its data a
+// Message in JSON.
 //
 //	GET  /v1/id                              → ID
 //	GET  /v1/tasks                           → []Task

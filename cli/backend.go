@@ -18,6 +18,7 @@ type backend interface {
 	Send(ctx context.Context, task string, s api.Send) (*api.Message, error)
 	Messages(ctx context.Context, task string, limit int, before string) ([]api.Message, error)
 	Follow(ctx context.Context, task string, f func(api.Message) error) error
+	FollowReady(ctx context.Context, task string, ready func(), f func(api.Message) error) error
 }
 
 var _ backend = (*api.Client)(nil)
@@ -63,5 +64,9 @@ func (l *local) Messages(ctx context.Context, task string, limit int, before str
 }
 
 func (l *local) Follow(ctx context.Context, task string, f func(api.Message) error) error {
-	return opFollow(ctx, l.p, task, f)
+	return opFollow(ctx, l.p, task, nil, f)
+}
+
+func (l *local) FollowReady(ctx context.Context, task string, ready func(), f func(api.Message) error) error {
+	return opFollow(ctx, l.p, task, ready, f)
 }

@@ -32,11 +32,40 @@ func (c *cmd) chat(ctx context.Context, args []string) error {
 	}
 	defer done()
 	task := c.arg(0)
+	ch := &chatUI{c: c, ids: map[string]string{}, shown: map[string]bool{}}
+	// Follow first, then load the history, so that nothing falls in
+	// between; show() drops what both deliver.
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := make(chan struct{})
+	var early []api.Message
+	var mu sync.Mutex
+	live := false
+	followErr := make(chan error, 1)
+	go func() {
+		followErr <- b.FollowReady(fctx, task, func() { close(ready) }, func(m api.Message) error {
+			mu.Lock()
+			if !live {
+				early = append(early, m)
+				mu.Unlock()
+				return nil
+			}
+			mu.Unlock()
+			ch.show(m)
+			return nil
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-followErr:
+		return err
+	case <-ctx.Done():
+		return nil
+	}
 	ms, err := b.Messages(ctx, task, 20, "")
 	if err != nil {
 		return err
 	}
-	ch := &chatUI{c: c, ids: map[string]string{}}
 	ts, _ := b.Tasks(ctx)
 	for _, t := range ts {
 		if t.ID == task || strings.HasPrefix(t.ID, task) || t.Title == task {
@@ -47,12 +76,12 @@ func (c *cmd) chat(ctx context.Context, args []string) error {
 	for _, m := range ms {
 		ch.show(m)
 	}
-	fctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go b.Follow(fctx, task, func(m api.Message) error {
+	mu.Lock()
+	for _, m := range early {
 		ch.show(m)
-		return nil
-	})
+	}
+	live = true
+	mu.Unlock()
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(c.cfg.Stdin)
@@ -93,13 +122,19 @@ var errQuit = fmt.Errorf("quit")
 
 // chatUI prints messages and resolves the short IDs it showed.
 type chatUI struct {
-	c   *cmd
-	mu  sync.Mutex
-	ids map[string]string // short ID → full ID
+	c     *cmd
+	mu    sync.Mutex
+	ids   map[string]string // short ID → full ID
+	shown map[string]bool   // full IDs on screen: each message once
 }
 
 func (u *chatUI) show(m api.Message) {
 	u.mu.Lock()
+	if u.shown[m.ID] && m.Type != "unreadable" {
+		u.mu.Unlock()
+		return
+	}
+	u.shown[m.ID] = true
 	u.ids[shortID(m)] = m.ID
 	fmt.Fprintf(u.c.stdout, "\r%s\n> ", formatMessage(m))
 	u.mu.Unlock()
@@ -114,7 +149,7 @@ func (u *chatUI) say(format string, args ...any) {
 func (u *chatUI) prompt() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	fmt.Fprint(u.c.stdout, "> ")
+	fmt.Fprint(u.c.stdout, "\r> ") // \r: once, even right after show's prompt
 }
 
 // resolve turns a short ID shown in brackets (or a full one) into a full ID.

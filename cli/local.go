@@ -121,20 +121,11 @@ func opMessages(ctx context.Context, p *peer.Peer, task string, limit int, befor
 		if err != nil {
 			return nil, err
 		}
-		// Find the position of that message to page from it.
-		ms, err := p.Timeline(ctx, t.ID, &peer.TimelineOptions{Limit: 1 << 30})
+		k, err := p.Position(ctx, t.ID, h)
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range ms {
-			if m.Head.Author == h.Author && m.Head.Index == h.Index {
-				k := m.Key()
-				o.Before = &k
-			}
-		}
-		if o.Before == nil {
-			return nil, fmt.Errorf("%w: %s", peer.ErrNoMessage, before)
-		}
+		o.Before = &k
 	}
 	ms, err := p.Timeline(ctx, t.ID, o)
 	if err != nil {
@@ -147,8 +138,9 @@ func opMessages(ctx context.Context, p *peer.Peer, task string, limit int, befor
 	return out, nil
 }
 
-// opFollow calls f for every new message of task.
-func opFollow(ctx context.Context, p *peer.Peer, task string, f func(api.Message) error) error {
+// opFollow calls ready once subscribed (nil: nothing), then f for every
+// new message of task.
+func opFollow(ctx context.Context, p *peer.Peer, task string, ready func(), f func(api.Message) error) error {
 	t, err := p.FindTask(task)
 	if err != nil {
 		return err
@@ -158,6 +150,9 @@ func opFollow(ctx context.Context, p *peer.Peer, task string, f func(api.Message
 		return err
 	}
 	defer sub.Close()
+	if ready != nil {
+		ready()
+	}
 	for {
 		select {
 		case <-ctx.Done():

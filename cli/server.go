@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/folio-p2p/folio/api"
@@ -32,6 +33,8 @@ type Server struct {
 	srv     *http.Server
 	ln      []net.Listener
 	closed  chan struct{}
+	close   sync.Once
+	sock    string // the Unix socket this server created, removed by Close
 }
 
 // Inspector runs one `folio devtools` command on a live peer
@@ -78,6 +81,7 @@ func (s *Server) ListenUnix(ctx context.Context) (string, error) {
 		ln.Close()
 		return "", err
 	}
+	s.sock = sock
 	s.serve(ln)
 	return sock, nil
 }
@@ -97,8 +101,14 @@ func (s *Server) serve(ln net.Listener) {
 	go s.srv.Serve(ln)
 }
 
-// Close stops serving (ending live streams) and removes the socket.
+// Close stops serving (ending live streams) and removes the socket. Only
+// the first call does anything.
 func (s *Server) Close() error {
+	first := false
+	s.close.Do(func() { first = true })
+	if !first {
+		return nil
+	}
 	close(s.closed)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -106,7 +116,9 @@ func (s *Server) Close() error {
 	if err != nil {
 		s.srv.Close()
 	}
-	os.Remove(filepath.Join(s.dir, api.SocketName))
+	if s.sock != "" {
+		os.Remove(s.sock)
+	}
 	return nil
 }
 
@@ -252,10 +264,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(200)
-	fmt.Fprint(w, ": folio\n\n")
-	if fl != nil {
-		fl.Flush()
-	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go func() {
@@ -265,7 +273,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 		}
 	}()
-	opFollow(ctx, s.p, r.PathValue("task"), func(m api.Message) error {
+	// ": ready" tells the client that nothing sent from now on is missed.
+	ready := func() {
+		fmt.Fprint(w, ": ready\n\n")
+		if fl != nil {
+			fl.Flush()
+		}
+	}
+	opFollow(ctx, s.p, r.PathValue("task"), ready, func(m api.Message) error {
 		b, _ := json.Marshal(m)
 		if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", b); err != nil {
 			return err
