@@ -66,7 +66,8 @@ type Options struct {
 	// MDNSService is the mDNS service name. Default "_folio._udp".
 	MDNSService string
 	// RefreshInterval is the longest wait between discovery rounds of a
-	// topic; the first rounds come sooner (1 s, 5 s, 15 s, 1 min, …).
+	// topic; the first rounds come sooner (after 250 ms, then on the
+	// Backoff schedule: 1 s, 5 s, 15 s, 1 min, …).
 	// Default 5 min.
 	RefreshInterval time.Duration
 
