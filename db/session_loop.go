@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
 
@@ -83,7 +84,9 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 		}
 		c = &channel{key: key, b: b, inflight: map[uint64]asked{}, wanted: map[uint64]bool{}}
 		s.byKey[string(key)] = c
-		go s.watch(c)
+		// Subscribe before reading the state sendSync sends, so that an
+		// append in between is not missed.
+		go s.watch(c, b.Subscribe())
 	}
 	if c.local != 0 {
 		return
@@ -145,9 +148,9 @@ func (s *Session) onOpen(o *pb.Open) error {
 }
 
 // watch reports changes of c's book (and, for a sparse session, of what its
-// local readers wait for) to the loop until the session ends.
-func (s *Session) watch(c *channel) {
-	sub := c.b.Subscribe()
+// local readers wait for) to the loop until the session ends. sub is a
+// subscription to the book taken before the channel's first sync.
+func (s *Session) watch(c *channel, sub *book.Subscription) {
 	defer sub.Close()
 	for {
 		var wantCh <-chan struct{}

@@ -33,6 +33,7 @@ type root struct {
 	maxClock uint64
 	read     cursorKey
 	subs     map[*Subscription]struct{}
+	applied  applied // edits, deletes and reactions read so far
 }
 
 // member is another member of a root task.

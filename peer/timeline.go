@@ -72,10 +72,7 @@ func (p *Peer) Timeline(ctx context.Context, task TaskID, o *TimelineOptions) ([
 	present, back := r.checked()
 	p.mu.Unlock()
 
-	w := newWalker(ctx, srcs, present, back)
-	edits := map[msgKey]*Message{}
-	deleted := map[msgKey]bool{}
-	reactions := map[msgKey]map[string][]peer.ID{}
+	w := newWalker(ctx, srcs, present, back, before)
 	var out []*Message
 	now := p.o.Now()
 	for len(out) < limit {
@@ -86,30 +83,8 @@ func (p *Peer) Timeline(ctx context.Context, task TaskID, o *TimelineOptions) ([
 		if m.Err == nil && !w.refsPresent(m) {
 			continue // waits for what it references
 		}
-		if m.Err == nil && m.Ref != nil {
-			target := msgKey{m.Ref.Author, m.Ref.Index}
-			switch m.Type {
-			case pb.Type_TYPE_EDIT:
-				if m.Ref.Author == m.Head.Author {
-					if _, ok := edits[target]; !ok {
-						edits[target] = m
-					}
-				}
-				continue
-			case pb.Type_TYPE_DELETE:
-				if m.Ref.Author == m.Head.Author {
-					deleted[target] = true
-				}
-				continue
-			case pb.Type_TYPE_REACTION:
-				rs := reactions[target]
-				if rs == nil {
-					rs = map[string][]peer.ID{}
-					reactions[target] = rs
-				}
-				rs[m.Text] = append(rs[m.Text], m.Head.Author)
-				continue
-			}
+		if m.Err == nil && !isShown(m.Type) {
+			continue // applied to its target (the watcher's index)
 		}
 		if m.Err == nil && m.Task != task {
 			continue
@@ -117,19 +92,16 @@ func (p *Peer) Timeline(ctx context.Context, task TaskID, o *TimelineOptions) ([
 		if before != nil && !m.Key().less(*before) {
 			continue
 		}
-		k := msgKey{m.Head.Author, m.Head.Index}
-		if e := edits[k]; e != nil {
-			m.Text, m.Edited = e.Text, true
-		}
-		if deleted[k] {
-			m.Text, m.Deleted = "", true
-		}
-		m.Reactions = reactions[k]
 		if m.Time.After(now) {
 			m.Time = now
 		}
 		out = append(out, m)
 	}
+	p.mu.Lock()
+	for _, m := range out {
+		r.applied.decorate(m)
+	}
+	p.mu.Unlock()
 	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
 		out[i], out[j] = out[j], out[i]
 	}
@@ -191,16 +163,49 @@ func (r *root) checked() (map[peer.ID]uint64, map[peer.ID]map[uint64]bool) {
 	return present, back
 }
 
-func newWalker(ctx context.Context, srcs []source, present map[peer.ID]uint64, back map[peer.ID]map[uint64]bool) *walker {
+// newWalker starts each log at its newest checked page, or, with before,
+// at the newest page before that position (found by binary search: clocks
+// grow along each author's log), so that any page costs O(log n) reads to
+// reach.
+func newWalker(ctx context.Context, srcs []source, present map[peer.ID]uint64, back map[peer.ID]map[uint64]bool, before *Cursor) *walker {
 	w := &walker{ctx: ctx, srcs: srcs, present: present, back: back, pos: make([]uint64, len(srcs)), env: map[*Message]*pb.Envelope{}}
 	for i, s := range srcs {
 		w.pos[i] = s.length
 		if n := present[s.author]; n < w.pos[i] {
 			w.pos[i] = n // only what the watcher has checked
 		}
+		if before != nil {
+			w.pos[i] = w.seek(i, w.pos[i], *before)
+		}
 		w.pull(i)
 	}
 	return w
+}
+
+// seek returns the end (exclusive) of source i's pages before c among
+// [1, end).
+func (w *walker) seek(i int, end uint64, c Cursor) uint64 {
+	lo, hi := uint64(1), end
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if w.keyAt(i, mid).less(c) {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// keyAt is the timeline position of page idx of source i.
+func (w *walker) keyAt(i int, idx uint64) Cursor {
+	s := w.srcs[i]
+	if page, err := s.get(w.ctx, idx); err == nil {
+		if env, err := decode(s.author, idx, page); err == nil && !w.back[s.author][idx] {
+			return Cursor{Clock: env.Meta.Clock, Author: s.author, Index: idx}
+		}
+	}
+	return Cursor{Clock: w.clockBefore(i, idx), Author: s.author, Index: idx}
 }
 
 // pull reads the next older message of source i onto the heap.
@@ -301,7 +306,7 @@ func (p *Peer) Unread(ctx context.Context, task TaskID) (int, error) {
 	srcs, marker := p.sources(r), r.read
 	present, back := r.checked()
 	p.mu.Unlock()
-	w := newWalker(ctx, srcs, present, back)
+	w := newWalker(ctx, srcs, present, back, nil)
 	n := 0
 	for {
 		m, ok := w.next()

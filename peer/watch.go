@@ -182,6 +182,8 @@ func (p *Peer) scanRoot(r *root) {
 			if proto.Unmarshal(d.env.Data, &u) == nil {
 				p.applyTaskLocked(r, &u, d.key)
 			}
+		case pb.Type_TYPE_EDIT, pb.Type_TYPE_DELETE, pb.Type_TYPE_REACTION:
+			r.applied.add(d.key.Author, d.key, d.env)
 		}
 	}
 	subs := make([]*Subscription, 0, len(r.subs))
