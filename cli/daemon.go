@@ -3,15 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"sync"
-	"time"
 
-	"github.com/libp2p/go-libp2p/core/peer"
-
+	"github.com/folio-p2p/folio/db"
 	"github.com/folio-p2p/folio/devtools"
-	folioio "github.com/folio-p2p/folio/io"
 	folioPeer "github.com/folio-p2p/folio/peer"
-	"github.com/folio-p2p/folio/vault"
 )
 
 func (c *cmd) runDaemon(ctx context.Context, args []string) error {
@@ -27,13 +22,16 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	hub := &hub{subs: map[chan devtools.Event]struct{}{}}
-	o.Vault.Listener = hub.listener()
+	// The inspector's watch sees handshakes, sessions, errors and rejected
+	// proofs through the hub.
+	hub := devtools.NewEventHub()
+	o.Vault.Listener = hub.VaultListener(nil)
+	o.Vault.DB = &db.Options{EventListener: hub.BookListener(nil)}
 	p, err := folioPeer.Open(ctx, c.dir, o)
 	if err != nil {
 		return err
 	}
-	env := &devtools.Env{Dir: c.dir, DB: p.Vault().DB(), Peerstore: p.Vault().Peerstore(), Vault: p.Vault(), Peer: p, Events: hub.subscribe}
+	env := &devtools.Env{Dir: c.dir, DB: p.Vault().DB(), Peerstore: p.Vault().Peerstore(), Vault: p.Vault(), Peer: p, Events: hub.Subscribe}
 	srv := NewServer(p, c.dir, c.cfg.Inspector, env)
 	sock, err := srv.ListenUnix(ctx)
 	if err != nil {
@@ -57,57 +55,4 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stdout, "stopping\n")
 	srv.Close()
 	return p.Close()
-}
-
-// hub fans the vault's events out to the inspector's watchers.
-type hub struct {
-	mu   sync.Mutex
-	subs map[chan devtools.Event]struct{}
-}
-
-func (h *hub) publish(e devtools.Event) {
-	e.Time = time.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for c := range h.subs {
-		select {
-		case c <- e:
-		default: // a slow watcher misses events rather than stalling the peer
-		}
-	}
-}
-
-func (h *hub) subscribe() (<-chan devtools.Event, func()) {
-	c := make(chan devtools.Event, 256)
-	h.mu.Lock()
-	h.subs[c] = struct{}{}
-	h.mu.Unlock()
-	var once sync.Once
-	return c, func() {
-		once.Do(func() {
-			h.mu.Lock()
-			delete(h.subs, c)
-			h.mu.Unlock()
-			close(c)
-		})
-	}
-}
-
-func (h *hub) listener() *vault.EventListener {
-	return &vault.EventListener{
-		Handshaken: func(hs folioio.Handshake) {
-			h.publish(devtools.Event{Kind: "handshake", Peer: hs.Remote.String(),
-				Detail: fmt.Sprintf("%d shared books, %d introduced, %d topics", len(hs.Shared), len(hs.Introduced), len(hs.Topics))})
-		},
-		SessionStarted: func(p peer.ID) { h.publish(devtools.Event{Kind: "session-start", Peer: p.String()}) },
-		SessionClosed: func(p peer.ID, err error) {
-			e := devtools.Event{Kind: "session-end", Peer: p.String()}
-			if err != nil {
-				e.Detail = err.Error()
-			}
-			h.publish(e)
-		},
-		Disconnected: func(p peer.ID) { h.publish(devtools.Event{Kind: "disconnect", Peer: p.String()}) },
-		Error:        func(err error) { h.publish(devtools.Event{Kind: "peer-error", Detail: err.Error()}) },
-	}
 }

@@ -96,13 +96,13 @@ type Session struct {
 	err     error
 
 	// Owned by the loop goroutine:
-	chans    map[uint32]*channel // by our channel number
-	remote   map[uint32]*channel // by the remote's channel number
-	byKey    map[string]*channel
+	chans  map[uint32]*channel // by our channel number
+	remote map[uint32]*channel // by the remote's channel number
+	byKey  map[string]*channel
 	// early holds the remote's offers of books we did not hold yet, by
 	// discovery key: a book added here later (an introduction racing its
 	// own replication) pairs with them. Bounded by maxEarlyOpens.
-	early map[[32]byte]*pb.Open
+	early    map[[32]byte]*pb.Open
 	nextChan uint32
 	nextReq  uint64
 	inflight int        // our requests awaiting an answer

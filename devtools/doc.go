@@ -2,6 +2,16 @@
 // of Pebble's tool package: each command is a function over arguments and
 // writers, so cmd/folio and any other program can mount it.
 //
-// For now it holds the benchmarks (`folio bench <shape>`); the inspector
-// and lab commands come later.
+//   - DevtoolsCommand: `folio devtools <cmd>`, the inspector: books, pages,
+//     page --proof, verify, tree (DOT or an SVG drawn here), peers,
+//     peerstore rebuild, watch, stats, lab. It opens a vault directory
+//     read-only, or, when a peer runs on it (`folio run`), hands the
+//     arguments to that peer through its local API, which runs
+//     RunInspector on the live peer (Env) and streams the output back.
+//     Every command has --json.
+//   - DemoCommand: `folio demo`, three peers meeting and chatting.
+//   - BenchCommand: `folio bench <shape>`, the benchmarks.
+//
+// EventHub turns a live peer's listener callbacks into the Events that
+// watch shows.
 package devtools

@@ -20,7 +20,8 @@ const usage = `folio: signed append-only books for peer-to-peer apps, and a task
 usage: folio <command> [flags]     (folio <command> --help for each)
 
 commands:
-` + cli.Commands + `  demo            three peers meet over libp2p on loopback and chat
+` + cli.Commands + `  devtools CMD    inspect a vault: books, pages, page, verify, tree, peers, watch, stats, lab
+  demo            three peers meet over libp2p on loopback and chat
   bench <shape>   measure appends, reads and proofs
   help            show this help
 
@@ -42,7 +43,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "init", "id", "run", "task", "invite", "join", "send", "log", "chat":
-		return cli.Run(ctx, cli.Config{}, args[0], args[1:], stdout, stderr)
+		return cli.Run(ctx, cli.Config{Inspector: devtools.RunInspector}, args[0], args[1:], stdout, stderr)
+	case "devtools":
+		return devtools.DevtoolsCommand(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return devtools.DemoCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
