@@ -81,7 +81,7 @@
 // Every page is one pb.Page{version: 1, time, body}. The body is one of:
 //
 //   - Peer: one peer's books named by its books bit set (1 addresses and
-//     signed record, 4 public key, 8 protocols, 16 metadata), each
+//     signed record, 2 public key, 4 protocols, 8 metadata), each
 //     restated whole; a named book left empty is cleared. Addresses are
 //     parallel lists of multiaddr bytes, TTL and absolute expiry (Unix
 //     seconds and nanoseconds on Options.Clock), so that folding after a

@@ -30,30 +30,27 @@ type Book int32
 
 const (
 	Book_BOOK_NONE       Book = 0
-	Book_BOOK_ADDRS      Book = 1  // addresses with their TTLs and expiry times
-	Book_BOOK_RECORD     Book = 2  // the signed peer record
-	Book_BOOK_PUBLIC_KEY Book = 4  // the public key (private keys are never written)
-	Book_BOOK_PROTOCOLS  Book = 8  // the protocol set
-	Book_BOOK_METADATA   Book = 16 // the metadata map
+	Book_BOOK_ADDRS      Book = 1 // addresses with their TTLs and expiry times, and the signed peer record
+	Book_BOOK_PUBLIC_KEY Book = 2 // the public key (private keys are never written)
+	Book_BOOK_PROTOCOLS  Book = 4 // the protocol set
+	Book_BOOK_METADATA   Book = 8 // the metadata map
 )
 
 // Enum value maps for Book.
 var (
 	Book_name = map[int32]string{
-		0:  "BOOK_NONE",
-		1:  "BOOK_ADDRS",
-		2:  "BOOK_RECORD",
-		4:  "BOOK_PUBLIC_KEY",
-		8:  "BOOK_PROTOCOLS",
-		16: "BOOK_METADATA",
+		0: "BOOK_NONE",
+		1: "BOOK_ADDRS",
+		2: "BOOK_PUBLIC_KEY",
+		4: "BOOK_PROTOCOLS",
+		8: "BOOK_METADATA",
 	}
 	Book_value = map[string]int32{
 		"BOOK_NONE":       0,
 		"BOOK_ADDRS":      1,
-		"BOOK_RECORD":     2,
-		"BOOK_PUBLIC_KEY": 4,
-		"BOOK_PROTOCOLS":  8,
-		"BOOK_METADATA":   16,
+		"BOOK_PUBLIC_KEY": 2,
+		"BOOK_PROTOCOLS":  4,
+		"BOOK_METADATA":   8,
 	}
 )
 
@@ -954,15 +951,14 @@ const file_peerstore_proto_rawDesc = "" +
 	"Checkpoint\x12\x14\n" +
 	"\x05peers\x18\x01 \x01(\x04R\x05peers\"7\n" +
 	"\x05Chunk\x12.\n" +
-	"\x05peers\x18\x01 \x03(\v2\x18.folio.peerstore.v1.PeerR\x05peers*r\n" +
+	"\x05peers\x18\x01 \x03(\v2\x18.folio.peerstore.v1.PeerR\x05peers*a\n" +
 	"\x04Book\x12\r\n" +
 	"\tBOOK_NONE\x10\x00\x12\x0e\n" +
 	"\n" +
-	"BOOK_ADDRS\x10\x01\x12\x0f\n" +
-	"\vBOOK_RECORD\x10\x02\x12\x13\n" +
-	"\x0fBOOK_PUBLIC_KEY\x10\x04\x12\x12\n" +
-	"\x0eBOOK_PROTOCOLS\x10\b\x12\x11\n" +
-	"\rBOOK_METADATA\x10\x10B,Z*github.com/folio-p2p/folio/db/peerstore/pbb\x06proto3"
+	"BOOK_ADDRS\x10\x01\x12\x13\n" +
+	"\x0fBOOK_PUBLIC_KEY\x10\x02\x12\x12\n" +
+	"\x0eBOOK_PROTOCOLS\x10\x04\x12\x11\n" +
+	"\rBOOK_METADATA\x10\bB,Z*github.com/folio-p2p/folio/db/peerstore/pbb\x06proto3"
 
 var (
 	file_peerstore_proto_rawDescOnce sync.Once
