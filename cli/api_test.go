@@ -157,7 +157,7 @@ func TestAPI(t *testing.T) {
 				t.Errorf("address %s does not end with /p2p/%s", a, id.ID)
 			}
 		}
-		ana.fails(t, 404, "POST", "/v1/id", "{}") // no such endpoint
+		ana.fails(t, 405, "POST", "/v1/id", "{}") // wrong method
 	})
 
 	var task, sub api.Task
@@ -188,7 +188,7 @@ func TestAPI(t *testing.T) {
 		}
 		ana.fails(t, 400, "POST", "/v1/tasks", `{"title":"   "}`)
 		ana.fails(t, 404, "POST", "/v1/tasks", `{"title":"x","parent":"no-such-task"}`)
-		ana.fails(t, 404, "DELETE", "/v1/tasks", "")
+		ana.fails(t, 405, "DELETE", "/v1/tasks", "")
 	})
 
 	var code string
@@ -201,7 +201,7 @@ func TestAPI(t *testing.T) {
 		code = in.Code
 		ana.fails(t, 404, "POST", "/v1/tasks/no-such-task/invite", "")
 		ana.fails(t, 404, "POST", "/v1/tasks/"+strings.Repeat("0", 32)+"/invite", "")
-		ana.fails(t, 404, "GET", "/v1/tasks/trip/invite", "")
+		ana.fails(t, 405, "GET", "/v1/tasks/trip/invite", "")
 	})
 
 	t.Run("join", func(t *testing.T) {

@@ -54,10 +54,7 @@ func NewServer(p *peer.Peer, dir string, inspect Inspector, env *devtools.Env) *
 	s.mux.HandleFunc("POST /v1/tasks/{task}/messages", s.send)
 	s.mux.HandleFunc("GET /v1/tasks/{task}/events", s.events)
 	s.mux.HandleFunc("POST /v1/devtools", s.devtools)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeErr(w, http.StatusNotFound, fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path))
-	})
-	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
 
@@ -122,8 +119,40 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Handler is the API's HTTP handler (for tests).
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler is the API's HTTP handler: the routes, with the mux's own 404
+// (no such endpoint) and 405 (wrong method) answered in JSON too.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := s.mux.Handler(r); pattern == "" {
+			// No route: ask the mux which error it is (404 or 405, with
+			// its Allow header), then answer in JSON.
+			rec := &statusOnly{header: http.Header{}}
+			s.mux.ServeHTTP(rec, r)
+			for k, v := range rec.header {
+				if k == "Allow" {
+					w.Header()[k] = v
+				}
+			}
+			msg := fmt.Errorf("no such endpoint: %s %s", r.Method, r.URL.Path)
+			if rec.code == http.StatusMethodNotAllowed {
+				msg = fmt.Errorf("%s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))
+			}
+			writeErr(w, rec.code, msg)
+			return
+		}
+		s.mux.ServeHTTP(w, r)
+	})
+}
+
+// statusOnly records the status and headers of the mux's error answers.
+type statusOnly struct {
+	header http.Header
+	code   int
+}
+
+func (s *statusOnly) Header() http.Header         { return s.header }
+func (s *statusOnly) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusOnly) WriteHeader(code int)        { s.code = code }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
