@@ -140,7 +140,7 @@ func readHello(local, remote peer.ID, o offer, h *pb.Hello, accept func(peer.ID,
 		}
 		seen := make(map[[32]byte]bool)
 		for _, b := range h.Books {
-			if len(b.DiscoveryKey) != 32 || len(b.Proof) != 32 {
+			if b == nil || len(b.DiscoveryKey) != 32 || len(b.Proof) != 32 {
 				continue
 			}
 			dk := [32]byte(b.DiscoveryKey)
@@ -171,7 +171,7 @@ func readHello(local, remote peer.ID, o offer, h *pb.Hello, accept func(peer.ID,
 	}
 	var rejected []*pb.Rejection
 	for n, in := range h.Introductions {
-		if len(in.Key) != ed25519.PublicKeySize || len(in.Token) > MaxTokenSize || len(in.Meta) > MaxMetaSize {
+		if in == nil || len(in.Key) != ed25519.PublicKeySize || len(in.Token) > MaxTokenSize || len(in.Meta) > MaxMetaSize {
 			rejected = append(rejected, &pb.Rejection{Index: uint32(n), Reason: "malformed introduction"})
 			continue
 		}

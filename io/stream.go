@@ -26,6 +26,7 @@ func (s *Swarm) Handshake(ctx context.Context, p peer.ID, intros ...Introduction
 	if err := s.admit(p); err != nil {
 		return Handshake{}, err
 	}
+	defer s.release(p)
 	ctx, cancel := context.WithTimeout(ctx, s.o.HandshakeTimeout)
 	defer cancel()
 	st, err := s.h.NewStream(ctx, p, HandshakeProtocol)
@@ -77,6 +78,7 @@ func (s *Swarm) handleStream(st network.Stream) {
 		st.Close()
 		return
 	}
+	defer s.release(p)
 	o := s.offer(p)
 	r, rejected := readHello(s.h.ID(), p, o, &h, s.o.Accept)
 	reply := buildHello(s.h.ID(), p, o)
@@ -114,12 +116,16 @@ func (s *Swarm) admit(p peer.ID) error {
 	if s.closed {
 		return ErrClosed
 	}
-	if r := s.peers[p]; r != nil && r.handshaken {
+	r := s.remoteLocked(p)
+	if r.handshaken || r.admitting > 0 {
+		r.admitting++
 		return nil
 	}
+	// Peers being handshaken count too, so that handshakes arriving
+	// together cannot overshoot the limit.
 	n := 0
-	for _, r := range s.peers {
-		if r.handshaken {
+	for _, o := range s.peers {
+		if o.handshaken || o.admitting > 0 {
 			n++
 		}
 	}
@@ -129,7 +135,18 @@ func (s *Swarm) admit(p peer.ID) error {
 		}
 		return fmt.Errorf("%w: %w", ErrRefused, ErrPeerLimit)
 	}
+	r.admitting++
 	return nil
+}
+
+// release ends a handshake admit let through.
+func (s *Swarm) release(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.peers[p]; r != nil && r.admitting > 0 {
+		r.admitting--
+		s.forgetLocked(p)
+	}
 }
 
 // offer gathers what this side says to p: the books the application

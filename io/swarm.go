@@ -53,6 +53,7 @@ type remote struct {
 	// connection.
 	handshaken bool
 	last       Handshake
+	admitting  int // handshakes under way (counted against MaxPeers)
 }
 
 func (r *remote) wanted() bool { return r.explicit || r.lan || len(r.topics) > 0 }
@@ -196,7 +197,7 @@ func (s *Swarm) remoteLocked(p peer.ID) *remote {
 
 // forgetLocked drops what is known of p once nothing refers to it.
 func (s *Swarm) forgetLocked(p peer.ID) {
-	if r := s.peers[p]; r != nil && !r.wanted() && !r.dialing && !r.connected {
+	if r := s.peers[p]; r != nil && !r.wanted() && !r.dialing && !r.connected && r.admitting == 0 {
 		delete(s.peers, p)
 	}
 }
