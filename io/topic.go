@@ -267,6 +267,9 @@ func (s *Swarm) waitRouting(ctx context.Context) {
 	}
 }
 
+// maxLANPeers bounds the LAN peers remembered from mDNS.
+const maxLANPeers = 1024
+
 // mdnsNotifee dials LAN peers while some topic is joined as a client; the
 // handshake then tells what, if anything, is shared.
 type mdnsNotifee struct{ s *Swarm }
@@ -281,7 +284,15 @@ func (n mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 		s.mu.Unlock()
 		return
 	}
-	// mDNS reports a peer once: remember it for topics joined later.
+	// mDNS reports a peer once: remember it for topics joined later (a
+	// bounded number of them: a LAN with more peers than that loses some
+	// old ones, until mDNS reports them again).
+	if _, ok := s.lan[ai.ID]; !ok && len(s.lan) >= maxLANPeers {
+		for p := range s.lan {
+			delete(s.lan, p)
+			break
+		}
+	}
 	s.lan[ai.ID] = ai
 	client := false
 	for _, t := range s.topics {
