@@ -60,6 +60,7 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 		vo = *p.o.Vault
 	}
 	vo.Accept = p.accept
+	vo.Offer = p.offerTo
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	// The vault may hand introductions to accept before Open returns:
 	// accept refuses them until the state is loaded (p.mu held below).
@@ -330,6 +331,28 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 	}
 	p.poke()
 	return nil
+}
+
+// offerTo is the vault's Offer: the pair books of the tasks remote is a
+// member of (ours for it and its for us), and nothing to anyone else, so
+// a peer met by chance learns nothing of our books.
+func (p *Peer) offerTo(remote peer.ID) []ed25519.PublicKey {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var keys []ed25519.PublicKey
+	for _, r := range p.roots {
+		m := r.members[remote]
+		if m == nil {
+			continue
+		}
+		if b := r.myBooks[remote]; b != nil {
+			keys = append(keys, b.Key())
+		}
+		if m.book != nil {
+			keys = append(keys, m.book)
+		}
+	}
+	return keys
 }
 
 // poke wakes the watcher.

@@ -1,6 +1,8 @@
 package vault
 
 import (
+	"crypto/ed25519"
+
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/folio-p2p/folio/db"
@@ -32,6 +34,12 @@ type Options struct {
 	// Peerstore configures the peerstore. Its Name is always
 	// "private/peerstore". Default: peerstore's defaults.
 	Peerstore *peerstore.Options
+	// Offer returns the books to offer remote in a handshake (it must be
+	// quick). Default: every book but the private ones — which tells every
+	// peer met the discovery keys of all of them (never the keys: only a
+	// peer that knows a key can match it); an application that knows which
+	// books each peer should see offers just those.
+	Offer func(remote peer.ID) []ed25519.PublicKey
 	// Accept decides whether to keep a book introduced by remote (check
 	// an invite's token here): nil keeps it, and it is opened and
 	// replicated with remote; an error refuses it and tells remote why.

@@ -187,10 +187,13 @@ func (v *Vault) AddrInfo() peer.AddrInfo {
 	return peer.AddrInfo{ID: v.id, Addrs: v.swarm.Host().Addrs()}
 }
 
-// offer is the swarm's Offer: every book of the DB but the private ones.
-// Offering reveals discovery keys only; a book is shared only with a peer
-// that proves it knows the key.
-func (v *Vault) offer(peer.ID) []ed25519.PublicKey {
+// offer is the swarm's Offer: Options.Offer, or every book of the DB but
+// the private ones. Offering reveals discovery keys only; a book is shared
+// only with a peer that proves it knows the key.
+func (v *Vault) offer(remote peer.ID) []ed25519.PublicKey {
+	if v.o.Offer != nil {
+		return v.o.Offer(remote)
+	}
 	infos, err := v.db.Books()
 	if err != nil {
 		return nil
