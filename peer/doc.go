@@ -60,7 +60,9 @@
 // newcomer, and introduces its book. Every member reading that join
 // message writes a book for the newcomer and introduces it; the newcomer
 // accepts books from the members the inviter listed. Introductions not yet
-// accepted are retried (Options.Retry).
+// accepted are retried (Options.Retry). In handshakes a peer is offered
+// only the pair books of the tasks it is a member of; a peer met by
+// chance (mDNS, the DHT) is offered nothing.
 //
 // # State
 //

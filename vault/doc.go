@@ -15,8 +15,9 @@
 // # Wiring
 //
 // The libp2p host uses the vault's key and folio's peerstore. The swarm
-// offers every non-private book in each handshake (discovery keys with
-// proofs; only peers that know a key can match it) and keeps the
+// offers the books Options.Offer names (by default every non-private
+// book) in each handshake (discovery keys with proofs; only peers that
+// know a key can match it) and keeps the
 // introductions Options.Accept approves. For every handshake the vault
 // opens the introduced books (read-only) and replicates the shared and
 // introduced books with that peer: one replication session (db.Replicate
