@@ -480,6 +480,8 @@ func formatMessage(m api.Message) string {
 			added = shortPeer(m.Member)
 		}
 		return fmt.Sprintf("%s [%s] %s added %s", when, id, who, added)
+	case "leave":
+		return fmt.Sprintf("%s [%s] %s left the task", when, id, who)
 	case "edit", "delete", "reaction":
 		return fmt.Sprintf("%s [%s] %s %s %s %s", when, id, who, m.Type, shortRef(m.Ref), m.Text)
 	}

@@ -16,6 +16,8 @@ var (
 	ErrNoMessage = errors.New("peer: no such message")
 	// ErrClosed: the peer is closed.
 	ErrClosed = errors.New("peer: closed")
+	// ErrLeft: this peer left the task.
+	ErrLeft = errors.New("peer: you left this task")
 	// ErrInvalid: a bad argument (empty text, unknown message type).
 	ErrInvalid = errors.New("peer: invalid argument")
 )

@@ -189,7 +189,7 @@ func (p *Peer) retryLoop() {
 		p.mu.Lock()
 		for _, r := range p.roots {
 			for _, m := range r.members {
-				if !m.acked && time.Since(m.lastTry) >= p.o.Retry {
+				if !m.acked && !r.gone[m.id] && !r.gone[p.me] && time.Since(m.lastTry) >= p.o.Retry {
 					p.introduceLocked(r, m)
 				}
 			}

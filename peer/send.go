@@ -90,6 +90,10 @@ func (p *Peer) send(ctx context.Context, task TaskID, typ pb.Type, data []byte, 
 		p.mu.Unlock()
 		return Head{}, fmt.Errorf("%w: %s", ErrNoTask, task)
 	}
+	if r.gone[p.me] {
+		p.mu.Unlock()
+		return Head{}, fmt.Errorf("%w: %s", ErrLeft, task)
+	}
 	n, _ := p.myLog(r)
 	clock := r.maxClock + 1
 	// The causal links: the newest message of every other author seen.

@@ -34,6 +34,9 @@ type root struct {
 	read     cursorKey
 	subs     map[*Subscription]struct{}
 	applied  applied // edits, deletes and reactions read so far
+	// gone are the members whose latest join or leave message was a
+	// leave (this peer too: then it may no longer write to the task).
+	gone map[peer.ID]bool
 }
 
 // member is another member of a root task.
@@ -78,7 +81,7 @@ func newRoot(id TaskID) *root {
 	return &root{
 		id: id, tasks: map[TaskID]*Task{}, taskKeys: map[TaskID]cursorKey{}, members: map[peer.ID]*member{},
 		myBooks: map[peer.ID]*book.Book{}, logs: map[peer.ID]*logState{},
-		subs: map[*Subscription]struct{}{},
+		subs: map[*Subscription]struct{}{}, gone: map[peer.ID]bool{},
 	}
 }
 

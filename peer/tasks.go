@@ -168,9 +168,13 @@ func (p *Peer) FindTask(s string) (Task, error) {
 func (p *Peer) taskLocked(r *root, t *Task) Task {
 	c := *t
 	if t.ID == r.id {
-		c.Members = []peer.ID{p.me}
+		if !r.gone[p.me] {
+			c.Members = []peer.ID{p.me}
+		}
 		for id := range r.members {
-			c.Members = append(c.Members, id)
+			if !r.gone[id] {
+				c.Members = append(c.Members, id)
+			}
 		}
 		sort.Slice(c.Members, func(i, j int) bool { return c.Members[i] < c.Members[j] })
 	}
@@ -196,4 +200,13 @@ func (p *Peer) Books(id TaskID) (map[string][]byte, error) {
 		}
 	}
 	return out, nil
+}
+
+// Leave tells the task's members that this peer leaves it: a leave
+// message, after which this peer no longer writes to the task (its books
+// and history stay). Being invited again undoes it.
+func (p *Peer) Leave(ctx context.Context, task TaskID) error {
+	data, _ := proto.Marshal(&pb.Join{PeerId: []byte(p.me)})
+	_, err := p.send(ctx, task, pb.Type_TYPE_LEAVE, data, nil)
+	return err
 }

@@ -175,7 +175,14 @@ func (p *Peer) scanRoot(r *root) {
 		case pb.Type_TYPE_JOIN:
 			var j pb.Join
 			if proto.Unmarshal(d.env.Data, &j) == nil {
+				delete(r.gone, peer.ID(j.PeerId))
 				p.learnLocked(r, &j)
+			}
+		case pb.Type_TYPE_LEAVE:
+			// Only a member can say it leaves.
+			var j pb.Join
+			if proto.Unmarshal(d.env.Data, &j) == nil && peer.ID(j.PeerId) == d.key.Author {
+				r.gone[d.key.Author] = true
 			}
 		case pb.Type_TYPE_TASK_UPDATE:
 			var u pb.TaskUpdate

@@ -1,0 +1,83 @@
+package peer
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/folio-p2p/folio/peer/pb"
+)
+
+// TestTaskStructureReachesMembers: renaming and closing a task and
+// creating a subtask are messages, so the other member sees the same task;
+// a member who leaves is no longer listed and can no longer write.
+func TestTaskStructureReachesMembers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	bob := openPeer(t, t.TempDir(), "bob")
+	ana := openPeer(t, t.TempDir(), "ana")
+	task, err := bob.CreateTask(ctx, "trip", TaskID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := bob.Invite(ctx, task)
+	if _, err := ana.Join(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	if err := ana.RenameTask(ctx, task, "summer trip"); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := bob.CreateTask(ctx, "tickets", task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.CloseTask(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	same := func() bool {
+		a, b := ana.Tasks(), bob.Tasks()
+		if len(a) != 2 || len(b) != 2 {
+			return false
+		}
+		for i := range a {
+			if a[i].ID != b[i].ID || a[i].Title != b[i].Title || a[i].Closed != b[i].Closed || a[i].Parent != b[i].Parent {
+				return false
+			}
+		}
+		return a[0].Title == "summer trip" && a[1].Title == "tickets" && a[1].Closed && a[1].Parent == task
+	}
+	waitUntil(t, 20*time.Second, "both see the same task structure", same)
+	if m := ana.Tasks()[0].Members; len(m) != 2 {
+		t.Fatalf("members %v", m)
+	}
+	if err := ana.Leave(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ana.Send(ctx, task, "still here?"); !errors.Is(err, ErrLeft) {
+		t.Fatalf("send after leaving: %v", err)
+	}
+	waitUntil(t, 20*time.Second, "bob sees ana leave", func() bool {
+		tk, err := bob.Task(task)
+		return err == nil && slices.Equal(tk.Members, []peer.ID{bob.ID()})
+	})
+	ms, err := bob.Timeline(ctx, task, nil)
+	if err != nil || ms[len(ms)-1].Type != pb.Type_TYPE_LEAVE || ms[len(ms)-1].Member != ana.ID() {
+		t.Fatalf("bob's timeline does not end with ana leaving: %v", texts(ms))
+	}
+}
+
+// waitUntil polls cond until it holds or timeout passes.
+func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
