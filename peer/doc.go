@@ -26,9 +26,12 @@
 // for causality, the newest message of every other author the sender had
 // seen; meta holds the wall-clock time (display only), the task, and a
 // Lamport clock greater than that of everything the message references.
-// Types: text, reply, edit, delete (a tombstone), reaction, join, leave,
-// task update, profile. Only a message's author can edit or delete it;
-// edits and deletes by anyone else are ignored.
+// Types: text, reply, edit, delete (a tombstone), reaction, join (the
+// inviter names the newcomer), leave (a member names itself; it then no
+// longer writes to the task), task update (create, rename, close a task or
+// subtask), profile (reserved: names travel on the Address pages). Only
+// a message's author can edit or delete it; edits and deletes by anyone
+// else are ignored.
 //
 // # Timeline
 //
