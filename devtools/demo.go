@@ -289,6 +289,7 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 			}
 			dp.Books = append(dp.Books, DemoBook{Title: renderTitle(t, names), Length: b.Length(), Writable: b.Writable(), Verified: ok})
 		}
+		sort.Slice(dp.Books, func(i, j int) bool { return dp.Books[i].Title < dp.Books[j].Title })
 		if len(books) != 2*(len(peers)-1) {
 			rep.OK = false
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s holds %d books of the task, want %d", d.name, len(books), 2*(len(peers)-1)))
