@@ -151,8 +151,32 @@ func (s *Swarm) connectAndHandshake(p peer.ID) error {
 		sw.Backoff().Clear(p)
 	}
 	if err := s.h.Connect(ctx, peer.AddrInfo{ID: p}); err != nil {
-		return err
+		// The addresses we know may be stale (the peer restarted on
+		// another port, moved networks): ask the DHT where it is now.
+		if !s.relocate(ctx, p) {
+			return err
+		}
+		if sw, ok := s.h.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(p)
+		}
+		if err := s.h.Connect(ctx, peer.AddrInfo{ID: p}); err != nil {
+			return err
+		}
 	}
 	_, err := s.Handshake(ctx, p)
 	return err
+}
+
+// relocate looks p up in the DHT and records the addresses found; it
+// reports whether any were.
+func (s *Swarm) relocate(ctx context.Context, p peer.ID) bool {
+	if s.dht == nil {
+		return false
+	}
+	ai, err := s.dht.FindPeer(ctx, p)
+	if err != nil || len(ai.Addrs) == 0 {
+		return false
+	}
+	s.h.Peerstore().AddAddrs(p, ai.Addrs, peerstore.AddressTTL)
+	return true
 }
