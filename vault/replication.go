@@ -106,23 +106,39 @@ func (v *Vault) replicate(remote peer.ID, keys []ed25519.PublicKey) {
 	}
 }
 
-// openSession opens the replication stream to remote.
+// openSession opens the replication stream to remote, trying again
+// (three times, a second apart) while the connection stays up.
 func (v *Vault) openSession(remote peer.ID) {
 	defer func() {
 		v.mu.Lock()
 		delete(v.opening, remote)
 		v.mu.Unlock()
 	}()
-	ctx, cancel := context.WithTimeout(v.ctx, 10*time.Second)
-	defer cancel()
-	st, err := v.swarm.Host().NewStream(ctx, remote, db.ProtocolID)
-	if err != nil {
-		if v.ctx.Err() == nil {
-			v.reportError(fmt.Errorf("vault: replicate with %s: %w", remote, err))
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-v.ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			if v.swarm.Host().Network().Connectedness(remote) != network.Connected {
+				break
+			}
 		}
-		return
+		ctx, cancel := context.WithTimeout(v.ctx, 10*time.Second)
+		var st network.Stream
+		st, err = v.swarm.Host().NewStream(ctx, remote, db.ProtocolID)
+		cancel()
+		if err == nil {
+			v.startSession(remote, st)
+			return
+		}
+		if v.ctx.Err() != nil {
+			return
+		}
 	}
-	v.startSession(remote, st)
+	v.reportError(fmt.Errorf("vault: replicate with %s: %w", remote, err))
 }
 
 func (v *Vault) handleReplicate(st network.Stream) {
