@@ -23,10 +23,7 @@ const chatHelp = `commands:
 
 func (c *cmd) chat(ctx context.Context, args []string) error {
 	c.flags("chat TASK")
-	if err := c.parse(args, 1, 1); err != nil {
-		return err
-	}
-	b, done, err := c.backend(ctx)
+	b, done, err := c.open(ctx, args, 1, 1)
 	if err != nil {
 		return err
 	}

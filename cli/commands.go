@@ -159,6 +159,15 @@ func (c *cmd) options() (*folioPeer.Options, error) {
 	return &folioPeer.Options{Vault: vo}, nil
 }
 
+// open parses args (min to max positional arguments) and returns the
+// backend: what every command but init and run starts with.
+func (c *cmd) open(ctx context.Context, args []string, min, max int) (backend, func(), error) {
+	if err := c.parse(args, min, max); err != nil {
+		return nil, nil, err
+	}
+	return c.backend(ctx)
+}
+
 // backend connects to the running daemon, or opens the vault itself.
 // done closes what it opened.
 func (c *cmd) backend(ctx context.Context) (b backend, done func(), err error) {
@@ -242,10 +251,7 @@ func (c *cmd) init(ctx context.Context, args []string) error {
 
 func (c *cmd) id(ctx context.Context, args []string) error {
 	c.flags("id [--dir D] [--json]")
-	if err := c.parse(args, 0, 0); err != nil {
-		return err
-	}
-	b, done, err := c.backend(ctx)
+	b, done, err := c.open(ctx, args, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -281,10 +287,7 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 	args = args[1:]
 	if sub == "list" {
 		c.flags("task list [--json]")
-		if err := c.parse(args, 0, 0); err != nil {
-			return err
-		}
-		b, done, err := c.backend(ctx)
+		b, done, err := c.open(ctx, args, 0, 0)
 		if err != nil {
 			return err
 		}
@@ -315,10 +318,7 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 	}
 	fs := c.flags("task new TITLE [--parent TASK]")
 	parent := fs.String("parent", "", "make it a subtask of this task")
-	if err := c.parse(args, 1, 1); err != nil {
-		return err
-	}
-	b, done, err := c.backend(ctx)
+	b, done, err := c.open(ctx, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -337,10 +337,7 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 
 func (c *cmd) invite(ctx context.Context, args []string) error {
 	c.flags("invite TASK")
-	if err := c.parse(args, 1, 1); err != nil {
-		return err
-	}
-	b, done, err := c.backend(ctx)
+	b, done, err := c.open(ctx, args, 1, 1)
 	if err != nil {
 		return err
 	}
@@ -388,10 +385,7 @@ func (c *cmd) join(ctx context.Context, args []string) error {
 func (c *cmd) send(ctx context.Context, args []string) error {
 	fs := c.flags("send TASK TEXT [--reply ID]")
 	reply := fs.String("reply", "", "the ID of the message this answers (<peer>/<index>)")
-	if err := c.parse(args, 2, 2); err != nil {
-		return err
-	}
-	b, done, err := c.backend(ctx)
+	b, done, err := c.open(ctx, args, 2, 2)
 	if err != nil {
 		return err
 	}
