@@ -136,6 +136,6 @@ func (p *Peer) send(ctx context.Context, task TaskID, typ pb.Type, data []byte, 
 			}
 		}
 	}
-	p.scan()
+	p.scanOne(r)
 	return Head{Author: p.me, Index: n}, nil
 }

@@ -90,6 +90,14 @@ func (p *Peer) scan() {
 	}
 }
 
+// scanOne reads the new pages of one task's logs (after this peer wrote
+// to it: the other tasks did not change).
+func (p *Peer) scanOne(r *root) {
+	p.scanMu.Lock()
+	defer p.scanMu.Unlock()
+	p.scanRoot(r)
+}
+
 // decoded is one page of a log, decoded and checked.
 type decoded struct {
 	env *pb.Envelope
