@@ -125,7 +125,7 @@ func replayVector(t *testing.T, name string, v *vectorFile) int {
 func stepPages(t *testing.T, name string, i int, s *vectorStep) [][]byte {
 	t.Helper()
 	if (s.Fill == nil) == (s.Blocks == nil) {
-		t.Fatalf("%s step %d: an append needs blocks or a fill, not both", name, i)
+		t.Fatalf("%s step %d: an append needs exactly one of blocks and fill", name, i)
 	}
 	if s.Fill != nil {
 		pages, err := s.Fill.pages()
