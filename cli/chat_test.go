@@ -95,8 +95,8 @@ func TestChatInTmux(t *testing.T) {
 	dir := t.TempDir()
 	x := &tmux{t: t, sock: filepath.Join(dir, "tmux"), name: fmt.Sprintf("folio-chat-%d", os.Getpid()), errFile: filepath.Join(dir, "stderr")}
 	exitFile := filepath.Join(dir, "exit")
-	command := fmt.Sprintf("%s chat %s --dir %s 2>%s; echo $? >%s",
-		shellQuote(bin), p.task.ID, shellQuote(p.dirB), shellQuote(x.errFile), shellQuote(exitFile))
+	command := fmt.Sprintf("%s chat %s --dir %s %s 2>%s; echo $? >%s",
+		shellQuote(bin), p.task.ID, shellQuote(p.dirB), strings.Join(loopbackFlags, " "), shellQuote(x.errFile), shellQuote(exitFile))
 	if out, err := x.run("new-session", "-d", "-s", x.name, "-x", "150", "-y", "40", command); err != nil {
 		t.Fatalf("tmux new-session: %v %s", err, out)
 	}

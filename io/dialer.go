@@ -112,6 +112,14 @@ func (s *Swarm) dial(p peer.ID, r *remote, first chan struct{}, wait time.Durati
 			firstDone = true
 			close(first)
 		}
+		if err == nil && !r.connected && r.wanted() && !s.closed && s.ctx.Err() == nil {
+			// The connection dropped while this dialer still ran, so
+			// onDisconnected left the redial to it: start the schedule
+			// again.
+			s.mu.Unlock()
+			attempt, wait = 0, s.o.Backoff[0]
+			continue
+		}
 		if err == nil || !r.wanted() || s.closed || s.ctx.Err() != nil {
 			r.dialing = false
 			s.forgetLocked(p)

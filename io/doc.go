@@ -57,5 +57,8 @@
 //
 // The outcome (Handshake: shared topics, shared books, kept introductions)
 // goes to EventListener.Handshaken; the vault starts replication from it.
+// The responder records the outcome before it answers (and takes it back
+// if the answer cannot be sent): once the initiator has the answer, each
+// side lists the other in Peers and counts it against MaxPeers.
 // Pages and notifications are not this package's business.
 package io

@@ -2,10 +2,12 @@ package io
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 )
 
@@ -124,4 +126,41 @@ func TestReconnectAfterRestart(t *testing.T) {
 	if !found {
 		t.Fatalf("a's Peers() lacks b after the restart")
 	}
+}
+
+// TestRedialDropRightAfterHandshake: a wanted peer whose connection drops
+// while its dialer is still finishing the handshake that succeeded is
+// redialed all the same. a's Handshaken listener, which runs on the
+// dialer, drops the connection the first time and waits until a has seen
+// it go.
+func TestRedialDropRightAfterHandshake(t *testing.T) {
+	b := newSwarm(t, loopback(Options{DisableDHT: true}))
+	gone := make(chan struct{}, 1)
+	var once sync.Once
+	ra := newRecorder()
+	l := ra.listener()
+	handshaken := l.Handshaken
+	var a *Swarm
+	l.Handshaken = func(h Handshake) {
+		handshaken(h)
+		once.Do(func() {
+			_ = a.Host().Network().ClosePeer(h.Remote)
+			select {
+			case <-gone:
+			case <-time.After(hsWaitTime):
+				t.Errorf("a did not see b go within %v", hsWaitTime)
+			}
+		})
+	}
+	l.Disconnected = func(peer.ID) {
+		select {
+		case gone <- struct{}{}:
+		default:
+		}
+	}
+	a = newSwarm(t, loopback(Options{DisableDHT: true, Listener: l}))
+	if err := a.JoinPeer(addrInfo(b)); err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, hsWaitTime, "a's second handshake with b", func() bool { return ra.initiatedCount(b.ID()) >= 2 })
 }

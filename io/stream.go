@@ -83,13 +83,17 @@ func (s *Swarm) handleStream(st network.Stream) {
 	r, rejected := readHello(s.h.ID(), p, o, &h, s.o.Accept)
 	reply := buildHello(s.h.ID(), p, o)
 	reply.Rejections = rejected
+	// Recorded before the answer goes out: once the initiator has it, it
+	// is listed here too (Peers, MaxPeers), not a moment later.
+	undo := s.record(r)
 	if err := w.WriteMsg(reply); err != nil {
 		st.Reset()
+		undo()
 		_ = s.failed(p, fmt.Errorf("io: handshake from %s: %w", p, err))
 		return
 	}
 	st.Close()
-	s.done(r)
+	s.report(r)
 }
 
 // readHello reads and checks one Hello.
@@ -163,15 +167,38 @@ func (s *Swarm) offer(p peer.ID) offer {
 
 // done records a finished handshake and reports it.
 func (s *Swarm) done(r Handshake) {
+	s.record(r)
+	s.report(r)
+}
+
+// record makes r its peer's latest handshake on the current connection.
+// undo takes it back (the answer could not be sent) unless a newer one
+// was recorded since.
+func (s *Swarm) record(r Handshake) (undo func()) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	rm := s.remoteLocked(r.Remote)
+	prevShaken, prevLast := rm.handshaken, rm.last
+	rm.recorded++
+	n := rm.recorded
 	rm.handshaken, rm.last = true, r
 	rm.connected = rm.connected || s.h.Network().Connectedness(r.Remote) == network.Connected
 	// A LAN peer with nothing in common is not worth keeping.
 	if rm.lan && len(r.Topics) == 0 && len(r.Shared) == 0 && len(r.Introduced) == 0 {
 		rm.lan = false
 	}
-	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.peers[r.Remote] == rm && rm.recorded == n {
+			// A drop in between ended the earlier handshake too.
+			rm.handshaken, rm.last = prevShaken && rm.connected, prevLast
+		}
+	}
+}
+
+// report tells the listener of a recorded handshake.
+func (s *Swarm) report(r Handshake) {
 	if f := s.o.Listener.Handshaken; f != nil {
 		f(r)
 	}

@@ -53,7 +53,8 @@ type remote struct {
 	// connection.
 	handshaken bool
 	last       Handshake
-	admitting  int // handshakes under way (counted against MaxPeers)
+	recorded   uint64 // handshakes recorded, so an undo spares a newer one
+	admitting  int    // handshakes under way (counted against MaxPeers)
 }
 
 func (r *remote) wanted() bool { return r.explicit || r.lan || len(r.topics) > 0 }
