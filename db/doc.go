@@ -31,7 +31,8 @@
 // (shape.go): any body but Data within 16 KiB; a Data with at most 4,096
 // pages and 128 nodes in each list of its proof, since parsed, an empty
 // repeated entry costs some 60 times its 2 bytes. Fields this version does
-// not know are dropped.
+// not know are dropped. The session reads at most twice MaxMessageSize of
+// messages ahead of handling them; then the remote waits.
 //
 // One session carries every book both sides share, each on a channel. A
 // side opens a channel with Open{its channel number, 32-byte discovery key,

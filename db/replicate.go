@@ -107,7 +107,8 @@ type Session struct {
 	rw     io.ReadWriteCloser
 	o      ReplicateOptions
 	out    *outQueue
-	in     chan *pb.Message
+	in     chan inMessage
+	inUsed *inBudget // the bytes of the messages in in
 	events chan func()
 	done   chan struct{}
 	ctx    context.Context
@@ -144,7 +145,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	o = o.withDefaults(d)
 	s := &Session{
 		d: d, rw: rw, o: o, out: newOutQueue(),
-		in: make(chan *pb.Message, 64), events: make(chan func(), 64), done: make(chan struct{}),
+		in: make(chan inMessage, 64), inUsed: newInBudget(2 * o.MaxMessageSize), events: make(chan func(), 64), done: make(chan struct{}),
 		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
 		nextChan: 1, nextReq: 1,
 	}
@@ -247,12 +248,21 @@ func (s *Session) readLoop() {
 			}
 			return
 		}
+		if s.inUsed.take(s.ctx, fr.size) != nil {
+			return
+		}
 		select {
-		case s.in <- m:
+		case s.in <- inMessage{m, fr.size}:
 		case <-s.ctx.Done():
 			return
 		}
 	}
+}
+
+// inMessage is a message read from the remote, with its size on the wire.
+type inMessage struct {
+	m    *pb.Message
+	size int
 }
 
 // send queues m for the remote; too much queued ends the session.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -179,5 +180,67 @@ func TestDecodeAllocatesLittle(t *testing.T) {
 				t.Errorf("decoding a %d KiB message allocated %d KiB", len(b)>>10, alloc>>10)
 			}
 		})
+	}
+}
+
+// countingConn counts the bytes read from it.
+type countingConn struct {
+	net.Conn
+	n atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestReplicateInboundBounded: while the session's loop is busy, the
+// session reads no more than twice MaxMessageSize of the remote's messages
+// ahead of it (once, 64 messages of up to MaxMessageSize each).
+func TestReplicateInboundBounded(t *testing.T) {
+	d := openTest(t, t.TempDir(), &Options{NoSync: true})
+	ca, cb := net.Pipe()
+	cc := &countingConn{Conn: ca}
+	const max = 1 << 20
+	s, err := d.Replicate(context.Background(), cc, ReplicateOptions{LocalID: []byte(readerID), RemoteID: []byte(fakeID), MaxMessageSize: max})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	release := make(chan struct{})
+	if err := s.do(func() { <-release }); err != nil { // the loop is busy
+		t.Fatal(err)
+	}
+	f := newFakePeer(t, cb, false)
+	data := &pb.Message{Body: &pb.Message_Data{Data: &pb.Data{Channel: 9, Id: 1,
+		Range: &pb.RangeProof{Values: [][]byte{make([]byte, max-64)}}}}}
+	go func() {
+		for range 100 {
+			if f.send(data) != nil {
+				return
+			}
+		}
+	}()
+	// Wait until the session stops reading (the fake blocks on the pipe).
+	var read int64
+	for {
+		time.Sleep(100 * time.Millisecond)
+		n := cc.n.Load()
+		if n == read {
+			break
+		}
+		read = n
+	}
+	t.Logf("read ahead of a busy loop: %d KiB (MaxMessageSize %d KiB)", read>>10, max>>10)
+	// The budget, one message decoded and waiting for it, one being read
+	// into the frame buffer, and the 64 KiB read buffer.
+	if limit := int64(2*max + 2*max + 64<<10); read > limit {
+		t.Errorf("the session read %d KiB ahead of its loop, limit %d KiB", read>>10, limit>>10)
+	}
+	close(release)
+	waitDone(t, s, "data on an unopened channel")
+	if !errors.Is(s.Err(), ErrProtocol) {
+		t.Fatalf("the session ended with %v, want ErrProtocol", s.Err())
 	}
 }

@@ -30,7 +30,9 @@ func (s *Session) loop() {
 			if !ok {
 				return // the remote ended the stream
 			}
-			if err := s.handle(m); err != nil {
+			err := s.handle(m.m)
+			s.inUsed.give(m.size)
+			if err != nil {
 				s.peerError(err)
 				s.fail(err)
 				return

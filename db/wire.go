@@ -27,10 +27,11 @@ var (
 )
 
 type frameReader struct {
-	r   *bufio.Reader
-	src *srcReader
-	max int
-	buf []byte
+	r    *bufio.Reader
+	src  *srcReader
+	max  int
+	buf  []byte
+	size int // the length of the last message read
 }
 
 func newFrameReader(r io.Reader, max int) *frameReader {
@@ -72,6 +73,7 @@ func (f *frameReader) next() (*pb.Message, error) {
 		f.buf = make([]byte, n)
 	}
 	buf := f.buf[:n]
+	f.size = int(n)
 	if _, err := io.ReadFull(f.r, buf); err != nil {
 		if f.src.err != nil {
 			return nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
