@@ -8,6 +8,9 @@ import (
 	"golang.org/x/crypto/blake2b"
 )
 
+// capabilitySize is the length of a capability: one BLAKE2b-256 sum.
+const capabilitySize = 32
+
 // capabilityNS separates folio's capabilities from every other use of a
 // book key as a BLAKE2b key.
 var capabilityNS = blake2b.Sum256([]byte("folio/replicate/capability/v1"))

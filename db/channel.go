@@ -36,6 +36,13 @@ type channel struct {
 	wanted    map[uint64]bool // sparse pages requested
 }
 
+// offer is what a session keeps of the remote's Open of a book: what
+// pairing needs, and nothing the remote could make large.
+type offer struct {
+	channel    uint32
+	capability [capabilitySize]byte
+}
+
 type span struct{ start, end uint64 }
 
 // asked is a request in flight: its pages and c.syncs when it was sent.

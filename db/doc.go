@@ -26,16 +26,28 @@
 // DB.Replicate runs one session over any byte stream (a libp2p stream with
 // ProtocolID in production, net.Pipe in tests); the caller hands it the two
 // peers' identities. Every message is an unsigned varint length and one
-// protobuf pb.Message (pb/replicate.proto), at most MaxMessageSize bytes.
+// protobuf pb.Message (pb/replicate.proto) with exactly one body, at most
+// MaxMessageSize bytes. Before a message is parsed its bytes are checked
+// (shape.go): any body but Data within 16 KiB; a Data with at most 4,096
+// pages and 128 nodes in each list of its proof, since parsed, an empty
+// repeated entry costs some 60 times its 2 bytes. Fields this version does
+// not know are dropped. The session reads at most twice MaxMessageSize of
+// messages ahead of handling them; then the remote waits.
 //
 // One session carries every book both sides share, each on a channel. A
-// side opens a channel with Open{its channel number, discovery key,
-// capability}; the capability is BLAKE2b-256 keyed with the book key over
-// both peer IDs (capability.go), so it proves knowledge of the key to this
-// peer only. An Open for a book this DB does not hold is ignored — a remote
-// never creates a book here — and one with a bad capability ends the
-// session. The receiver answers with its own Open, so channels open lazily
-// from either side.
+// side opens a channel with Open{its channel number, 32-byte discovery key,
+// 32-byte capability}; the capability is BLAKE2b-256 keyed with the book
+// key over both peer IDs (capability.go), so it proves knowledge of the key
+// to this peer only. An Open for a book this DB does not hold is never
+// answered — a remote never creates a book here — but the session keeps
+// its channel number, discovery key and capability (no more), so that the
+// book pairs if it is added and offered here later; at most
+// MaxPendingOffers of them (default 4,096). An Open whose capability is not
+// 32 bytes or does not prove the key (ErrCapability), a book opened on a
+// second channel, or an Open past MaxPendingOffers, or past
+// MaxRemoteChannels books this side did not offer (default 4,096), ends
+// the session. The receiver answers with its own Open, so channels open
+// lazily from either side.
 //
 // Each side then sends Sync{fork, length, contiguous, follow} and again on
 // every change of its book: for a reader, the Sync a writer pushes after an
@@ -60,7 +72,8 @@
 // peer can make us queue is bounded; a peer that makes us queue more than
 // MaxQueuedBytes (a flood), sends an undecodable or oversize message, or a
 // proof that does not verify ends the session and is reported through
-// ReplicationListener.PeerError. Equivocation (two valid signed heads that
+// ReplicationListener.PeerError. Every such error matches ErrProtocol; one
+// past a bound also matches ErrLimit. Equivocation (two valid signed heads that
 // disagree, from any peers) freezes the book with both heads as evidence.
 // A slow peer slows only its own session: writers never wait for sessions.
 package db

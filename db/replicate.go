@@ -39,6 +39,21 @@ type ReplicateOptions struct {
 	// makes us queue more (by flooding requests) ends the session.
 	// Default 64 MiB.
 	MaxQueuedBytes int
+	// MaxPendingOffers bounds the remote's offers of books this DB does not
+	// hold (yet) that the session remembers, so that a book added later
+	// pairs with them. One more ends the session (ErrLimit). Each costs
+	// about 150 bytes. Default 4,096 (600 KiB): a messenger peer offers a
+	// member two books per task they share, its book for that member and
+	// the member's for it, so one sharing all of 1,000 tasks of 32
+	// members with us offers at most 1,000 we might not hold yet. A vault
+	// that offers every book it holds to every peer may need more.
+	MaxPendingOffers int
+	// MaxRemoteChannels bounds the books the remote opens that this side
+	// did not offer (each is a channel, a subscription and a goroutine
+	// here); books this side offers do not count. One more ends the
+	// session (ErrLimit). Default 4,096: twice the 2,000 pair books two
+	// members of 1,000 shared tasks hold in common.
+	MaxRemoteChannels int
 	// Listener hears about the session. Default: none.
 	Listener *ReplicationListener
 }
@@ -74,6 +89,12 @@ func (o *ReplicateOptions) withDefaults(d *DB) ReplicateOptions {
 	if r.MaxQueuedBytes <= 0 {
 		r.MaxQueuedBytes = 64 << 20
 	}
+	if r.MaxPendingOffers <= 0 {
+		r.MaxPendingOffers = defaultMaxPendingOffers
+	}
+	if r.MaxRemoteChannels <= 0 {
+		r.MaxRemoteChannels = defaultMaxRemoteChannels
+	}
 	if r.Listener == nil {
 		r.Listener = &ReplicationListener{}
 	}
@@ -86,7 +107,8 @@ type Session struct {
 	rw     io.ReadWriteCloser
 	o      ReplicateOptions
 	out    *outQueue
-	in     chan *pb.Message
+	in     chan inMessage
+	inUsed *inBudget // the bytes of the messages in in
 	events chan func()
 	done   chan struct{}
 	ctx    context.Context
@@ -99,14 +121,15 @@ type Session struct {
 	chans  map[uint32]*channel // by our channel number
 	remote map[uint32]*channel // by the remote's channel number
 	byKey  map[string]*channel
-	// early holds the remote's offers of books we did not hold yet, by
+	// pending holds the remote's offers of books we did not hold yet, by
 	// discovery key: a book added here later (an introduction racing its
-	// own replication) pairs with them. Bounded by maxEarlyOpens.
-	early    map[[32]byte]*pb.Open
-	nextChan uint32
-	nextReq  uint64
-	inflight int        // our requests awaiting an answer
-	starved  []*channel // channels that found the window full, in turn
+	// own replication) pairs with them. Bounded by MaxPendingOffers.
+	pending      map[[32]byte]offer
+	remoteOpened int // books the remote opened that we did not offer
+	nextChan     uint32
+	nextReq      uint64
+	inflight     int        // our requests awaiting an answer
+	starved      []*channel // channels that found the window full, in turn
 }
 
 // Replicate starts a replication session over rw with the peer identified
@@ -119,10 +142,11 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	if err := d.checkOpen(); err != nil {
 		return nil, err
 	}
+	o = o.withDefaults(d)
 	s := &Session{
-		d: d, rw: rw, o: o.withDefaults(d), out: newOutQueue(),
-		in: make(chan *pb.Message, 64), events: make(chan func(), 64), done: make(chan struct{}),
-		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, early: map[[32]byte]*pb.Open{},
+		d: d, rw: rw, o: o, out: newOutQueue(),
+		in: make(chan inMessage, 64), inUsed: newInBudget(2 * o.MaxMessageSize), events: make(chan func(), 64), done: make(chan struct{}),
+		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
 		nextChan: 1, nextReq: 1,
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)
@@ -135,14 +159,26 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 			s.fail(fmt.Errorf("db: replicate: write: %w", err))
 		}
 	}()
+	err := s.openBooks(o.Books)
 	go s.loop()
-	for _, k := range o.Books {
-		if err := s.Open(k); err != nil {
-			s.Close()
-			return nil, err
-		}
+	if err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// openBooks offers keys before the loop handles the remote's first
+// message, so that the remote's Opens of them pair with ours instead of
+// counting against MaxRemoteChannels.
+func (s *Session) openBooks(keys []ed25519.PublicKey) error {
+	for _, k := range keys {
+		if _, err := s.d.Info(k); err != nil {
+			return err
+		}
+		s.openLocal(k)
+	}
+	return nil
 }
 
 // Open offers the book with key to the remote on this session. The book
@@ -212,12 +248,21 @@ func (s *Session) readLoop() {
 			}
 			return
 		}
+		if s.inUsed.take(s.ctx, fr.size) != nil {
+			return
+		}
 		select {
-		case s.in <- m:
+		case s.in <- inMessage{m, fr.size}:
 		case <-s.ctx.Done():
 			return
 		}
 	}
+}
+
+// inMessage is a message read from the remote, with its size on the wire.
+type inMessage struct {
+	m    *pb.Message
+	size int
 }
 
 // send queues m for the remote; too much queued ends the session.
@@ -261,3 +306,9 @@ func (d *DB) removeSession(s *Session) {
 	}
 	d.mu.Unlock()
 }
+
+// Defaults of ReplicateOptions, sized for the messenger (see the fields).
+const (
+	defaultMaxPendingOffers  = 4096
+	defaultMaxRemoteChannels = 4096
+)

@@ -15,6 +15,8 @@ import (
 
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 // Malicious peers: a fake peer in the test speaks the protocol by hand
@@ -296,7 +298,8 @@ func (e *malEnv) honestAfter() {
 
 type malCase struct {
 	name    string
-	ignored bool // the session goes on: the fake turns honest on it
+	ignored bool  // the session goes on: the fake turns honest on it
+	want    error // besides ErrProtocol, the sentinel the session ends with
 	run     func(e *malEnv)
 }
 
@@ -375,7 +378,7 @@ func malCases() []malCase {
 			e.f.request()
 			e.f.send(fakeSync(2, 20))
 		}},
-		{name: "oversize message", run: func(e *malEnv) {
+		{name: "oversize message", want: ErrLimit, run: func(e *malEnv) {
 			e.open()
 			b := binary.AppendUvarint(nil, 1<<20+1) // over the reader's MaxMessageSize
 			go e.f.raw(append(b, make([]byte, 1<<20+1)...))
@@ -454,6 +457,50 @@ func malCases() []malCase {
 		{name: "request on an unopened channel", run: func(e *malEnv) {
 			e.f.send(&pb.Message{Body: &pb.Message_Request{Request: &pb.Request{Channel: 9, Id: 1, Range: &pb.RangeRequest{Start: 0, End: 1}}}})
 		}},
+		{name: "oversized capability", want: ErrCapability, run: func(e *malEnv) {
+			// For a book the reader does not hold: nothing to check it
+			// against, but nothing longer than a capability is kept.
+			unknown := otherKey(43)
+			c := capability(unknown, []byte(fakeID), []byte(readerID))
+			e.f.send(fakeOpen(unknown, 7, append(c, 0)))
+		}},
+		{name: "short capability", want: ErrCapability, run: func(e *malEnv) {
+			unknown := otherKey(44)
+			e.f.send(fakeOpen(unknown, 7, capability(unknown, []byte(fakeID), []byte(readerID))[:16]))
+		}},
+		{name: "too many unpaired offers", want: ErrLimit, run: func(e *malEnv) {
+			for i := range uint32(defaultMaxPendingOffers + 1) {
+				var dk [32]byte
+				binary.BigEndian.PutUint32(dk[:], i+1)
+				o := &pb.Open{Channel: i + 100, DiscoveryKey: dk[:], Capability: dk[:]}
+				if e.f.send(&pb.Message{Body: &pb.Message_Open{Open: o}}) != nil {
+					return // the session ended
+				}
+			}
+		}},
+		{name: "oversized message (an open padded past the control limit)", want: ErrLimit, run: func(e *malEnv) {
+			// Well under MaxMessageSize, and valid but for an unknown field.
+			open, err := proto.Marshal(fakeOpen(e.w.Key(), fakeChan, capability(e.w.Key(), []byte(fakeID), []byte(readerID))).GetOpen())
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			open = protowire.AppendBytes(protowire.AppendTag(open, 15, protowire.BytesType), make([]byte, maxControlSize))
+			msg := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), open)
+			go e.f.raw(append(binary.AppendUvarint(nil, uint64(len(msg))), msg...))
+		}},
+		{name: "answer with a flood of empty proof nodes", want: ErrLimit, run: func(e *malEnv) {
+			// 2 bytes a node on the wire, some 100 in memory once parsed.
+			r := e.handshake()
+			e.answer(r, func(d *pb.Data) {
+				for range 10000 {
+					d.Range.Nodes = append(d.Range.Nodes, &pb.Node{})
+				}
+			})
+		}},
+		{name: "same book opened on a second channel", run: func(e *malEnv) {
+			e.handshake()
+			e.f.send(fakeOpen(e.w.Key(), fakeChan+1, capability(e.w.Key(), []byte(fakeID), []byte(readerID))))
+		}},
 		{name: "oversized range request", run: func(e *malEnv) {
 			e.handshake()
 			e.f.send(&pb.Message{Body: &pb.Message_Request{Request: &pb.Request{Channel: fakeChan, Id: 1, Range: &pb.RangeRequest{Start: 0, End: 1 << 20}}}})
@@ -484,12 +531,15 @@ func TestReplicateMaliciousPeer(t *testing.T) {
 				return
 			}
 			waitDone(t, e.s, tc.name)
-			if err := e.s.Err(); !errors.Is(err, ErrProtocol) {
-				t.Fatalf("the session ended with %v, want ErrProtocol", err)
+			want := func(err error) bool {
+				return errors.Is(err, ErrProtocol) && (tc.want == nil || errors.Is(err, tc.want))
+			}
+			if err := e.s.Err(); !want(err) {
+				t.Fatalf("the session ended with %v, want ErrProtocol (and %v)", err, tc.want)
 			}
 			errs := e.errs.all()
-			if len(errs) != 1 || !errors.Is(errs[0], ErrProtocol) {
-				t.Fatalf("peer errors %v, want one matching ErrProtocol", errs)
+			if len(errs) != 1 || !want(errs[0]) {
+				t.Fatalf("peer errors %v, want one matching ErrProtocol (and %v)", errs, tc.want)
 			}
 			t.Logf("%v", errs[0])
 			e.unchanged()

@@ -30,7 +30,9 @@ func (s *Session) loop() {
 			if !ok {
 				return // the remote ended the stream
 			}
-			if err := s.handle(m); err != nil {
+			err := s.handle(m.m)
+			s.inUsed.give(m.size)
+			if err != nil {
 				s.peerError(err)
 				s.fail(err)
 				return
@@ -98,52 +100,79 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 	s.send(&pb.Message{Body: &pb.Message_Open{Open: &pb.Open{
 		Channel: c.local, DiscoveryKey: dk[:], Capability: capability(key, s.o.LocalID, s.o.RemoteID)}}})
 	s.sendSync(c)
-	if o := s.early[dk]; o != nil && c.remote == 0 {
-		delete(s.early, dk)
-		if err := s.onOpen(o); err != nil {
+	if o, ok := s.pending[dk]; ok && c.remote == 0 {
+		delete(s.pending, dk)
+		if err := s.onOffer(dk, o); err != nil {
+			if errors.Is(err, ErrProtocol) {
+				s.peerError(err)
+			}
 			s.fail(err)
 		}
 	}
 }
 
-// maxEarlyOpens bounds the offers of unknown books a session remembers.
-const maxEarlyOpens = 4096
-
-// onOpen accepts the remote's offer of a book we hold, if it proves it
-// knows the key. Offers of books we do not hold are ignored: a remote never
-// creates a book here, and learns nothing about what we hold.
+// onOpen checks the remote's offer of a book and keeps only what pairing
+// needs: channel number, discovery key and a 32-byte capability.
 func (s *Session) onOpen(o *pb.Open) error {
 	if len(o.GetDiscoveryKey()) != 32 || o.GetChannel() == 0 {
 		return fmt.Errorf("%w: malformed open", ErrProtocol)
 	}
-	if s.remote[o.GetChannel()] != nil {
-		return fmt.Errorf("%w: channel %d opened twice", ErrProtocol, o.GetChannel())
+	if n := len(o.GetCapability()); n != capabilitySize {
+		return fmt.Errorf("%w: %w: capability of %d bytes, want %d", ErrProtocol, ErrCapability, n, capabilitySize)
 	}
-	in, err := s.d.LookupDiscoveryKey([32]byte(o.GetDiscoveryKey()))
+	return s.onOffer([32]byte(o.GetDiscoveryKey()), offer{channel: o.GetChannel(), capability: [32]byte(o.GetCapability())})
+}
+
+// onOffer accepts the remote's offer of a book we hold, if it proves it
+// knows the key. Offers of books we do not hold are kept until the book is
+// opened here (at most MaxPendingOffers): a remote never creates a book
+// here, and learns nothing about what we hold.
+func (s *Session) onOffer(dk [32]byte, o offer) error {
+	if s.remote[o.channel] != nil {
+		return fmt.Errorf("%w: channel %d opened twice", ErrProtocol, o.channel)
+	}
+	if old, ok := s.pending[dk]; ok {
+		return fmt.Errorf("%w: book %x offered on channel %d and again on %d", ErrProtocol, dk[:8], old.channel, o.channel)
+	}
+	in, err := s.d.LookupDiscoveryKey(dk)
 	if errors.Is(err, ErrNotFound) {
-		// Not here (yet): remember it, in case the book is added and
-		// opened on this session later. Never answered otherwise.
-		if len(s.early) < maxEarlyOpens {
-			s.early[[32]byte(o.GetDiscoveryKey())] = o
-		}
-		return nil
+		return s.keepOffer(dk, o)
 	}
 	if err != nil {
 		return err
 	}
-	if !checkCapability(in.Key, s.o.RemoteID, s.o.LocalID, o.GetCapability()) {
-		return fmt.Errorf("%w: bad capability for book %x", ErrProtocol, in.DiscoveryKey[:8])
+	if !checkCapability(in.Key, s.o.RemoteID, s.o.LocalID, o.capability[:]) {
+		return fmt.Errorf("%w: %w: for book %x", ErrProtocol, ErrCapability, in.DiscoveryKey[:8])
+	}
+	c := s.byKey[string(in.Key)]
+	switch {
+	case c != nil && c.remote != 0:
+		return fmt.Errorf("%w: book %x opened on channel %d and again on %d", ErrProtocol, in.DiscoveryKey[:8], c.remote, o.channel)
+	case c == nil: // a book we did not offer: the remote makes us open it
+		if s.remoteOpened >= s.o.MaxRemoteChannels {
+			return fmt.Errorf("%w: %w: over %d books opened by the remote", ErrProtocol, ErrLimit, s.o.MaxRemoteChannels)
+		}
+		s.remoteOpened++
 	}
 	s.openLocal(in.Key)
-	c := s.byKey[string(in.Key)]
-	if c == nil {
+	if c = s.byKey[string(in.Key)]; c == nil {
 		return nil // the DB is closing
 	}
-	c.remote = o.GetChannel()
+	c.remote = o.channel
 	s.remote[c.remote] = c
 	if l := s.o.Listener.ChannelOpened; l != nil {
 		l(s.o.RemoteID, in.Key)
 	}
+	return nil
+}
+
+// keepOffer remembers an offer of a book we do not hold (yet), in case the
+// book is added and opened on this session later. Never answered otherwise.
+func (s *Session) keepOffer(dk [32]byte, o offer) error {
+	if len(s.pending) >= s.o.MaxPendingOffers {
+		return fmt.Errorf("%w: %w: over %d offers of books not held here", ErrProtocol, ErrLimit, s.o.MaxPendingOffers)
+	}
+	s.pending[dk] = o
 	return nil
 }
 

@@ -17,13 +17,21 @@ import (
 // truncated message or bytes that do not decode end the session.
 var (
 	ErrProtocol = errors.New("db: replication protocol violation")
+	// ErrLimit: the remote went past one of the session's bounds (a
+	// message's size or shape, offers not yet paired, channels it opened).
+	// It always comes with ErrProtocol.
+	ErrLimit = errors.New("db: replication peer over a limit")
+	// ErrCapability: an Open whose capability is not 32 bytes, or does not
+	// prove the key. It always comes with ErrProtocol.
+	ErrCapability = errors.New("db: replication capability refused")
 )
 
 type frameReader struct {
-	r   *bufio.Reader
-	src *srcReader
-	max int
-	buf []byte
+	r    *bufio.Reader
+	src  *srcReader
+	max  int
+	buf  []byte
+	size int // the length of the last message read
 }
 
 func newFrameReader(r io.Reader, max int) *frameReader {
@@ -59,12 +67,13 @@ func (f *frameReader) next() (*pb.Message, error) {
 		return nil, fmt.Errorf("%w: bad frame length: %v", ErrProtocol, err)
 	}
 	if n > uint64(f.max) {
-		return nil, fmt.Errorf("%w: message of %d bytes, limit %d", ErrProtocol, n, f.max)
+		return nil, fmt.Errorf("%w: %w: message of %d bytes, limit %d", ErrProtocol, ErrLimit, n, f.max)
 	}
 	if cap(f.buf) < int(n) {
 		f.buf = make([]byte, n)
 	}
 	buf := f.buf[:n]
+	f.size = int(n)
 	if _, err := io.ReadFull(f.r, buf); err != nil {
 		if f.src.err != nil {
 			return nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
@@ -74,10 +83,14 @@ func (f *frameReader) next() (*pb.Message, error) {
 	return decodeMessage(buf)
 }
 
-// decodeMessage parses one message body; the fuzzed decoder.
+// decodeMessage parses one message body; the fuzzed decoder. Fields this
+// version does not know are dropped, not kept.
 func decodeMessage(b []byte) (*pb.Message, error) {
+	if err := checkShape(b); err != nil {
+		return nil, err
+	}
 	m := &pb.Message{}
-	if err := proto.Unmarshal(b, m); err != nil {
+	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("%w: undecodable message: %v", ErrProtocol, err)
 	}
 	if m.Body == nil {
