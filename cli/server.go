@@ -52,7 +52,8 @@ func NewServer(p *peer.Peer, dir string, inspect Inspector, env *devtools.Env) *
 	s.mux.HandleFunc("POST /v1/tasks/{task}/messages", s.send)
 	s.mux.HandleFunc("GET /v1/tasks/{task}/events", s.events)
 	s.mux.HandleFunc("POST /v1/devtools", s.devtools)
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	return s
 }
 
@@ -292,6 +293,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	w = s.streaming(w)
 	fl, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -334,6 +336,7 @@ func (s *Server) devtools(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotImplemented, errors.New("this peer serves no inspector"))
 		return
 	}
+	w = s.streaming(w)
 	w.Header().Set("Trailer", "X-Folio-Exit")
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(200)
