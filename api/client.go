@@ -31,8 +31,9 @@ func (e *StatusError) Error() string { return e.Message }
 
 // Client talks to a running peer.
 type Client struct {
-	hc   *http.Client
-	base string
+	hc    *http.Client
+	base  string
+	token string // sent as a Bearer credential when not ""
 }
 
 // Dial returns a client for the peer running on the vault in dir, or
@@ -58,26 +59,49 @@ func Dial(ctx context.Context, dir string) (*Client, error) {
 	return c, nil
 }
 
-// NewHTTP returns a client for an API served on TCP (addr "127.0.0.1:PORT").
-func NewHTTP(addr string) *Client {
-	return &Client{base: "http://" + addr, hc: &http.Client{}}
+// NewHTTP returns a client for an API served on TCP (addr
+// "127.0.0.1:PORT") that sends token (see ReadToken) with every request.
+func NewHTTP(addr, token string) *Client {
+	return &Client{base: "http://" + addr, hc: &http.Client{}, token: token}
 }
 
-func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+// NewHTTPDir is NewHTTP with the token of the vault in dir.
+func NewHTTPDir(addr, dir string) (*Client, error) {
+	tok, err := ReadToken(dir)
+	if err != nil {
+		return nil, err
+	}
+	return NewHTTP(addr, tok), nil
+}
+
+// request is a request to path with the credential and, when in is not
+// nil, in as its JSON body.
+func (c *Client) request(ctx context.Context, method, path string, in any) (*http.Request, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return req, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
+	req, err := c.request(ctx, method, path, in)
+	if err != nil {
+		return err
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -157,7 +181,7 @@ func (c *Client) Follow(ctx context.Context, task string, f func(Message) error)
 // FollowReady is Follow that also calls ready (if not nil) once the
 // subscription is live: no message sent after that is missed.
 func (c *Client) FollowReady(ctx context.Context, task string, ready func(), f func(Message) error) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/v1/tasks/"+url.PathEscape(task)+"/events", nil)
+	req, err := c.request(ctx, "GET", "/v1/tasks/"+url.PathEscape(task)+"/events", nil)
 	if err != nil {
 		return err
 	}
@@ -201,8 +225,7 @@ func (c *Client) FollowReady(ctx context.Context, task string, ready func(), f f
 // (streamed) to w. The inspector's exit code comes back in the
 // X-Folio-Exit trailer.
 func (c *Client) Devtools(ctx context.Context, args []string, w io.Writer) (int, error) {
-	b, _ := json.Marshal(Devtools{Args: args})
-	req, err := http.NewRequestWithContext(ctx, "POST", c.base+"/v1/devtools", bytes.NewReader(b))
+	req, err := c.request(ctx, "POST", "/v1/devtools", Devtools{Args: args})
 	if err != nil {
 		return 1, err
 	}

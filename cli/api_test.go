@@ -21,7 +21,7 @@ import (
 )
 
 // apiPeer is a peer opened in this process, serving its API on the
-// vault's socket.
+// vault's socket (tune, if given, adjusts the server before it serves).
 type apiPeer struct {
 	dir string
 	p   *peer.Peer
@@ -30,7 +30,7 @@ type apiPeer struct {
 	hc  *http.Client // raw HTTP on the socket
 }
 
-func openAPIPeer(t *testing.T, name string) *apiPeer {
+func openAPIPeer(t *testing.T, name string, tune ...func(*Server)) *apiPeer {
 	t.Helper()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), name) // created by the vault
@@ -43,6 +43,9 @@ func openAPIPeer(t *testing.T, name string) *apiPeer {
 	}
 	t.Cleanup(func() { p.Close() })
 	srv := NewServer(p, dir, nil, nil)
+	for _, f := range tune {
+		f(srv)
+	}
 	sock, err := srv.ListenUnix(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -70,27 +73,15 @@ func unixHTTP(sock string) *http.Client {
 // call makes one raw request; body "" sends none.
 func (a *apiPeer) call(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
-	var r io.Reader
+	h := hdr{}
 	if body != "" {
-		r = strings.NewReader(body)
+		h["Content-Type"] = "application/json"
 	}
-	req, err := http.NewRequest(method, "http://folio"+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := a.hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+	code, header, b := endpoint{a.hc, "http://folio"}.do(t, method, path, body, h)
+	if ct := header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("%s %s: Content-Type %q, want JSON", method, path, ct)
 	}
-	return resp.StatusCode, b
+	return code, b
 }
 
 // ok makes a request that must succeed with code, decoding into out.
@@ -367,16 +358,13 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("http", func(t *testing.T) {
-		addr, err := ana.srv.ListenTCP("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		id, err := api.NewHTTP(addr).ID(ctx)
+		addr, c := ana.listenTCP(t)
+		id, err := c.ID(ctx)
 		if err != nil || id.ID != ana.p.ID().String() {
 			t.Errorf("GET /v1/id on http://%s: %+v %v", addr, id, err)
 		}
 		var se *api.StatusError
-		if _, err := api.NewHTTP(addr).Invite(ctx, "nope"); !errors.As(err, &se) || se.Code != 404 {
+		if _, err := c.Invite(ctx, "nope"); !errors.As(err, &se) || se.Code != 404 {
 			t.Errorf("invite for an unknown task over TCP: %v", err)
 		}
 	})

@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
+	"github.com/folio-p2p/folio/api"
 	"github.com/folio-p2p/folio/db"
 	"github.com/folio-p2p/folio/devtools"
 	folioPeer "github.com/folio-p2p/folio/peer"
@@ -11,9 +13,14 @@ import (
 
 func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 	fs := c.flags("run [--dir D] [--http 127.0.0.1:PORT] [--listen ADDRS] [--bootstrap ADDRS] [--no-mdns] [--no-dht]")
-	httpAddr := fs.String("http", "", "also serve the API on this loopback TCP address")
+	httpAddr := fs.String("http", "", "also serve the API on this loopback TCP address (127.0.0.1:PORT); requests need the token in <vault>/"+api.TokenName)
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
+	}
+	if *httpAddr != "" {
+		if _, err := loopbackListen(*httpAddr); err != nil {
+			return usagef("--http: %v", err)
+		}
 	}
 	if !vaultExists(c.dir) {
 		return fmt.Errorf("no vault in %s: create one with folio init --dir %s (or set FOLIO_DIR)", c.dir, c.dir)
@@ -45,7 +52,8 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 			p.Close()
 			return err
 		}
-		fmt.Fprintf(c.stdout, "API on http://%s\n", addr)
+		// The token's path, not the token: output ends up in logs.
+		fmt.Fprintf(c.stdout, "API on http://%s (send Authorization: Bearer <the token in %s>)\n", addr, filepath.Join(c.dir, api.TokenName))
 	}
 	fmt.Fprintf(c.stdout, "folio peer %s running\nAPI on %s\n", p.ID(), sock)
 	for _, a := range p.Vault().Host().Addrs() {

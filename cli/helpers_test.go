@@ -160,12 +160,13 @@ type daemon struct {
 	err  error         // its Wait error, once done
 }
 
-// startDaemon runs `folio run` on dir (loopback, no mDNS, no DHT) and
-// waits until its API answers. Cleanup kills it.
-func startDaemon(t testing.TB, dir string) *daemon {
+// startDaemon runs `folio run` on dir (loopback, no mDNS, no DHT, then
+// the extra flags) and waits until its API answers. Cleanup kills it.
+func startDaemon(t testing.TB, dir string, extra ...string) *daemon {
 	t.Helper()
 	d := &daemon{dir: dir, out: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(folioBin(t), "run", "--dir", dir, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-dht")
+	args := append([]string{"run", "--dir", dir, "--listen", "/ip4/127.0.0.1/tcp/0", "--no-mdns", "--no-dht"}, extra...)
+	d.cmd = exec.Command(folioBin(t), args...)
 	d.cmd.Env = testEnv()
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {

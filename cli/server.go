@@ -20,9 +20,6 @@ import (
 	"github.com/folio-p2p/folio/peer"
 )
 
-// maxBody bounds a request body.
-const maxBody = 1 << 20
-
 // Server is the local API of a running peer.
 type Server struct {
 	p       *peer.Peer
@@ -35,6 +32,7 @@ type Server struct {
 	closed  chan struct{}
 	close   sync.Once
 	sock    string // the Unix socket this server created, removed by Close
+	token   string // the credential on TCP (api.TokenName), set before serving TCP
 }
 
 // Inspector runs one `folio devtools` command on a live peer
@@ -54,7 +52,8 @@ func NewServer(p *peer.Peer, dir string, inspect Inspector, env *devtools.Env) *
 	s.mux.HandleFunc("POST /v1/tasks/{task}/messages", s.send)
 	s.mux.HandleFunc("GET /v1/tasks/{task}/events", s.events)
 	s.mux.HandleFunc("POST /v1/devtools", s.devtools)
-	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	return s
 }
 
@@ -83,9 +82,22 @@ func (s *Server) ListenUnix(ctx context.Context) (string, error) {
 	return sock, nil
 }
 
-// ListenTCP also serves on addr (loopback, e.g. 127.0.0.1:7878).
+// ListenTCP also serves on addr, which must be loopback (127.0.0.1:PORT,
+// [::1]:PORT, localhost:PORT; else ErrNotLoopback). Requests on TCP need
+// the vault's API token, made here if there is none (see guard).
 func (s *Server) ListenTCP(addr string) (string, error) {
-	ln, err := net.Listen("tcp", addr)
+	laddr, err := loopbackListen(addr)
+	if err != nil {
+		return "", err
+	}
+	tok, err := ensureToken(s.dir)
+	if err != nil {
+		return "", fmt.Errorf("the API token: %w", err)
+	}
+	if s.token == "" {
+		s.token = tok
+	}
+	ln, err := net.Listen("tcp", laddr)
 	if err != nil {
 		return "", fmt.Errorf("listen on %s: %w", addr, err)
 	}
@@ -119,10 +131,11 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Handler is the API's HTTP handler: the routes, with the mux's own 404
-// (no such endpoint) and 405 (wrong method) answered in JSON too.
+// Handler is the API's HTTP handler: on TCP the guard first, then the
+// routes, with the mux's own 404 (no such endpoint) and 405 (wrong
+// method) answered in JSON too, then the body's type and size.
 func (s *Server) Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := s.mux.Handler(r); pattern == "" {
 			// No route: ask the mux which error it is (404 or 405, with
 			// its Allow header), then answer in JSON.
@@ -140,8 +153,10 @@ func (s *Server) Handler() http.Handler {
 			writeErr(w, rec.code, msg)
 			return
 		}
-		s.mux.ServeHTTP(w, r)
-	})
+		if bodyOK(w, r) {
+			s.mux.ServeHTTP(w, r)
+		}
+	}))
 }
 
 // statusOnly records the status and headers of the mux's error answers.
@@ -178,17 +193,6 @@ func fail(w http.ResponseWriter, err error) {
 		code = http.StatusGatewayTimeout
 	}
 	writeErr(w, code, err)
-}
-
-// decode reads a JSON body into v, refusing bad JSON and unknown fields.
-func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeErr(w, http.StatusBadRequest, fmt.Errorf("bad JSON body: %v", err))
-		return false
-	}
-	return true
 }
 
 func (s *Server) id(w http.ResponseWriter, r *http.Request) {
@@ -289,6 +293,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		fail(w, err)
 		return
 	}
+	w = s.streaming(w)
 	fl, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -331,6 +336,7 @@ func (s *Server) devtools(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotImplemented, errors.New("this peer serves no inspector"))
 		return
 	}
+	w = s.streaming(w)
 	w.Header().Set("Trailer", "X-Folio-Exit")
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(200)
