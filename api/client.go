@@ -179,9 +179,46 @@ func (c *Client) Follow(ctx context.Context, task string, f func(Message) error)
 }
 
 // FollowReady is Follow that also calls ready (if not nil) once the
-// subscription is live: no message sent after that is missed.
+// subscription is live: no message sent after that is missed. A reader
+// that falls behind (the stream ends with "lagged") is resumed where it
+// was, so it misses nothing and sees nothing twice.
 func (c *Client) FollowReady(ctx context.Context, task string, ready func(), f func(Message) error) error {
-	req, err := c.request(ctx, "GET", "/v1/tasks/"+url.PathEscape(task)+"/events", nil)
+	after := ""
+	for {
+		err := c.FollowFrom(ctx, task, after, ready, f)
+		var lag *LaggedError
+		if !errors.As(err, &lag) {
+			return err
+		}
+		after, ready = lag.After, nil
+	}
+}
+
+// ErrLagged: a stream ended because its reader fell behind.
+var ErrLagged = errors.New("api: the stream's reader fell behind")
+
+// LaggedError ends FollowFrom when its reader fell behind; After is
+// where to resume. errors.Is(err, ErrLagged) holds.
+type LaggedError struct {
+	After  string
+	Reason string
+}
+
+func (e *LaggedError) Error() string {
+	return fmt.Sprintf("%v: %s (resume after %s)", ErrLagged, e.Reason, e.After)
+}
+
+func (e *LaggedError) Is(target error) bool { return target == ErrLagged }
+
+// FollowFrom is one stream of FollowReady, from the position after (an
+// event's id; "" for only new messages). It ends with a *LaggedError when
+// its reader fell behind.
+func (c *Client) FollowFrom(ctx context.Context, task, after string, ready func(), f func(Message) error) error {
+	q := ""
+	if after != "" {
+		q = "?" + url.Values{"after": {after}}.Encode()
+	}
+	req, err := c.request(ctx, "GET", "/v1/tasks/"+url.PathEscape(task)+"/events"+q, nil)
 	if err != nil {
 		return err
 	}
@@ -198,21 +235,31 @@ func (c *Client) FollowReady(ctx context.Context, task string, ready func(), f f
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	event := "message"
 	for sc.Scan() {
 		line := sc.Text()
-		if line == ": ready" && ready != nil {
+		switch {
+		case line == ": ready" && ready != nil:
 			ready()
 			ready = nil
-		}
-		if !strings.HasPrefix(line, "data: ") {
-			continue
-		}
-		var m Message
-		if err := json.Unmarshal([]byte(line[len("data: "):]), &m); err != nil {
-			return fmt.Errorf("api: bad event: %w", err)
-		}
-		if err := f(m); err != nil {
-			return err
+		case line == "":
+			event = "message"
+		case strings.HasPrefix(line, "event: "):
+			event = line[len("event: "):]
+		case strings.HasPrefix(line, "data: ") && event == "lagged":
+			var l Lagged
+			if err := json.Unmarshal([]byte(line[len("data: "):]), &l); err != nil || l.After == "" {
+				return fmt.Errorf("api: bad lagged event: %q", line)
+			}
+			return &LaggedError{After: l.After, Reason: l.Error}
+		case strings.HasPrefix(line, "data: "):
+			var m Message
+			if err := json.Unmarshal([]byte(line[len("data: "):]), &m); err != nil {
+				return fmt.Errorf("api: bad event: %w", err)
+			}
+			if err := f(m); err != nil {
+				return err
+			}
 		}
 	}
 	if ctx.Err() != nil {

@@ -32,7 +32,18 @@
 // Live streams are Server-Sent Events: a
 // ": ready" comment once the subscription is live (nothing sent after it
 // is missed), then one "message" event per new message, its data a
-// Message in JSON.
+// Message in JSON. Every event has an id: the stream's position after it
+// (per author, the last message ID sent: "<peer>/<index>,…", or "0").
+// ?after=ID or the Last-Event-ID header resumes there: what was missed,
+// from disk, then live. The daemon reads ahead at most 64 messages (256
+// KiB of text) for a stream; a reader more than 1024 messages behind gets
+// an event "lagged" (data: Lagged, where to resume) and the stream ends.
+// Client.Follow resumes by itself.
+//
+// A send with an idempotency key (Send.IdempotencyKey or the
+// Idempotency-Key header) that the peer already wrote answers 200 with
+// that message and writes nothing (a new message is 201); the same key
+// with another message is 422 (see Send).
 //
 //	GET  /v1/id                              → ID
 //	GET  /v1/tasks                           → []Task
@@ -40,8 +51,8 @@
 //	POST /v1/tasks/{task}/invite             → Invite
 //	POST /v1/join             {code}         → Task
 //	GET  /v1/tasks/{task}/messages?limit=&before=  → []Message (oldest first)
-//	POST /v1/tasks/{task}/messages {type,text,ref} → Message (its head)
-//	GET  /v1/tasks/{task}/events             → SSE of Message
+//	POST /v1/tasks/{task}/messages {type,text,ref,idempotency_key} → Message (its head)
+//	GET  /v1/tasks/{task}/events?after=      → SSE of Message
 //	POST /v1/devtools         {args}         → the inspector's output, streamed
 //
 // Tasks may be named by ID, unique ID prefix (4+ hex digits) or title.

@@ -40,11 +40,17 @@ type Join struct {
 
 // Send writes a message. Type is "text" (default), "reply", "edit",
 // "delete" or "reaction"; Ref is the message replied to, edited, deleted
-// or reacted to ("<author>/<index>").
+// or reacted to ("<author>/<index>"). IdempotencyKey (or the
+// Idempotency-Key header), 1 to 256 bytes of printable ASCII, makes a
+// retry safe: while the key is among the peer's latest 1000 messages of
+// the task, sending it again answers 200 with the message already
+// written (201 is a new one) and writes nothing; the same key with a
+// different message is 422. It holds across daemon restarts.
 type Send struct {
-	Type string `json:"type,omitempty"`
-	Text string `json:"text,omitempty"`
-	Ref  string `json:"ref,omitempty"`
+	Type           string `json:"type,omitempty"`
+	Text           string `json:"text,omitempty"`
+	Ref            string `json:"ref,omitempty"`
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // Message is one timeline entry.
@@ -65,6 +71,14 @@ type Message struct {
 	Member     string              `json:"member,omitempty"` // join, leave: who
 	MemberName string              `json:"member_name,omitempty"`
 	Error      string              `json:"error,omitempty"`
+}
+
+// Lagged is the data of the SSE event "lagged" that ends a stream whose
+// reader fell behind: After is where to resume (GET …/events?after=After,
+// or the Last-Event-ID header), Error says what happened.
+type Lagged struct {
+	After string `json:"after"`
+	Error string `json:"error"`
 }
 
 // Devtools runs an inspector command in the daemon.

@@ -462,22 +462,9 @@ func (f *follower) has(text string) bool {
 // order, to each subscriber, the local peer's messages and the remote
 // peer's, and ends when the server closes.
 func TestAPIEvents(t *testing.T) {
-	ana, bob := openAPIPeer(t, "ana"), openAPIPeer(t, "bob")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	task, err := ana.c.NewTask(ctx, api.NewTask{Title: "trip"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := ana.c.Invite(ctx, task.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jctx, jcancel := context.WithTimeout(ctx, 60*time.Second)
-	defer jcancel()
-	if _, err := bob.c.Join(jctx, in.Code); err != nil {
-		t.Fatal(err)
-	}
+	ana, bob, task := apiPair(t, ctx, "trip")
 
 	f1, f2 := follow(ctx, ana.c, task.ID), follow(ctx, ana.c, task.ID)
 	// Nothing tells a client when its subscription is in place: send

@@ -55,7 +55,7 @@ func (l *local) Join(ctx context.Context, code string) (*api.Task, error) {
 }
 
 func (l *local) Send(ctx context.Context, task string, s api.Send) (*api.Message, error) {
-	out, err := opSend(ctx, l.p, task, s)
+	out, _, err := opSend(ctx, l.p, task, s)
 	return &out, err
 }
 

@@ -383,14 +383,15 @@ func (c *cmd) join(ctx context.Context, args []string) error {
 }
 
 func (c *cmd) send(ctx context.Context, args []string) error {
-	fs := c.flags("send TASK TEXT [--reply ID]")
+	fs := c.flags("send TASK TEXT [--reply ID] [--idempotency-key KEY]")
 	reply := fs.String("reply", "", "the ID of the message this answers (<peer>/<index>)")
+	key := fs.String("idempotency-key", "", "run again with the same KEY, this send writes nothing new and prints the same ID")
 	b, done, err := c.open(ctx, args, 2, 2)
 	if err != nil {
 		return err
 	}
 	defer done()
-	m, err := b.Send(ctx, c.arg(0), api.Send{Text: c.arg(1), Ref: *reply})
+	m, err := b.Send(ctx, c.arg(0), api.Send{Text: c.arg(1), Ref: *reply, IdempotencyKey: *key})
 	if err != nil {
 		return err
 	}

@@ -3,11 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
-
-	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/folio-p2p/folio/api"
 	"github.com/folio-p2p/folio/peer"
@@ -56,21 +52,7 @@ func toAPI(ctx context.Context, p *peer.Peer, m *peer.Message) api.Message {
 func headID(h peer.Head) string { return fmt.Sprintf("%s/%d", h.Author, h.Index) }
 
 // parseHead reads "<author>/<index>".
-func parseHead(s string) (peer.Head, error) {
-	a, i, ok := strings.Cut(s, "/")
-	if !ok {
-		return peer.Head{}, fmt.Errorf("%w: message ID %q is not <peer>/<index>", peer.ErrInvalid, s)
-	}
-	id, err := libp2ppeer.Decode(a)
-	if err != nil {
-		return peer.Head{}, fmt.Errorf("%w: message ID %q: %v", peer.ErrInvalid, s, err)
-	}
-	n, err := strconv.ParseUint(i, 10, 64)
-	if err != nil {
-		return peer.Head{}, fmt.Errorf("%w: message ID %q: bad index", peer.ErrInvalid, s)
-	}
-	return peer.Head{Author: id, Index: n}, nil
-}
+func parseHead(s string) (peer.Head, error) { return peer.ParseHead(s) }
 
 func taskAPI(ctx context.Context, p *peer.Peer, t peer.Task) api.Task {
 	out := api.Task{ID: t.ID.String(), Title: t.Title, Closed: t.Closed}

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/folio-p2p/folio/api"
 	"github.com/folio-p2p/folio/peer"
+	"github.com/folio-p2p/folio/peer/pb"
 )
 
 // The operations every command needs, on a *peer.Peer: the daemon's API
@@ -60,54 +62,40 @@ func opJoin(ctx context.Context, p *peer.Peer, code string) (api.Task, error) {
 	return taskAPI(ctx, p, t), nil
 }
 
-func opSend(ctx context.Context, p *peer.Peer, task string, s api.Send) (api.Message, error) {
+// sendTypes maps api.Send's types to drafts ("" is text, or a reply
+// when it has a ref).
+var sendTypes = map[string]pb.Type{
+	"": pb.Type_TYPE_TEXT, "text": pb.Type_TYPE_TEXT, "reply": pb.Type_TYPE_REPLY,
+	"edit": pb.Type_TYPE_EDIT, "delete": pb.Type_TYPE_DELETE, "reaction": pb.Type_TYPE_REACTION,
+}
+
+// opSend writes s to task. again reports that s.IdempotencyKey named a
+// message already written, which is returned; nothing was written.
+func opSend(ctx context.Context, p *peer.Peer, task string, s api.Send) (m api.Message, again bool, err error) {
 	t, err := p.FindTask(task)
 	if err != nil {
-		return api.Message{}, err
+		return api.Message{}, false, err
 	}
-	var ref peer.Head
+	typ, ok := sendTypes[s.Type]
+	if !ok {
+		return api.Message{}, false, fmt.Errorf("%w: unknown message type %q (text, reply, edit, delete, reaction)", peer.ErrInvalid, s.Type)
+	}
+	d := peer.Draft{Type: typ, Text: s.Text, Key: s.IdempotencyKey}
 	if s.Ref != "" {
-		if ref, err = parseHead(s.Ref); err != nil {
-			return api.Message{}, err
+		if d.Ref, err = parseHead(s.Ref); err != nil {
+			return api.Message{}, false, err
 		}
+		if typ == pb.Type_TYPE_TEXT {
+			d.Type = pb.Type_TYPE_REPLY
+		}
+	} else if typ != pb.Type_TYPE_TEXT {
+		return api.Message{}, false, fmt.Errorf("%w: %q needs ref (the message ID)", peer.ErrInvalid, s.Type)
 	}
-	needRef := func() error {
-		if s.Ref == "" {
-			return fmt.Errorf("%w: %q needs ref (the message ID)", peer.ErrInvalid, s.Type)
-		}
-		return nil
-	}
-	var h peer.Head
-	switch s.Type {
-	case "", "text":
-		if s.Ref != "" {
-			h, err = p.Reply(ctx, t.ID, ref, s.Text)
-		} else {
-			h, err = p.Send(ctx, t.ID, s.Text)
-		}
-	case "reply":
-		if err = needRef(); err == nil {
-			h, err = p.Reply(ctx, t.ID, ref, s.Text)
-		}
-	case "edit":
-		if err = needRef(); err == nil {
-			h, err = p.Edit(ctx, t.ID, ref, s.Text)
-		}
-	case "delete":
-		if err = needRef(); err == nil {
-			h, err = p.Delete(ctx, t.ID, ref)
-		}
-	case "reaction":
-		if err = needRef(); err == nil {
-			h, err = p.React(ctx, t.ID, ref, s.Text)
-		}
-	default:
-		err = fmt.Errorf("%w: unknown message type %q (text, reply, edit, delete, reaction)", peer.ErrInvalid, s.Type)
-	}
+	h, again, err := p.Post(ctx, t.ID, d)
 	if err != nil {
-		return api.Message{}, err
+		return api.Message{}, false, err
 	}
-	return api.Message{ID: headID(h), Author: h.Author.String(), Index: h.Index, Task: t.ID.String(), Type: s.Type, Text: s.Text, Ref: s.Ref}, nil
+	return api.Message{ID: headID(h), Author: h.Author.String(), Index: h.Index, Task: t.ID.String(), Type: s.Type, Text: s.Text, Ref: s.Ref}, again, nil
 }
 
 func opMessages(ctx context.Context, p *peer.Peer, task string, limit int, before string) ([]api.Message, error) {
@@ -139,29 +127,73 @@ func opMessages(ctx context.Context, p *peer.Peer, task string, limit int, befor
 }
 
 // opFollow calls ready once subscribed (nil: nothing), then f for every
-// new message of task.
+// new message of task. A reader that falls behind resumes by itself
+// where it was, so it misses nothing.
 func opFollow(ctx context.Context, p *peer.Peer, task string, ready func(), f func(api.Message) error) error {
+	after := ""
+	for {
+		err := opStream(ctx, p, task, after, func(string) {
+			if ready != nil {
+				ready()
+				ready = nil
+			}
+		}, func(m api.Message, pos string) error {
+			after = pos
+			return f(m)
+		})
+		var lag *lagged
+		if !errors.As(err, &lag) {
+			return err
+		}
+		after = lag.after
+	}
+}
+
+// lagged is opStream's end when its reader fell behind: after is where
+// to resume.
+type lagged struct {
+	after string
+	err   error
+}
+
+func (l *lagged) Error() string { return l.err.Error() }
+func (l *lagged) Unwrap() error { return l.err }
+
+// opStream follows task from after (a peer.Progress in text; "" for only
+// new messages): ready gets the starting position once subscribed, then
+// f each message with the position just after it. When the reader falls
+// behind, it ends with a *lagged naming the position to resume from.
+func opStream(ctx context.Context, p *peer.Peer, task, after string, ready func(pos string), f func(m api.Message, pos string) error) error {
 	t, err := p.FindTask(task)
 	if err != nil {
 		return err
 	}
-	sub, err := p.Subscribe(t.ID)
+	var from peer.Progress
+	if after != "" {
+		if from, err = peer.ParseProgress(after); err != nil {
+			return err
+		}
+	}
+	sub, err := p.SubscribeAfter(t.ID, from)
 	if err != nil {
 		return err
 	}
 	defer sub.Close()
-	if ready != nil {
-		ready()
-	}
+	pos := sub.Start()
+	ready(pos.String())
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case m, ok := <-sub.C:
 			if !ok {
+				if err := sub.Err(); errors.Is(err, peer.ErrLagged) {
+					return &lagged{after: pos.String(), err: err}
+				}
 				return peer.ErrClosed
 			}
-			if err := f(toAPI(ctx, p, m)); err != nil {
+			pos.Add(m.Head)
+			if err := f(toAPI(ctx, p, m), pos.String()); err != nil {
 				return err
 			}
 		}

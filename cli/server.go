@@ -189,6 +189,8 @@ func fail(w http.ResponseWriter, err error) {
 		code = http.StatusBadRequest
 	case errors.Is(err, peer.ErrNotAuthor), errors.Is(err, peer.ErrInviteRefused):
 		code = http.StatusForbidden
+	case errors.Is(err, peer.ErrKeyReused):
+		code = http.StatusUnprocessableEntity
 	case errors.Is(err, context.DeadlineExceeded):
 		code = http.StatusGatewayTimeout
 	}
@@ -279,25 +281,39 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, errors.New("missing field: text"))
 		return
 	}
-	m, err := opSend(r.Context(), s.p, r.PathValue("task"), in)
+	// The Idempotency-Key header (a structured-field string: quotes
+	// optional) may carry the key instead of the body.
+	if h := strings.Trim(r.Header.Get("Idempotency-Key"), `"`); h != "" {
+		if in.IdempotencyKey != "" && in.IdempotencyKey != h {
+			writeErr(w, http.StatusBadRequest, errors.New("the Idempotency-Key header and idempotency_key differ"))
+			return
+		}
+		in.IdempotencyKey = h
+	}
+	m, again, err := opSend(r.Context(), s.p, r.PathValue("task"), in)
 	if err != nil {
 		fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, m)
+	code := http.StatusCreated
+	if again {
+		code = http.StatusOK // a retry: the message written before
+	}
+	writeJSON(w, code, m)
 }
 
-// events streams new messages as Server-Sent Events.
+// events streams new messages as Server-Sent Events. Every event's id
+// is the stream's position after it; ?after=POS or the Last-Event-ID
+// header resumes there (what was missed first, then live). A reader that
+// falls behind gets an event "lagged" (api.Lagged: where to resume) and
+// the stream ends.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	if _, err := s.p.FindTask(r.PathValue("task")); err != nil {
-		fail(w, err)
-		return
+	task := r.PathValue("task")
+	after := r.URL.Query().Get("after")
+	if after == "" {
+		after = r.Header.Get("Last-Event-ID")
 	}
 	w = s.streaming(w)
-	fl, _ := w.(http.Flusher)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(200)
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	go func() {
@@ -307,23 +323,39 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 		}
 	}()
-	// ": ready" tells the client that nothing sent from now on is missed.
-	ready := func() {
-		fmt.Fprint(w, ": ready\n\n")
+	fl, _ := w.(http.Flusher)
+	flush := func() {
 		if fl != nil {
 			fl.Flush()
 		}
 	}
-	opFollow(ctx, s.p, r.PathValue("task"), ready, func(m api.Message) error {
+	started := false
+	// ": ready" tells the client that nothing sent from now on is missed.
+	ready := func(pos string) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Header().Set("Cache-Control", "no-cache")
+		w.WriteHeader(200)
+		started = true
+		fmt.Fprintf(w, "id: %s\n: ready\n\n", pos)
+		flush()
+	}
+	err := opStream(ctx, s.p, task, after, ready, func(m api.Message, pos string) error {
 		b, _ := json.Marshal(m)
-		if _, err := fmt.Fprintf(w, "event: message\ndata: %s\n\n", b); err != nil {
+		if _, err := fmt.Fprintf(w, "id: %s\nevent: message\ndata: %s\n\n", pos, b); err != nil {
 			return err
 		}
-		if fl != nil {
-			fl.Flush()
-		}
+		flush()
 		return nil
 	})
+	var lag *lagged
+	switch {
+	case errors.As(err, &lag):
+		b, _ := json.Marshal(api.Lagged{After: lag.after, Error: lag.Error()})
+		fmt.Fprintf(w, "id: %s\nevent: lagged\ndata: %s\n\n", lag.after, b)
+		flush()
+	case err != nil && !started:
+		fail(w, err) // no such task, a bad or future position
+	}
 }
 
 // devtools runs the inspector on the live peer, streaming its output.

@@ -24,8 +24,9 @@
 // Envelope{head, refs, type, data, meta} (peer/pb/peer.proto): refs are
 // typed links by head — reply-to, edit-of, delete-of, react-to — plus,
 // for causality, the newest message of every other author the sender had
-// seen; meta holds the wall-clock time (display only), the task, and a
-// Lamport clock greater than that of everything the message references.
+// seen; meta holds the wall-clock time (display only), the task, a
+// Lamport clock greater than that of everything the message references,
+// and the hash of the sender's idempotency key, if any.
 // Types: text, reply, edit, delete (a tombstone), reaction, join (the
 // inviter names the newcomer), leave (a member names itself; it then no
 // longer writes to the task), task update (create, rename, close a task or
@@ -48,6 +49,27 @@
 // page costs O(limit · members) reads whatever the task's length. Unread
 // counts the others' messages after the read marker (MarkRead).
 // Subscribe delivers each new message once, after its references.
+//
+// # Subscriptions
+//
+// A subscription does not keep what its reader has not taken: it reads
+// the pages the watcher has checked from disk as the reader goes, at most
+// 64 messages or 256 KiB of text ahead, so a slow reader costs bounded
+// memory and never holds up the writer or the other subscribers. One that
+// falls more than Options.MaxLag messages behind ends with ErrLagged. A
+// Progress (per author, the last message received: "<author>/<index>,…")
+// resumes it with SubscribeAfter: what it missed first, read from disk,
+// then live. Per author, messages come in index order.
+//
+// # Idempotent writes
+//
+// Post with Draft.Key stores BLAKE2b-256 of the key in the message's
+// Meta.idempotency, in the same append as the message. A retry with the
+// same key within the author's latest Options.IdempotencyWindow messages
+// of the task (default 1000) returns that message and writes nothing;
+// the same key with a different message is ErrKeyReused. Each task's
+// index of keys is rebuilt from the log on the first keyed write after
+// Open, so it holds across crashes and restarts.
 //
 // # Invites and groups
 //

@@ -20,6 +20,11 @@ var (
 	ErrLeft = errors.New("peer: you left this task")
 	// ErrInvalid: a bad argument (empty text, unknown message type).
 	ErrInvalid = errors.New("peer: invalid argument")
+	// ErrLagged: a subscriber fell more than Options.MaxLag messages
+	// behind; its subscription ended (resume with SubscribeAfter).
+	ErrLagged = errors.New("peer: subscriber lagged behind")
+	// ErrKeyReused: an idempotency key already named a different message.
+	ErrKeyReused = errors.New("peer: idempotency key already used for a different message")
 )
 
 // Why a page shows as undecodable in a timeline.

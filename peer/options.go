@@ -20,6 +20,14 @@ type Options struct {
 	// Retry is how often introductions that a member has not accepted yet
 	// are tried again. Default 2 s.
 	Retry time.Duration
+	// MaxLag is how many messages a subscriber may leave unread, beyond
+	// those already in its queue, before its subscription ends with
+	// ErrLagged (it resumes with SubscribeAfter). Default 1024.
+	MaxLag int
+	// IdempotencyWindow is how many of this peer's latest messages in a
+	// task an idempotency key is honoured for (Draft.Key): a retry that
+	// comes later is a new message. Default 1000.
+	IdempotencyWindow int
 }
 
 func (o *Options) withDefaults() Options {
@@ -35,6 +43,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Retry <= 0 {
 		r.Retry = 2 * time.Second
+	}
+	if r.MaxLag <= 0 {
+		r.MaxLag = 1024
+	}
+	if r.IdempotencyWindow <= 0 {
+		r.IdempotencyWindow = 1000
 	}
 	return r
 }

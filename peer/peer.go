@@ -114,12 +114,16 @@ func (p *Peer) Close() error {
 		return nil
 	}
 	p.closed = true
+	var subs []*Subscription
 	for _, r := range p.roots {
 		for s := range r.subs {
-			s.close()
+			subs = append(subs, s)
 		}
 	}
 	p.mu.Unlock()
+	for _, s := range subs {
+		s.end(ErrClosed)
+	}
 	p.cancel()
 	err := p.v.Close()
 	p.wg.Wait()

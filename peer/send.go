@@ -16,45 +16,32 @@ const MaxTextSize = 64 << 10
 
 // Send writes a text message to task.
 func (p *Peer) Send(ctx context.Context, task TaskID, text string) (Head, error) {
-	if err := checkText(text); err != nil {
-		return Head{}, err
-	}
-	return p.send(ctx, task, pb.Type_TYPE_TEXT, []byte(text), nil)
+	h, _, err := p.Post(ctx, task, Draft{Type: pb.Type_TYPE_TEXT, Text: text})
+	return h, err
 }
 
 // Reply writes a reply to the message to.
 func (p *Peer) Reply(ctx context.Context, task TaskID, to Head, text string) (Head, error) {
-	if err := checkText(text); err != nil {
-		return Head{}, err
-	}
-	return p.send(ctx, task, pb.Type_TYPE_REPLY, []byte(text), []*pb.Ref{ref(pb.RefKind_REF_REPLY_TO, to)})
+	h, _, err := p.Post(ctx, task, Draft{Type: pb.Type_TYPE_REPLY, Text: text, Ref: to})
+	return h, err
 }
 
 // Edit replaces the text of one of this peer's messages.
 func (p *Peer) Edit(ctx context.Context, task TaskID, of Head, text string) (Head, error) {
-	if of.Author != p.me {
-		return Head{}, fmt.Errorf("%w: %s wrote %s", ErrNotAuthor, of.Author, of)
-	}
-	if err := checkText(text); err != nil {
-		return Head{}, err
-	}
-	return p.send(ctx, task, pb.Type_TYPE_EDIT, []byte(text), []*pb.Ref{ref(pb.RefKind_REF_EDIT_OF, of)})
+	h, _, err := p.Post(ctx, task, Draft{Type: pb.Type_TYPE_EDIT, Text: text, Ref: of})
+	return h, err
 }
 
 // Delete tombstones one of this peer's messages.
 func (p *Peer) Delete(ctx context.Context, task TaskID, of Head) (Head, error) {
-	if of.Author != p.me {
-		return Head{}, fmt.Errorf("%w: %s wrote %s", ErrNotAuthor, of.Author, of)
-	}
-	return p.send(ctx, task, pb.Type_TYPE_DELETE, nil, []*pb.Ref{ref(pb.RefKind_REF_DELETE_OF, of)})
+	h, _, err := p.Post(ctx, task, Draft{Type: pb.Type_TYPE_DELETE, Ref: of})
+	return h, err
 }
 
 // React reacts to a message (an emoji, a word).
 func (p *Peer) React(ctx context.Context, task TaskID, to Head, reaction string) (Head, error) {
-	if reaction == "" || len(reaction) > 64 || !utf8.ValidString(reaction) {
-		return Head{}, fmt.Errorf("%w: a reaction is 1 to 64 bytes of UTF-8", ErrInvalid)
-	}
-	return p.send(ctx, task, pb.Type_TYPE_REACTION, []byte(reaction), []*pb.Ref{ref(pb.RefKind_REF_REACT_TO, to)})
+	h, _, err := p.Post(ctx, task, Draft{Type: pb.Type_TYPE_REACTION, Text: reaction, Ref: to})
+	return h, err
 }
 
 func checkText(s string) error {
@@ -77,22 +64,35 @@ func ref(k pb.RefKind, h Head) *pb.Ref {
 // root (or to the journal's outbox while it has no other member), at the
 // same index in each.
 func (p *Peer) send(ctx context.Context, task TaskID, typ pb.Type, data []byte, refs []*pb.Ref) (Head, error) {
+	h, _, err := p.write(ctx, task, typ, data, refs, nil)
+	return h, err
+}
+
+// write is send with an idempotency key's hash (nil: none): when it
+// names one of this peer's recent messages of the task, that message is
+// returned (again is true) and nothing is written.
+func (p *Peer) write(ctx context.Context, task TaskID, typ pb.Type, data []byte, refs []*pb.Ref, idem []byte) (h Head, again bool, err error) {
 	p.sendMu.Lock()
 	defer p.sendMu.Unlock()
+	if idem != nil {
+		if h, ok, err := p.findKey(ctx, task, typ, data, refs, idem); ok || err != nil {
+			return h, ok, err
+		}
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return Head{}, ErrClosed
+		return Head{}, false, ErrClosed
 	}
 	rid := p.rootOf(task)
 	r := p.roots[rid]
 	if r == nil {
 		p.mu.Unlock()
-		return Head{}, fmt.Errorf("%w: %s", ErrNoTask, task)
+		return Head{}, false, fmt.Errorf("%w: %s", ErrNoTask, task)
 	}
 	if r.gone[p.me] {
 		p.mu.Unlock()
-		return Head{}, fmt.Errorf("%w: %s", ErrLeft, task)
+		return Head{}, false, fmt.Errorf("%w: %s", ErrLeft, task)
 	}
 	n, _ := p.myLog(r)
 	clock := r.maxClock + 1
@@ -113,15 +113,15 @@ func (p *Peer) send(ctx context.Context, task TaskID, typ pb.Type, data []byte, 
 	env := &pb.Envelope{
 		Head: &pb.Head{Author: []byte(p.me), Index: n},
 		Refs: refs, Type: typ, Data: data,
-		Meta: &pb.Meta{Time: p.o.Now().UnixMilli(), Clock: clock, Task: task[:]},
+		Meta: &pb.Meta{Time: p.o.Now().UnixMilli(), Clock: clock, Task: task[:], Idempotency: idem},
 	}
 	page, err := proto.Marshal(env)
 	if err != nil {
-		return Head{}, err
+		return Head{}, false, err
 	}
 	if len(mine) == 0 {
 		if err := p.record(ctx, &pb.Record{Body: &pb.Record_Outbox{Outbox: env}}); err != nil {
-			return Head{}, err
+			return Head{}, false, err
 		}
 		p.mu.Lock()
 		r.outbox = append(r.outbox, page)
@@ -129,13 +129,16 @@ func (p *Peer) send(ctx context.Context, task TaskID, typ pb.Type, data []byte, 
 	} else {
 		for reader, b := range mine {
 			if b.Length() != n {
-				return Head{}, fmt.Errorf("peer: book for %s has %d pages, want %d", reader, b.Length(), n)
+				return Head{}, false, fmt.Errorf("peer: book for %s has %d pages, want %d", reader, b.Length(), n)
 			}
 			if _, err := b.Append(ctx, page); err != nil {
-				return Head{}, fmt.Errorf("peer: send: %w", err)
+				return Head{}, false, fmt.Errorf("peer: send: %w", err)
 			}
 		}
 	}
+	if idem != nil {
+		p.keepKey(r, idem, n)
+	}
 	p.scanOne(r)
-	return Head{Author: p.me, Index: n}, nil
+	return Head{Author: p.me, Index: n}, false, nil
 }

@@ -37,6 +37,9 @@ type root struct {
 	// gone are the members whose latest join or leave message was a
 	// leave (this peer too: then it may no longer write to the task).
 	gone map[peer.ID]bool
+	// keys indexes this peer's recent idempotency keys (nil until the
+	// first keyed write; guarded by Peer.sendMu).
+	keys *keyIndex
 }
 
 // member is another member of a root task.

@@ -1,41 +1,58 @@
 package peer
 
 import (
-	"sort"
+	"fmt"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+)
 
-	"github.com/folio-p2p/folio/peer/pb"
+// A subscription's queue: what it has read ahead for a reader that has
+// not taken it yet. The rest stays on disk, so a slow reader costs at
+// most this much memory whatever the task's traffic.
+const (
+	subQueue = 64        // messages
+	subBytes = 256 << 10 // bytes of text (one longer message still goes)
 )
 
 // Subscription delivers each new message of a task once, in timeline
 // order among those that arrive together, and only after everything it
-// references. Edits, deletes and reactions come as messages of their own.
-// It never drops: a slow reader only delays its own queue.
+// references; per author, in index order. Edits, deletes and reactions
+// come as messages of their own. It reads messages from disk as its
+// reader takes them (a queue of at most 64 messages or 256 KiB of text):
+// a slow reader never makes the writer or other subscribers wait, and
+// one that falls more than Options.MaxLag messages behind is ended: C
+// closes and Err is ErrLagged.
 type Subscription struct {
 	C <-chan *Message
 
-	c       chan *Message
-	task    TaskID
-	wake    chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	cancel  func()
-	mu      sync.Mutex
-	held    []pendingMsg // waiting for references
-	queue   []*Message
-	stopped bool
-}
+	p      *Peer
+	r      *root
+	c      chan *Message
+	task   TaskID
+	start  Progress
+	live   map[peer.ID]uint64 // what the watcher had read when it started
+	maxLag int
+	wake   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 
-type pendingMsg struct {
-	m   *Message
-	env *pb.Envelope
+	mu   sync.Mutex
+	next map[peer.ID]uint64 // per author: the next index to read (absent: 1)
+	err  error
 }
 
 // Subscribe starts a live subscription to task; messages already in the
 // timeline are not delivered.
 func (p *Peer) Subscribe(task TaskID) (*Subscription, error) {
+	return p.SubscribeAfter(task, nil)
+}
+
+// SubscribeAfter starts a subscription to task that first delivers every
+// message after the position after (a Progress a subscriber kept: what
+// it missed, from disk), then goes on live. A nil after is Subscribe. A
+// position ahead of what this peer has read is ErrInvalid.
+func (p *Peer) SubscribeAfter(task TaskID, after Progress) (*Subscription, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -43,38 +60,75 @@ func (p *Peer) Subscribe(task TaskID) (*Subscription, error) {
 	}
 	r := p.roots[p.rootOf(task)]
 	if r == nil {
-		return nil, ErrNoTask
+		return nil, fmt.Errorf("%w: %s", ErrNoTask, task)
+	}
+	start := after.Clone()
+	for a, i := range after {
+		if l := r.logs[a]; i > 0 && (l == nil || i >= l.next) {
+			return nil, fmt.Errorf("%w: position %s is ahead of this peer", ErrInvalid, Head{Author: a, Index: i})
+		}
+	}
+	if after == nil {
+		for a, l := range r.logs {
+			start[a] = l.next - 1
+		}
 	}
 	c := make(chan *Message)
-	s := &Subscription{C: c, c: c, task: task, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	s.cancel = func() {
-		p.mu.Lock()
-		delete(r.subs, s)
-		p.mu.Unlock()
+	live, _ := r.checked()
+	s := &Subscription{C: c, p: p, r: r, c: c, task: task, start: start, live: live, maxLag: p.o.MaxLag,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), next: map[peer.ID]uint64{}}
+	for a, i := range start {
+		s.next[a] = i + 1
 	}
 	r.subs[s] = struct{}{}
+	s.poke() // what after left out is there already
 	go s.pump()
 	return s, nil
 }
 
+// Start is where the subscription starts: after, or for Subscribe the
+// last message of each author read before it.
+func (s *Subscription) Start() Progress { return s.start.Clone() }
+
 // Close ends the subscription and closes C.
-func (s *Subscription) Close() {
-	s.cancel()
-	s.close()
+func (s *Subscription) Close() { s.end(nil) }
+
+// Err says why C closed: ErrLagged, ErrClosed (the peer closed), or nil
+// after Close.
+func (s *Subscription) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
-func (s *Subscription) close() { s.once.Do(func() { close(s.done) }) }
+// end stops the subscription once, for the reason err.
+func (s *Subscription) end(err error) {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.err = err
+		s.mu.Unlock()
+		s.p.mu.Lock()
+		delete(s.r.subs, s)
+		s.p.mu.Unlock()
+		close(s.done)
+	})
+}
+
+func (s *Subscription) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
 
 func (s *Subscription) pump() {
 	defer close(s.c)
+	var queue []*Message
 	for {
-		s.mu.Lock()
-		var m *Message
-		if len(s.queue) > 0 {
-			m = s.queue[0]
+		if len(queue) == 0 {
+			queue = s.fill()
 		}
-		s.mu.Unlock()
-		if m == nil {
+		if len(queue) == 0 {
 			select {
 			case <-s.wake:
 				continue
@@ -83,61 +137,41 @@ func (s *Subscription) pump() {
 			}
 		}
 		select {
-		case s.c <- m:
-			s.mu.Lock()
-			s.queue = s.queue[1:]
-			s.mu.Unlock()
+		case s.c <- queue[0]:
+			queue = queue[1:]
 		case <-s.done:
 			return
 		}
 	}
 }
 
-// offer hands the subscription the pages the watcher just read.
-func (s *Subscription) offer(p *Peer, r *root, fresh []decoded) {
-	p.mu.Lock()
-	present := map[peer.ID]uint64{}
-	for a, l := range r.logs {
-		present[a] = l.next
-	}
-	p.mu.Unlock()
+// offer tells the subscription that the watcher has read up to present
+// (per author, the next index): it wakes the reader, or ends a
+// subscription that fell too far behind. It never waits for the reader.
+func (s *Subscription) offer(present map[peer.ID]uint64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, d := range fresh {
-		if d.env == nil {
-			m := &Message{Head: Head{Author: d.key.Author, Index: d.key.Index}, Clock: d.key.Clock, Err: d.err, Task: s.task}
-			s.held = append(s.held, pendingMsg{m: m})
-			continue
-		}
-		s.held = append(s.held, pendingMsg{m: toMessage(d.key.Author, nil, d.key.Index, d.env), env: d.env})
-	}
-	var ready []*Message
-	keep := s.held[:0]
-	for _, pm := range s.held {
-		ok := true
-		if pm.env != nil {
-			for _, ref := range pm.env.Refs {
-				if ref.Head != nil && present[peer.ID(ref.Head.Author)] <= ref.Head.Index {
-					ok = false
-					break
-				}
-			}
-		}
-		if !ok {
-			keep = append(keep, pm)
-			continue
-		}
-		if pm.m.Task == s.task {
-			ready = append(ready, pm.m)
+	behind := 0
+	for a, n := range present {
+		from := s.nextOf(a)
+		// What SubscribeAfter replays does not count: it is read from
+		// disk at the reader's pace.
+		from = max(from, s.live[a])
+		if n > from {
+			behind += int(n - from)
 		}
 	}
-	s.held = keep
-	sort.Slice(ready, func(i, j int) bool { return ready[i].Key().less(ready[j].Key()) })
-	s.queue = append(s.queue, ready...)
-	if len(ready) > 0 {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+	s.mu.Unlock()
+	if behind > s.maxLag {
+		s.end(fmt.Errorf("%w: %d messages unread (max %d)", ErrLagged, behind, s.maxLag))
+		return
 	}
+	s.poke()
+}
+
+// nextOf is the next index of author a to read. Call with s.mu held.
+func (s *Subscription) nextOf(a peer.ID) uint64 {
+	if n, ok := s.next[a]; ok {
+		return n
+	}
+	return 1
 }

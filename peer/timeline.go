@@ -262,18 +262,7 @@ func (w *walker) next() (*Message, bool) {
 // refsPresent reports whether every message m references has arrived.
 func (w *walker) refsPresent(m *Message) bool {
 	env := w.env[m]
-	if env == nil {
-		return true
-	}
-	for _, r := range env.Refs {
-		if r.Head == nil {
-			continue
-		}
-		if w.present[peer.ID(r.Head.Author)] <= r.Head.Index {
-			return false
-		}
-	}
-	return true
+	return env == nil || refsIn(env, w.present)
 }
 
 type heapItem struct {

@@ -205,9 +205,10 @@ func (p *Peer) scanRoot(r *root) {
 	for s := range r.subs {
 		subs = append(subs, s)
 	}
+	present, _ := r.checked()
 	p.mu.Unlock()
 	for _, s := range subs {
-		s.offer(p, r, fresh)
+		s.offer(present)
 	}
 }
 

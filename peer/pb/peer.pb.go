@@ -351,7 +351,11 @@ type Meta struct {
 	// timeline orders by (clock, author, index).
 	Clock uint64 `protobuf:"varint,2,opt,name=clock,proto3" json:"clock,omitempty"`
 	// task is the (sub)task the message belongs to (16 bytes).
-	Task          []byte `protobuf:"bytes,3,opt,name=task,proto3" json:"task,omitempty"`
+	Task []byte `protobuf:"bytes,3,opt,name=task,proto3" json:"task,omitempty"`
+	// idempotency is BLAKE2b-256 of the idempotency key the sender's client
+	// gave (empty for none): a retry with the same key is answered with
+	// this message instead of writing another. Only the hash travels.
+	Idempotency   []byte `protobuf:"bytes,4,opt,name=idempotency,proto3" json:"idempotency,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -403,6 +407,13 @@ func (x *Meta) GetClock() uint64 {
 func (x *Meta) GetTask() []byte {
 	if x != nil {
 		return x.Task
+	}
+	return nil
+}
+
+func (x *Meta) GetIdempotency() []byte {
+	if x != nil {
+		return x.Idempotency
 	}
 	return nil
 }
@@ -1130,11 +1141,12 @@ const file_peer_proto_rawDesc = "" +
 	"\x04refs\x18\x02 \x03(\v2\x12.folio.peer.v1.RefR\x04refs\x12'\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x13.folio.peer.v1.TypeR\x04type\x12\x12\n" +
 	"\x04data\x18\x04 \x01(\fR\x04data\x12'\n" +
-	"\x04meta\x18\x05 \x01(\v2\x13.folio.peer.v1.MetaR\x04meta\"D\n" +
+	"\x04meta\x18\x05 \x01(\v2\x13.folio.peer.v1.MetaR\x04meta\"f\n" +
 	"\x04Meta\x12\x12\n" +
 	"\x04time\x18\x01 \x01(\x03R\x04time\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\x04R\x05clock\x12\x12\n" +
-	"\x04task\x18\x03 \x01(\fR\x04task\"O\n" +
+	"\x04task\x18\x03 \x01(\fR\x04task\x12 \n" +
+	"\vidempotency\x18\x04 \x01(\fR\vidempotency\"O\n" +
 	"\x04Join\x12\x17\n" +
 	"\apeer_id\x18\x01 \x01(\fR\x06peerId\x12\x14\n" +
 	"\x05addrs\x18\x02 \x03(\fR\x05addrs\x12\x18\n" +
