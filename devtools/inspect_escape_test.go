@@ -5,33 +5,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode"
-	"unicode/utf8"
 
 	pspb "github.com/folio-p2p/folio/db/peerstore/pb"
+	"github.com/folio-p2p/folio/internal/safeterm/safetermtest"
 	peerpb "github.com/folio-p2p/folio/peer/pb"
 	vaultpb "github.com/folio-p2p/folio/vault/pb"
 )
 
-// hostile is text a peer may write to take over a reader's terminal:
-// retitle it (OSC), clear it (CSI), a C1 CSI, reverse what follows (bidi).
-const hostile = "\x1b]0;pwned\x07\x1b[2J\u009b2J\u202e"
+const hostile, hostileShown = safetermtest.Hostile, safetermtest.Shown
 
-// hostileShown is how it must be shown.
-const hostileShown = `\x1b]0;pwned\x07\x1b[2J\u009b2J\u202e`
-
-// checkTerminalSafe fails if out holds a byte or character that drives a
-// terminal: C0 controls but newline, DEL, C1, bidi controls, invalid UTF-8.
+// checkTerminalSafe fails if out could drive a terminal.
 func checkTerminalSafe(t *testing.T, what, out string) {
 	t.Helper()
-	if !utf8.ValidString(out) {
-		t.Errorf("%s: invalid UTF-8 in %q", what, out)
-	}
-	for _, r := range out {
-		if (r < 0x20 && r != '\n') || (r >= 0x7f && r <= 0x9f) || unicode.Is(unicode.Bidi_Control, r) {
-			t.Errorf("%s: %U reaches the terminal:\n%q", what, r, out)
-			return
-		}
+	if err := safetermtest.Check(out); err != nil {
+		t.Errorf("%s: %v", what, err)
 	}
 }
 
@@ -48,7 +35,7 @@ func TestInspectEscapesPeerText(t *testing.T) {
 	appendPages(t, d, title,
 		mustMarshal(t, &peerpb.Address{Author: []byte(bob), Reader: []byte(ana), Task: testTask[:], Name: "Bob" + hostile}),
 		envelope(t, bob, 1, 1, peerpb.Type_TYPE_TASK_UPDATE, update),
-		envelope(t, bob, 2, 2, peerpb.Type_TYPE_TEXT, []byte("hi "+hostile+"\nforged line")),
+		envelope(t, bob, 2, 2, peerpb.Type_TYPE_TEXT, []byte("hi "+hostile)),
 		envelope(t, bob, 3, 3, peerpb.Type_TYPE_TEXT, []byte("raw C1 \x9b2J")))
 	appendPages(t, d, profileBookName, mustMarshal(t, &vaultpb.Profile{PeerId: []byte(ana), Name: "Ana", Status: hostile}))
 	appendPages(t, d, "notes "+hostile, []byte("a local book with a strange name"))
@@ -87,7 +74,7 @@ func TestInspectEscapesPeerText(t *testing.T) {
 		t.Errorf("a raw C1 byte is not shown as \\x9b:\n%s", out)
 	}
 	out, _, _ = runDevtools(t, []string{"--dir", dir, "page", title, "2"})
-	if !strings.Contains(out, `\nforged line`) {
+	if !strings.Contains(out, `\nforged`) {
 		t.Errorf("a newline in a message is not shown as \\n:\n%s", out)
 	}
 }

@@ -3,8 +3,9 @@ package safeterm
 import (
 	"strings"
 	"testing"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/folio-p2p/folio/internal/safeterm/safetermtest"
 )
 
 func TestPrintable(t *testing.T) {
@@ -33,18 +34,13 @@ func TestPrintable(t *testing.T) {
 // control, bidi or line-separator character, and text that needed no
 // escape comes out unchanged.
 func FuzzPrintable(f *testing.F) {
-	for _, s := range []string{"", "plain", "\x1b]0;pwned\x07", "\x1b[2J", "\x9b", "\u009b", "\u202e", "a\nb", "\xff\xfe", "\ufffd"} {
+	for _, s := range []string{"", "plain", safetermtest.Hostile, "\x1b]0;pwned\x07", "\x1b[2J", "\x9b", "\u009b", "\u202e", "a\nb", "\xff\xfe", "\ufffd"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Printable(s)
-		if !utf8.ValidString(out) {
-			t.Fatalf("Printable(%q) = %q: invalid UTF-8", s, out)
-		}
-		for _, r := range out {
-			if r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Bidi_Control, r) {
-				t.Fatalf("Printable(%q) = %q: contains %U", s, out, r)
-			}
+		if err := safetermtest.Check(out); err != nil || strings.Contains(out, "\n") {
+			t.Fatalf("Printable(%q) = %q: %v", s, out, err)
 		}
 		clean := utf8.ValidString(s) && !strings.ContainsFunc(s, unsafe)
 		if clean != (out == s) {
