@@ -55,8 +55,10 @@ func (v *Vault) removeHolder() {
 	}
 }
 
-// readHolder is the recorded holder of the vault in dir, "" if unknown.
-func readHolder(dir string) string {
+// Holder is who has the vault in dir open, as it recorded itself ("folio
+// send (pid 1234)"), or "" if unknown. It means something only while the
+// vault is locked (ErrLocked): a holder that crashed leaves its line behind.
+func Holder(dir string) string {
 	f, err := os.Open(filepath.Join(dir, holderFile))
 	if err != nil {
 		return ""
@@ -68,7 +70,7 @@ func readHolder(dir string) string {
 
 // lockedError is ErrLocked for dir, naming the holder when it is known.
 func lockedError(dir string, err error) error {
-	if who := readHolder(dir); who != "" {
+	if who := Holder(dir); who != "" {
 		return fmt.Errorf("%w: %s is held by %s (%w)", ErrLocked, dir, who, err)
 	}
 	return fmt.Errorf("%w: %s (%w)", ErrLocked, dir, err)
