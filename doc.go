@@ -7,4 +7,7 @@
 // and cli (a person's commands and the daemon, above devtools):
 //
 //	cmd/folio → cli → devtools → api → peer → vault → io, db/peerstore → db → book
+//
+// internal/ holds helpers of no layer that any may import (they import
+// nothing of folio): internal/safeterm escapes peers' text for terminals.
 package folio

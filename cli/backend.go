@@ -31,8 +31,10 @@ type local struct {
 
 func (l *local) ID(ctx context.Context) (*api.ID, error) {
 	out := &api.ID{ID: l.p.ID().String(), Name: l.p.Name(ctx, l.p.ID()), Dir: l.dir}
-	for _, a := range l.p.Vault().Host().Addrs() {
-		out.Addrs = append(out.Addrs, a.String()+"/p2p/"+l.p.ID().String())
+	if h := l.p.Vault().Host(); h != nil { // offline: nothing listens
+		for _, a := range h.Addrs() {
+			out.Addrs = append(out.Addrs, a.String()+"/p2p/"+l.p.ID().String())
+		}
 	}
 	return out, nil
 }

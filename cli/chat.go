@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/folio-p2p/folio/api"
+	"github.com/folio-p2p/folio/internal/safeterm"
 )
 
 const chatHelp = `commands:
@@ -23,6 +24,7 @@ const chatHelp = `commands:
 
 func (c *cmd) chat(ctx context.Context, args []string) error {
 	c.flags("chat TASK")
+	c.online = true
 	b, done, err := c.open(ctx, args, 1, 1)
 	if err != nil {
 		return err
@@ -66,7 +68,7 @@ func (c *cmd) chat(ctx context.Context, args []string) error {
 	ts, _ := b.Tasks(ctx)
 	for _, t := range ts {
 		if t.ID == task || strings.HasPrefix(t.ID, task) || t.Title == task {
-			fmt.Fprintf(c.stdout, "== %s (%s) — %d members; /help for commands\n", t.Title, t.ID[:8], len(t.Members))
+			fmt.Fprintf(c.stdout, "== %s (%s) — %d members; /help for commands\n", safeterm.Printable(t.Title), t.ID[:8], len(t.Members))
 			break
 		}
 	}
@@ -137,7 +139,13 @@ func (u *chatUI) show(m api.Message) {
 	u.mu.Unlock()
 }
 
+// say prints one line; its string arguments (peers' text) are escaped.
 func (u *chatUI) say(format string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = safeterm.Printable(s)
+		}
+	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	fmt.Fprintf(u.c.stdout, "\r"+format+"\n", args...)
@@ -181,7 +189,9 @@ func (u *chatUI) command(ctx context.Context, b backend, task, line string) erro
 	case "/quit", "/q", "/exit":
 		return errQuit
 	case "/help":
-		u.say("%s", strings.TrimRight(chatHelp, "\n"))
+		for _, l := range strings.Split(strings.TrimRight(chatHelp, "\n"), "\n") {
+			u.say("%s", l)
+		}
 	case "/reply", "/edit":
 		id, text, err := idAndText()
 		if err != nil {

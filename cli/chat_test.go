@@ -45,6 +45,15 @@ func (x *tmux) screen() string {
 	return out
 }
 
+// paneTitle is the title the program in the pane set (OSC 0 or 2).
+func (x *tmux) paneTitle() string {
+	out, err := x.run("display-message", "-p", "-t", x.name, "#{pane_title}")
+	if err != nil {
+		x.t.Fatalf("display-message: %v %s", err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
 func (x *tmux) alive() bool {
 	_, err := x.run("has-session", "-t", x.name)
 	return err == nil
@@ -129,6 +138,15 @@ func TestChatInTmux(t *testing.T) {
 	anaShort := x.waitScreen("ana's message, live", regexp.MustCompile(`\[(\w{6}/\d+)\] ana: hi from ana`))[1]
 	if shortRef(anaID) != anaShort {
 		t.Errorf("the chat shows [%s] for %s", anaShort, anaID)
+	}
+
+	// A member's escape sequences are shown, not obeyed: the pane keeps
+	// its title, and the text shows escaped on one line.
+	title := x.paneTitle()
+	mustFolio(t, "send", p.task.ID, "evil"+hostile, "--dir", p.dirA)
+	x.waitScreen("ana's escapes, escaped", regexp.MustCompile(`\] ana: evil`+regexp.QuoteMeta(hostileShown)))
+	if got := x.paneTitle(); got != title || strings.Contains(got, "pwned") {
+		t.Errorf("the pane's title went from %q to %q: ana's OSC reached the terminal", title, got)
 	}
 
 	// /reply, /edit, /delete with the IDs in brackets.

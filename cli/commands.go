@@ -15,6 +15,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/folio-p2p/folio/api"
+	"github.com/folio-p2p/folio/internal/safeterm"
 	folioPeer "github.com/folio-p2p/folio/peer"
 	"github.com/folio-p2p/folio/vault"
 )
@@ -61,7 +62,7 @@ func Run(ctx context.Context, cfg Config, name string, args []string, stdout, st
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "folio %s: %s (see folio %s --help)\n", name, ue.msg, name)
+		fmt.Fprintf(stderr, "folio %s: %s (see folio %s --help)\n", name, safeterm.Printable(ue.msg), name)
 		return 2
 	default:
 		fmt.Fprintf(stderr, "folio %s: %s\n", name, oneLine(err))
@@ -69,7 +70,11 @@ func Run(ctx context.Context, cfg Config, name string, args []string, stdout, st
 	}
 }
 
-func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", " ") }
+// oneLine is an error for a terminal: one line, and what peers put in it
+// (a refusal's reason, a name) escaped.
+func oneLine(err error) string {
+	return safeterm.Printable(strings.ReplaceAll(err.Error(), "\n", " "))
+}
 
 type cmd struct {
 	cfg    Config
@@ -85,6 +90,8 @@ type cmd struct {
 	noMDNS   bool
 	noDHT    bool
 	peerName string
+	wait     time.Duration
+	online   bool // start the network (see open.go)
 }
 
 // flags declares the flags every command shares.
@@ -97,6 +104,7 @@ func (c *cmd) flags(usage string) *flag.FlagSet {
 	fs.StringVar(&c.boot, "bootstrap", "", "comma-separated DHT bootstrap peers (multiaddrs with /p2p/ID)")
 	fs.BoolVar(&c.noMDNS, "no-mdns", false, "no LAN discovery by mDNS")
 	fs.BoolVar(&c.noDHT, "no-dht", false, "no DHT")
+	fs.DurationVar(&c.wait, "wait", defaultWait, "while another folio command holds the vault, wait this long for it (0: fail at once)")
 	fs.Usage = func() {
 		fmt.Fprintf(c.stderr, "usage: folio %s\n\nflags:\n", usage)
 		fs.PrintDefaults()
@@ -139,7 +147,7 @@ func (c *cmd) arg(i int) string { return c.fs.Arg(i) }
 
 // vaultOptions are the peer options from the shared flags.
 func (c *cmd) options() (*folioPeer.Options, error) {
-	vo := &vault.Options{Name: c.peerName, DisableMDNS: c.noMDNS, DisableDHT: c.noDHT}
+	vo := &vault.Options{Name: c.peerName, DisableMDNS: c.noMDNS, DisableDHT: c.noDHT, Offline: !c.online}
 	if c.listen != "" {
 		vo.ListenAddrs = strings.Split(c.listen, ",")
 	}
@@ -168,22 +176,22 @@ func (c *cmd) open(ctx context.Context, args []string, min, max int) (backend, f
 	return c.backend(ctx)
 }
 
-// backend connects to the running daemon, or opens the vault itself.
-// done closes what it opened.
+// backend connects to the running daemon, or opens the vault itself
+// (online if c.online). done closes what it opened.
 func (c *cmd) backend(ctx context.Context) (b backend, done func(), err error) {
 	if !vaultExists(c.dir) {
 		return nil, nil, fmt.Errorf("no vault in %s: create one with folio init --dir %s (or set FOLIO_DIR)", c.dir, c.dir)
-	}
-	if cl, err := api.Dial(ctx, c.dir); err == nil {
-		return cl, func() {}, nil
 	}
 	o, err := c.options()
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := folioPeer.Open(ctx, c.dir, o)
-	if err != nil {
+	p, cl, err := c.openPeer(ctx, o, true)
+	switch {
+	case err != nil:
 		return nil, nil, err
+	case cl != nil:
+		return cl, func() {}, nil
 	}
 	return &local{p: p, dir: c.dir}, func() { p.Close() }, nil
 }
@@ -231,8 +239,6 @@ func (c *cmd) init(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	o.Vault.DisableDHT, o.Vault.DisableMDNS = true, true
-	o.Vault.ListenAddrs = []string{"/ip4/127.0.0.1/tcp/0"}
 	p, err := folioPeer.Open(ctx, c.dir, o)
 	if err != nil {
 		return err
@@ -266,11 +272,14 @@ func (c *cmd) id(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "%s", id.ID)
 	if id.Name != "" {
-		fmt.Fprintf(c.stdout, " (%s)", id.Name)
+		fmt.Fprintf(c.stdout, " (%s)", safeterm.Printable(id.Name))
 	}
 	fmt.Fprintln(c.stdout)
 	for _, a := range id.Addrs {
 		fmt.Fprintf(c.stdout, "  %s\n", a)
+	}
+	if len(id.Addrs) == 0 {
+		fmt.Fprintln(c.stdout, "  not listening (folio run starts the network)")
 	}
 	return nil
 }
@@ -312,7 +321,7 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 			if t.Closed {
 				state = " (closed)"
 			}
-			fmt.Fprintf(c.stdout, "%s  %s%s%s  members %d, unread %d\n", t.ID[:8], indent, t.Title, state, len(t.Members), t.Unread)
+			fmt.Fprintf(c.stdout, "%s  %s%s%s  members %d, unread %d\n", t.ID[:8], indent, safeterm.Printable(t.Title), state, len(t.Members), t.Unread)
 		}
 		return nil
 	}
@@ -331,13 +340,13 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 		c.printJSON(t)
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "%s  %s\n", t.ID, t.Title)
+	fmt.Fprintf(c.stdout, "%s  %s\n", t.ID, safeterm.Printable(t.Title))
 	return nil
 }
 
 func (c *cmd) invite(ctx context.Context, args []string) error {
 	c.flags("invite TASK")
-	b, done, err := c.open(ctx, args, 1, 1)
+	b, done, err := c.inviteBackend(ctx, args)
 	if err != nil {
 		return err
 	}
@@ -363,6 +372,7 @@ func (c *cmd) join(ctx context.Context, args []string) error {
 	if _, err := folioPeer.DecodeInvite(c.arg(0)); err != nil {
 		return err
 	}
+	c.online = true
 	b, done, err := c.backend(ctx)
 	if err != nil {
 		return err
@@ -378,7 +388,7 @@ func (c *cmd) join(ctx context.Context, args []string) error {
 		c.printJSON(t)
 		return nil
 	}
-	fmt.Fprintf(c.stdout, "joined %s  %s\n", t.ID, t.Title)
+	fmt.Fprintf(c.stdout, "joined %s  %s\n", t.ID, safeterm.Printable(t.Title))
 	return nil
 }
 
@@ -413,6 +423,7 @@ func (c *cmd) log(ctx context.Context, args []string) error {
 	if *limit <= 0 {
 		return usagef("--limit must be positive")
 	}
+	c.online = *follow
 	b, done, err := c.backend(ctx)
 	if err != nil {
 		return err
@@ -453,8 +464,11 @@ func (c *cmd) printMessage(m api.Message) {
 	fmt.Fprintln(c.stdout, formatMessage(m))
 }
 
-// formatMessage renders a message for a terminal.
-func formatMessage(m api.Message) string {
+// formatMessage renders a message for a terminal: one line, with what
+// its author (or any peer) wrote escaped.
+func formatMessage(m api.Message) string { return safeterm.Printable(messageLine(m)) }
+
+func messageLine(m api.Message) string {
 	who := m.Name
 	if who == "" {
 		who = shortPeer(m.Author)

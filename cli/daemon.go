@@ -8,7 +8,6 @@ import (
 	"github.com/folio-p2p/folio/api"
 	"github.com/folio-p2p/folio/db"
 	"github.com/folio-p2p/folio/devtools"
-	folioPeer "github.com/folio-p2p/folio/peer"
 )
 
 func (c *cmd) runDaemon(ctx context.Context, args []string) error {
@@ -25,6 +24,7 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 	if !vaultExists(c.dir) {
 		return fmt.Errorf("no vault in %s: create one with folio init --dir %s (or set FOLIO_DIR)", c.dir, c.dir)
 	}
+	c.online = true
 	o, err := c.options()
 	if err != nil {
 		return err
@@ -34,7 +34,7 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 	hub := devtools.NewEventHub()
 	o.Vault.Listener = hub.VaultListener(nil)
 	o.Vault.DB = &db.Options{EventListener: hub.BookListener(nil)}
-	p, err := folioPeer.Open(ctx, c.dir, o)
+	p, _, err := c.openPeer(ctx, o, false)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,10 @@
 //     read-only, or, when a peer runs on it (`folio run`), hands the
 //     arguments to that peer through its local API, which runs
 //     RunInspector on the live peer (Env) and streams the output back.
-//     Every command has --json.
+//     Every command has --json. Text output shows what peers wrote
+//     (names, messages, titles, agent versions, protocols, metadata)
+//     with control characters and bidi overrides escaped
+//     (internal/safeterm); --json keeps it as written.
 //   - DemoCommand: `folio demo`, three peers meeting and chatting.
 //   - BenchCommand: `folio bench <shape>`, the benchmarks.
 //

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/folio-p2p/folio/internal/safeterm"
 )
 
 // globalArgs are the inspector's arguments split into the global flags
@@ -137,13 +139,13 @@ func (in *inspector) parse(fs *flag.FlagSet, args []string, min, max int) (pos [
 
 // fail prints an error for the command and returns exit code 1.
 func (in *inspector) fail(format string, args ...any) int {
-	fmt.Fprintf(in.stderr, "folio devtools %s: %s\n", in.cmd.name, fmt.Sprintf(format, args...))
+	fmt.Fprintf(in.stderr, "folio devtools %s: %s\n", in.cmd.name, safeterm.Printable(fmt.Sprintf(format, args...)))
 	return 1
 }
 
 // usage prints a usage error for the command and returns exit code 2.
 func (in *inspector) usage(format string, args ...any) int {
-	fmt.Fprintf(in.stderr, "folio devtools %s: %s (see folio devtools %s --help)\n", in.cmd.name, fmt.Sprintf(format, args...), in.cmd.name)
+	fmt.Fprintf(in.stderr, "folio devtools %s: %s (see folio devtools %s --help)\n", in.cmd.name, safeterm.Printable(fmt.Sprintf(format, args...)), in.cmd.name)
 	return 2
 }
 
@@ -155,7 +157,17 @@ func (in *inspector) emit(v any) {
 	_ = enc.Encode(v)
 }
 
-// printf writes text to stdout.
+// printf writes text to stdout. Its string and error arguments are
+// escaped (safeterm.Printable): agent versions, protocols, names and
+// errors come from other peers; only format itself may hold newlines.
 func (in *inspector) printf(format string, args ...any) {
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			args[i] = safeterm.Printable(v)
+		case error:
+			args[i] = safeterm.Printable(v.Error())
+		}
+	}
 	fmt.Fprintf(in.stdout, format, args...)
 }

@@ -9,6 +9,7 @@ import (
 
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/folio-p2p/folio/internal/safeterm"
 	"github.com/folio-p2p/folio/vault"
 )
 
@@ -136,7 +137,7 @@ func (in *inspector) printBooks(all []*bookEntry, out []BookInfo) {
 			mode = "writable"
 		}
 		if bi.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s…\t%s…\t%s\tERROR: %s\n", all[i].label(), bi.Key[:16], bi.DiscoveryKey[:16], mode, bi.Error)
+			fmt.Fprintf(tw, "%s\t%s…\t%s…\t%s\tERROR: %s\n", all[i].label(), bi.Key[:16], bi.DiscoveryKey[:16], mode, safeterm.Printable(bi.Error))
 			continue
 		}
 		signed := "yes"

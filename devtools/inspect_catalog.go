@@ -11,6 +11,7 @@ import (
 
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
+	"github.com/folio-p2p/folio/internal/safeterm"
 	peerpb "github.com/folio-p2p/folio/peer/pb"
 	"github.com/folio-p2p/folio/vault"
 )
@@ -102,7 +103,7 @@ func (e *bookEntry) label() string {
 	case e.pair != nil && e.title == e.pair.String():
 		return e.pair.short()
 	case e.title != "":
-		return e.title
+		return safeterm.Printable(e.title)
 	}
 	return "(key " + hex.EncodeToString(e.info.Key[:8]) + ")"
 }

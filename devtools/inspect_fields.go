@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
+
+	"github.com/folio-p2p/folio/internal/safeterm"
 )
 
 // fields is decoded page content: named values in a fixed order, printed
@@ -54,7 +55,8 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
-// write prints the fields as "name  value" lines under indent.
+// write prints the fields as "name  value" lines under indent, names and
+// values escaped (safeterm.Printable): they come from pages peers wrote.
 func (f fields) write(w io.Writer, indent string) {
 	width := 0
 	for _, x := range f {
@@ -81,13 +83,13 @@ func (f fields) write(w io.Writer, indent string) {
 				if i == 0 {
 					name = x.name
 				}
-				fmt.Fprintf(w, "%s%-*s  %s\n", indent, width, name, s)
+				fmt.Fprintf(w, "%s%-*s  %s\n", indent, width, name, safeterm.Printable(s))
 			}
 		case string:
 			if v == "" {
 				v = "(none)"
 			}
-			fmt.Fprintf(w, "%s%-*s  %s\n", indent, width, x.name, strings.ReplaceAll(v, "\n", "\\n"))
+			fmt.Fprintf(w, "%s%-*s  %s\n", indent, width, x.name, safeterm.Printable(v))
 		default:
 			fmt.Fprintf(w, "%s%-*s  %v\n", indent, width, x.name, v)
 		}

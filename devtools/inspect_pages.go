@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/internal/safeterm"
 )
 
 // PageInfo is one stored page as `pages` and `page` report it.
@@ -131,7 +132,7 @@ func writePage(w io.Writer, p PageInfo, full bool) {
 	}
 	fmt.Fprintln(w)
 	if p.DecodeError != "" {
-		fmt.Fprintf(w, "  undecodable: %s\n", p.DecodeError)
+		fmt.Fprintf(w, "  undecodable: %s\n", safeterm.Printable(p.DecodeError))
 	}
 	if p.Decoded != nil {
 		p.Decoded.write(w, "  ")

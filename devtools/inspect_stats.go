@@ -92,7 +92,7 @@ func (in *inspector) stats(args []string) int {
 	}
 	in.printStats(r)
 	if *full {
-		in.printf("\n%s\n", m.Pebble.String())
+		fmt.Fprintf(in.stdout, "\n%s\n", m.Pebble.String()) // many lines, all local
 	}
 	return 0
 }

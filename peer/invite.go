@@ -98,7 +98,7 @@ func (p *Peer) Invite(ctx context.Context, task TaskID) (string, error) {
 		return "", err
 	}
 	p.invites[string(iv.id)] = iv
-	return EncodeInvite(&pb.Invite{Inviter: []byte(p.me), Task: id[:], Addrs: encodeAddrs(p.v.Host().Addrs()), Secret: iv.secret})
+	return EncodeInvite(&pb.Invite{Inviter: []byte(p.me), Task: id[:], Addrs: encodeAddrs(p.v.Addrs()), Secret: iv.secret})
 }
 
 // RevokeInvite makes a code unusable.
@@ -154,6 +154,9 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	if inviter == p.me {
 		return TaskID{}, fmt.Errorf("%w: this is your own invite", ErrInvalid)
 	}
+	if p.Offline() {
+		return TaskID{}, fmt.Errorf("peer: join: %w", ErrOffline)
+	}
 	addrs := decodeAddrs(in.Addrs)
 	p.mu.Lock()
 	if p.closed {
@@ -178,7 +181,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	if err != nil {
 		return TaskID{}, err
 	}
-	meta, _ := proto.Marshal(&pb.IntroMeta{Task: task[:], Members: []*pb.Join{{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Host().Addrs())}}})
+	meta, _ := proto.Marshal(&pb.IntroMeta{Task: task[:], Members: []*pb.Join{{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Addrs())}}})
 	h, err := p.v.Introduce(ctx, inviter, folioio.Introduction{Key: b.Key(), Token: inviteToken(in.Secret, p.me, inviter), Meta: meta})
 	if err != nil {
 		return TaskID{}, fmt.Errorf("peer: join: reach the inviter %s: %w", inviter, err)

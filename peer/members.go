@@ -26,7 +26,7 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	}
 	if b.Length() == 0 {
 		prof, _, _ := p.v.Profile(ctx)
-		a := &pb.Address{Author: []byte(p.me), Reader: []byte(reader), Task: task[:], Addrs: encodeAddrs(p.v.Host().Addrs())}
+		a := &pb.Address{Author: []byte(p.me), Reader: []byte(reader), Task: task[:], Addrs: encodeAddrs(p.v.Addrs())}
 		if prof != nil {
 			a.Name = prof.Name
 		}
@@ -136,7 +136,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	m.introducing = true
 	m.lastTry = time.Now()
 	meta := &pb.IntroMeta{Task: r.id[:]}
-	meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Host().Addrs())})
+	meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Addrs())})
 	for _, o := range r.members {
 		meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(o.id), Addrs: encodeAddrs(o.addrs)})
 	}

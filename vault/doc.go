@@ -7,6 +7,9 @@
 //	dir/identity.key  the peer's Ed25519 key, libp2p's protobuf encoding,
 //	                  mode 0600 (a key file others may read is refused)
 //	dir/db/           the Pebble DB (its lock keeps a second process out)
+//	dir/holder        who has the vault open: "folio send (pid 1234)",
+//	                  written once the lock is taken, removed before it is
+//	                  released; a second process's ErrLocked names it
 //
 // Inside the DB: the peerstore's journal ("private/peerstore"), the
 // profile book ("profile"), and the application's books. Books whose names
@@ -35,5 +38,10 @@
 // # Offline first
 //
 // Every local operation (books, appends, reads) works with no network at
-// all; replication catches up when peers meet again.
+// all; replication catches up when peers meet again. Options.Offline
+// opens the vault without starting the network at all: no host, nothing
+// listening, no mDNS or DHT traffic; Host and Swarm are nil, Introduce
+// and Connect return ErrOffline, Addrs are the ones the profile recorded
+// when the network last ran. Commands that only read or write the local
+// books (folio id, task, send, log) open it so.
 package vault

@@ -16,6 +16,19 @@ type Options struct {
 	// Name is the profile name written when the vault is created.
 	// Default: none.
 	Name string
+	// Offline opens the vault without the network: identity, DB,
+	// peerstore and profile, but no libp2p host (nothing listens), no
+	// swarm, no discovery (no mDNS multicast, no DHT) and no replication.
+	// Host and Swarm are nil; Introduce and Connect return ErrOffline;
+	// Addrs are those the profile recorded when the network last ran, and
+	// the profile keeps them. For commands that only read or write the
+	// local books: what they write leaves when the vault next runs online
+	// and meets its peers. Default: false (the network starts).
+	Offline bool
+	// Holder describes this process to another that finds the vault
+	// locked: its ErrLocked says "held by <Holder> (pid N)". Default: the
+	// program's name and its first argument ("folio send").
+	Holder string
 	// ListenAddrs are the libp2p listen addresses. Default: TCP and QUIC
 	// on every interface, random ports (folioio.DefaultListenAddrs).
 	ListenAddrs []string
@@ -24,6 +37,7 @@ type Options struct {
 	// DHTServer runs the DHT in server mode (see folioio.Options).
 	DHTServer bool
 	// DisableDHT and DisableMDNS turn off those discoveries.
+	// ListenAddrs to DisableMDNS and Swarm do nothing when Offline.
 	DisableDHT, DisableMDNS bool
 	// Swarm, when set, may adjust the swarm's options just before it
 	// starts (limits, backoff, firewall). The vault's own fields (Host,

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -10,7 +11,8 @@ import (
 )
 
 // TestSecondProcessRefused: while one process has the vault open, a
-// second OS process opening it gets ErrLocked, with the directory named.
+// second OS process opening it gets ErrLocked, with the directory and the
+// holder named.
 func TestSecondProcessRefused(t *testing.T) {
 	if dir := os.Getenv("FOLIO_VAULT_CHILD"); dir != "" {
 		_, err := Open(context.Background(), dir, testOptions(""))
@@ -36,6 +38,10 @@ func TestSecondProcessRefused(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(out), "LOCKED ") || !strings.Contains(string(out), dir) {
 		t.Fatalf("child said %q, want ErrLocked naming %s", out, dir)
+	}
+	// It names the holder: this test binary and its pid.
+	if holder := fmt.Sprintf("held by vault.test (pid %d)", os.Getpid()); !strings.Contains(string(out), holder) {
+		t.Fatalf("child said %q, want it to say %q", out, holder)
 	}
 	// Once closed, another process may open it.
 	if err := v.Close(); err != nil {

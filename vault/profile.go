@@ -64,7 +64,8 @@ func (v *Vault) SetProfile(ctx context.Context, name, status string) error {
 
 // startProfile writes the first profile page of a new vault, a new one
 // when the name or addresses changed since the last run, and then one
-// whenever the host's addresses change.
+// whenever the host's addresses change. Offline, the addresses recorded
+// stay as they are.
 func (v *Vault) startProfile(ctx context.Context) error {
 	var name *string
 	if v.profile.Length() == 0 {
@@ -72,6 +73,9 @@ func (v *Vault) startProfile(ctx context.Context) error {
 	}
 	if err := v.writeProfile(ctx, name, nil); err != nil {
 		return err
+	}
+	if v.swarm == nil {
+		return nil // offline: the addresses do not change
 	}
 	sub, err := v.swarm.Host().EventBus().Subscribe(new(event.EvtLocalAddressesUpdated))
 	if err != nil {
@@ -106,7 +110,7 @@ func (v *Vault) writeProfile(ctx context.Context, name, status *string) error {
 	if status != nil {
 		rec.Status = *status
 	}
-	for _, a := range v.swarm.Host().Addrs() {
+	for _, a := range v.Addrs() {
 		rec.Addrs = append(rec.Addrs, a.Bytes())
 	}
 	slices.SortFunc(rec.Addrs, bytes.Compare)

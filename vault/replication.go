@@ -47,6 +47,9 @@ func (v *Vault) onDisconnected(p peer.ID) {
 // token and metadata each, and replicates those it keeps. The result's
 // Rejected says which remote refused, and why.
 func (v *Vault) Introduce(ctx context.Context, remote peer.ID, intros ...folioio.Introduction) (folioio.Handshake, error) {
+	if v.swarm == nil {
+		return folioio.Handshake{}, ErrOffline
+	}
 	h, err := v.swarm.Introduce(ctx, remote, intros...)
 	if err != nil {
 		return h, err
@@ -67,7 +70,12 @@ func (v *Vault) Introduce(ctx context.Context, remote peer.ID, intros ...folioio
 
 // Connect dials ai, keeps redialing it when the connection drops, and
 // handshakes.
-func (v *Vault) Connect(ai peer.AddrInfo) error { return v.swarm.JoinPeer(ai) }
+func (v *Vault) Connect(ai peer.AddrInfo) error {
+	if v.swarm == nil {
+		return ErrOffline
+	}
+	return v.swarm.JoinPeer(ai)
+}
 
 // replicate makes sure keys replicate with remote.
 func (v *Vault) replicate(remote peer.ID, keys []ed25519.PublicKey) {

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
@@ -28,6 +29,7 @@ type Vault struct {
 	key     crypto.PrivKey
 	id      peer.ID
 	created bool
+	holder  bool // this process wrote the holder file
 	db      *db.DB
 	ps      *peerstore.Peerstore
 	swarm   *folioio.Swarm
@@ -48,7 +50,8 @@ type Vault struct {
 
 // Open opens the vault in dir, creating it on first use, and starts the
 // peer: its swarm listens, discovers and handshakes, and replication runs
-// for every book shared with or introduced by a peer.
+// for every book shared with or introduced by a peer. With
+// Options.Offline nothing of the network starts.
 func Open(ctx context.Context, dir string, o *Options) (*Vault, error) {
 	opts := Options{}
 	if o != nil {
@@ -68,11 +71,12 @@ func Open(ctx context.Context, dir string, o *Options) (*Vault, error) {
 	if err != nil {
 		v.cancel()
 		if errors.Is(err, db.ErrLocked) {
-			return nil, fmt.Errorf("%w: %s (%w)", ErrLocked, dir, err)
+			return nil, lockedError(dir, err)
 		}
 		return nil, fmt.Errorf("vault: open %s: %w", dir, err)
 	}
 	v.db = d
+	v.writeHolder()
 	fail := func(err error) (*Vault, error) {
 		v.shutdown()
 		return nil, err
@@ -91,6 +95,24 @@ func Open(ctx context.Context, dir string, o *Options) (*Vault, error) {
 	if v.ps, err = peerstore.Open(ctx, d, &pso); err != nil {
 		return fail(fmt.Errorf("vault: peerstore: %w", err))
 	}
+	if !opts.Offline {
+		if err := v.startSwarm(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	if v.profile, err = v.db.Book(ctx, profileName); err != nil {
+		return fail(fmt.Errorf("vault: profile: %w", err))
+	}
+	if err := v.startProfile(ctx); err != nil {
+		return fail(err)
+	}
+	return v, nil
+}
+
+// startSwarm starts the libp2p host and the swarm: listening, discovery,
+// handshakes, and replication on every connection.
+func (v *Vault) startSwarm(ctx context.Context) error {
+	opts := v.o
 	so := folioio.Options{
 		BootstrapPeers: opts.BootstrapPeers,
 		DHTServer:      opts.DHTServer,
@@ -109,17 +131,12 @@ func Open(ctx context.Context, dir string, o *Options) (*Vault, error) {
 	so.Offer = v.offer
 	so.Accept = v.accept
 	so.Listener = &folioio.EventListener{Handshaken: v.onHandshaken, Disconnected: v.onDisconnected}
+	var err error
 	if v.swarm, err = folioio.New(ctx, &so); err != nil {
-		return fail(err)
+		return err
 	}
 	v.swarm.Host().SetStreamHandler(db.ProtocolID, v.handleReplicate)
-	if v.profile, err = v.db.Book(ctx, profileName); err != nil {
-		return fail(fmt.Errorf("vault: profile: %w", err))
-	}
-	if err := v.startProfile(ctx); err != nil {
-		return fail(err)
-	}
-	return v, nil
+	return nil
 }
 
 // Close stops the swarm, ends replication, flushes the peerstore's journal
@@ -156,6 +173,7 @@ func (v *Vault) shutdown() error {
 		errs = append(errs, v.ps.Close())
 	}
 	if v.db != nil {
+		v.removeHolder() // while the lock still keeps others out
 		errs = append(errs, v.db.Close())
 	}
 	return errors.Join(errs...)
@@ -176,15 +194,39 @@ func (v *Vault) DB() *db.DB { return v.db }
 // Peerstore is the vault's peerstore (also the host's).
 func (v *Vault) Peerstore() *peerstore.Peerstore { return v.ps }
 
-// Host is the vault's libp2p host.
-func (v *Vault) Host() host.Host { return v.swarm.Host() }
+// Host is the vault's libp2p host; nil when Offline.
+func (v *Vault) Host() host.Host {
+	if v.swarm == nil {
+		return nil
+	}
+	return v.swarm.Host()
+}
 
-// Swarm is the vault's connector.
+// Swarm is the vault's connector; nil when Offline.
 func (v *Vault) Swarm() *folioio.Swarm { return v.swarm }
 
-// AddrInfo is how others dial this peer.
+// Offline reports whether the vault was opened with Options.Offline.
+func (v *Vault) Offline() bool { return v.swarm == nil }
+
+// Addrs are the addresses others dial this peer at: the host's, or when
+// Offline the ones the profile recorded the last time the network ran
+// (none if it never did; they may be stale).
+func (v *Vault) Addrs() []ma.Multiaddr {
+	if v.swarm != nil {
+		return v.swarm.Host().Addrs()
+	}
+	if v.profile == nil {
+		return nil
+	}
+	if p, _, err := v.Profile(v.ctx); err == nil {
+		return p.Addrs
+	}
+	return nil
+}
+
+// AddrInfo is how others dial this peer (see Addrs).
 func (v *Vault) AddrInfo() peer.AddrInfo {
-	return peer.AddrInfo{ID: v.id, Addrs: v.swarm.Host().Addrs()}
+	return peer.AddrInfo{ID: v.id, Addrs: v.Addrs()}
 }
 
 // offer is the swarm's Offer: Options.Offer, or every book of the DB but
