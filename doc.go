@@ -1,8 +1,7 @@
 // Package folio is the root of the folio module: signed, single-author,
 // append-only books stored in Pebble, for peer-to-peer apps. The code lives
-// in the packages below it; see DESIGN.md (../shared/DESIGN.md in the
-// development checkout) and README.md. This package holds only the test
-// that enforces the import layers: DESIGN.md's, plus two of ours between
+// in the packages below it; see DESIGN.md and README.md. This package holds
+// only the test that enforces the import layers: DESIGN.md's, plus two of ours between
 // peer and cmd — api (the local API's wire types and client, above peer)
 // and cli (a person's commands and the daemon, above devtools):
 //
