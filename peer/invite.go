@@ -193,10 +193,13 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	m.acked = true
 	p.mu.Unlock()
 	// The inviter introduces its own book for us next; the task is known
-	// once its first pages (the task's title) have arrived.
+	// once its first pages (the task's title) have been read. Not before:
+	// the introduction names the task too, but a message written before
+	// its pages are read would take a clock no later than the task's own
+	// and could lose to it (a rename right after joining undone).
 	for {
 		p.mu.Lock()
-		ok := m.book != nil && r.tasks[task] != nil
+		ok := m.book != nil && r.tasks[task] != nil && !r.taskKeys[task].zero()
 		p.mu.Unlock()
 		p.poke()
 		if ok {

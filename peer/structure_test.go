@@ -3,6 +3,7 @@ package peer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -79,5 +80,35 @@ func waitUntil(t testing.TB, timeout time.Duration, what string, cond func() boo
 			t.Fatalf("timed out waiting until %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestJoinReturnsAfterTaskPages: Join returns once the inviter's pages
+// naming the task have been read, not when the introduction alone named
+// it; so what the newcomer writes next is ordered after them (a rename
+// right after joining once lost to the task's creation on a clock tie).
+func TestJoinReturnsAfterTaskPages(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bob := openPeer(t, t.TempDir(), "bob")
+	ana := openPeer(t, t.TempDir(), "ana")
+	for i := range 5 {
+		task, err := bob.CreateTask(ctx, fmt.Sprintf("trip %d", i), TaskID{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := bob.Invite(ctx, task)
+		if _, err := ana.Join(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := ana.Timeline(ctx, task, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(ms, func(m *Message) bool {
+			return m.Head.Author == bob.ID() && m.Type == pb.Type_TYPE_TASK_UPDATE
+		}) {
+			t.Fatalf("join %d returned before bob's task pages were read: ana's timeline %v", i, texts(ms))
+		}
 	}
 }
