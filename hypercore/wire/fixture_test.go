@@ -1,49 +1,19 @@
 package wire
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/folio-p2p/folio/hypercore/cenc"
+	"github.com/folio-p2p/folio/hypercore/internal/fixture"
 )
 
-// fixtureDir holds sessions captured between real hypercore 11.37.1 peers
-// (see testdata/hypercore-wire/README.md).
-var fixtureDir = filepath.Join("..", "..", "testdata", "hypercore-wire")
-
-// plaintexts returns the decrypted protomux frames that the fixture's
-// independent decoder (tools/decode.cjs) printed, in order per direction.
+// plaintexts returns every decrypted frame of a captured session.
 func plaintexts(t *testing.T, mode string) [][]byte {
-	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir, mode, "transcript.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		_, h, ok := strings.Cut(sc.Text(), " plain=")
-		if !ok || !strings.HasPrefix(sc.Text(), "frame ") {
-			continue
-		}
-		b, err := hex.DecodeString(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	if len(out) < 20 {
-		t.Fatalf("%s: only %d frames", mode, len(out))
-	}
-	return out
+	c2s, s2c := fixture.Plaintexts(t, mode)
+	return append(c2s, s2c...)
 }
 
 // TestCapturedMessagesRoundTrip decodes every direct channel message
