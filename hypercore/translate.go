@@ -1,0 +1,33 @@
+package hypercore
+
+import (
+	"fmt"
+
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/hypercore/wire"
+)
+
+// toProof translates a data message into a book proof for b. Blocks
+// merged into an upgrade are not requested by this replicator, so a data
+// message carrying both is refused.
+func toProof(b *book.Book, d *wire.Data) (*book.Proof, error) {
+	if d.Hash != nil || d.Seek != nil || (d.Block == nil && d.Upgrade == nil) {
+		return nil, fmt.Errorf("%w: data with nothing we asked for", ErrBadProof)
+	}
+	if d.Block != nil && d.Upgrade != nil {
+		return nil, fmt.Errorf("%w: block and upgrade together", ErrBadProof)
+	}
+	p := &book.Proof{Fork: d.Fork}
+	if u := d.Upgrade; u != nil {
+		head, signed := b.Head()
+		up, err := toUpgrade(head, signed, u)
+		if err != nil {
+			return nil, err
+		}
+		p.Upgrade = up
+	}
+	if blk := d.Block; blk != nil {
+		p.Page = &book.PageProof{Index: blk.Index, Value: blk.Value, Nodes: toBook(blk.Nodes)}
+	}
+	return p, nil
+}
