@@ -1,0 +1,45 @@
+package hypercore
+
+import (
+	"context"
+	"crypto/ed25519"
+	"testing"
+
+	"github.com/folio-p2p/folio/hypercore/internal/fixture"
+	"github.com/folio-p2p/folio/hypercore/wire"
+)
+
+// FuzzDataMessage feeds arbitrary data messages to the proof translation
+// and the book of a reader that holds the captured session's first
+// upgrade: nothing may panic, and whatever applies must verify (the book
+// checks it; the fuzzer cannot forge the writer's signature).
+func FuzzDataMessage(f *testing.F) {
+	_, s2c := fixture.Plaintexts(f, "compat-mode")
+	var seeds []*wire.Data
+	for _, fr := range s2c {
+		if len(fr) > 2 && fr[0] == 1 && fr[1] == wire.TypeData {
+			f.Add(fr[2:])
+			m, _ := wire.Decode(wire.TypeData, fr[2:])
+			seeds = append(seeds, m.(*wire.Data))
+		}
+	}
+	s := fixture.Load(f, "compat-mode")
+	key := ed25519.PublicKey(fixture.Hex(f, s.Server.Key))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := wire.Decode(wire.TypeData, b)
+		if err != nil {
+			return
+		}
+		r := openBook(t, key, nil)
+		p, err := toProof(r, seeds[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.ApplyProof(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := toProof(r, m.(*wire.Data)); err == nil {
+			_ = r.ApplyProof(context.Background(), p)
+		}
+	})
+}
