@@ -34,6 +34,7 @@ type session struct {
 	nextID     uint64
 	upgrading  uint64            // request id of the upgrade in flight, 0 if none
 	inflight   map[uint64]uint64 // block request id → page
+	nodes      map[uint64]uint64 // block request id → path nodes asked
 	asked      map[uint64]bool   // pages in flight
 	next       uint64            // first page not yet considered
 	done       chan struct{}     // closed when a fetch is complete
@@ -50,7 +51,7 @@ func run(ctx context.Context, conn net.Conn, initiator bool, b *book.Book, o *Op
 		return err
 	}
 	s := &session{b: b, st: st, opts: opts, fetch: fetch && !opts.Live,
-		inflight: map[uint64]uint64{}, asked: map[uint64]bool{}, done: make(chan struct{})}
+		inflight: map[uint64]uint64{}, nodes: map[uint64]uint64{}, asked: map[uint64]bool{}, done: make(chan struct{})}
 	s.mux = protomux.New(st, nil)
 	dk := b.DiscoveryKey()
 	hs := wire.Handshake{Capability: Capability(st.HandshakeHash(), initiator, b.Key())}
@@ -262,6 +263,7 @@ func (s *session) onData(d *wire.Data) error {
 	if d.Request != s.upgrading && !isBlock {
 		return nil // not ours (cancelled or duplicate)
 	}
+	asked := s.nodes[d.Request]
 	s.forget(d.Request)
 	if d.Upgrade != nil && d.Block != nil || (isBlock && (d.Block == nil || d.Block.Index != idx)) {
 		return fmt.Errorf("%w: answer does not match request %d", ErrBadProof, d.Request)
@@ -273,6 +275,16 @@ func (s *session) onData(d *wire.Data) error {
 	if err := s.b.ApplyProof(context.Background(), p); err != nil {
 		if errors.Is(err, book.ErrStale) {
 			return s.schedule()
+		}
+		h, _ := s.b.Head()
+		roots := map[uint64]bool{}
+		for _, r := range book.Roots(h.Length) {
+			roots[r] = true
+		}
+		if full := pathToRoot(idx, roots); isBlock && errors.Is(err, book.ErrVerify) && asked < full {
+			// Our prediction was short (blocks answered out of order, or
+			// a book fetched before): ask for the whole path once.
+			return s.requestBlock(idx, full, h.Fork)
 		}
 		return err
 	}
@@ -295,6 +307,7 @@ func (s *session) forget(id uint64) {
 	}
 	if i, ok := s.inflight[id]; ok {
 		delete(s.inflight, id)
+		delete(s.nodes, id)
 		delete(s.asked, i)
 	}
 }
@@ -323,6 +336,10 @@ func (s *session) schedule() error {
 			return err
 		}
 	}
+	roots := map[uint64]bool{}
+	for _, r := range book.Roots(h.Length) {
+		roots[r] = true
+	}
 	for len(s.inflight) < s.opts.MaxInflight && s.next < h.Length {
 		i := s.next
 		s.next++
@@ -335,18 +352,45 @@ func (s *session) schedule() error {
 			}
 			continue
 		}
-		n, err := s.b.MissingNodes(i)
-		if err != nil {
-			return err
-		}
-		id := s.newID()
-		s.inflight[id], s.asked[i] = i, true
-		req := &wire.Request{ID: id, Fork: h.Fork, Block: &wire.RequestBlock{Index: i, Nodes: uint64(n)}, Priority: 1}
-		if err := s.send(req); err != nil {
+		if err := s.requestBlock(i, predictNodes(i, roots), h.Fork); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (s *session) requestBlock(i, nodes, fork uint64) error {
+	id := s.newID()
+	s.inflight[id], s.asked[i] = i, true
+	s.nodes[id] = nodes
+	req := &wire.Request{ID: id, Fork: fork, Block: &wire.RequestBlock{Index: i, Nodes: nodes}, Priority: 1}
+	return s.send(req)
+}
+
+// predictNodes is how many path nodes block i needs when the blocks
+// before it were fetched in order, as this session fetches them: a node
+// that is a right child was sent as its left neighbour's sibling, so the
+// path stops there (or at a root). It costs no storage lookup, unlike
+// book.MissingNodes; when it is wrong the proof fails to verify, nothing
+// is stored, and onData asks again for the whole path.
+func predictNodes(i uint64, roots map[uint64]bool) uint64 {
+	n, count := 2*i, uint64(0)
+	for !roots[n] && book.NodeSibling(n) > n {
+		n = book.NodeParent(n)
+		count++
+	}
+	return count
+}
+
+// pathToRoot is how many path nodes prove block i from the signed roots
+// alone: always enough.
+func pathToRoot(i uint64, roots map[uint64]bool) uint64 {
+	n, count := 2*i, uint64(0)
+	for !roots[n] {
+		n = book.NodeParent(n)
+		count++
+	}
+	return count
 }
 
 // checkDone ends a fetch once the book holds every page of the peer's

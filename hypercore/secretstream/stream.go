@@ -1,6 +1,7 @@
 package secretstream
 
 import (
+	"bufio"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -63,6 +64,7 @@ func (o *Options) withDefaults() Options {
 // for one goroutine; Write may be called from several.
 type Stream struct {
 	conn      net.Conn
+	rd        *bufio.Reader // after the handshake: fewer read calls for small frames
 	opts      Options
 	hs        *noise.Result
 	initiator bool
@@ -85,7 +87,7 @@ func New(ctx context.Context, conn net.Conn, initiator bool, o *Options) (*Strea
 	if err != nil {
 		return nil, err
 	}
-	s := &Stream{conn: conn, opts: opts, hs: hs, initiator: initiator}
+	s := &Stream{conn: conn, rd: bufio.NewReaderSize(conn, 64<<10), opts: opts, hs: hs, initiator: initiator}
 	if err := s.exchangeHeaders(ctx); err != nil {
 		return nil, err
 	}
@@ -118,7 +120,7 @@ func (s *Stream) exchangeHeaders(ctx context.Context) error {
 	if err := noise.WriteFrame(s.conn, append(id[:], header...)); err != nil {
 		return err
 	}
-	msg, err := noise.ReadFrame(s.conn, 32+HeaderSize)
+	msg, err := noise.ReadFrame(s.rd, 32+HeaderSize)
 	if err != nil {
 		if errors.Is(err, noise.ErrFrameTooLarge) {
 			return fmt.Errorf("%w: %w", ErrBadHeader, err)
@@ -150,7 +152,7 @@ func (s *Stream) Read() ([]byte, error) {
 		if s.opts.Timeout > 0 {
 			_ = s.conn.SetReadDeadline(time.Now().Add(s.opts.Timeout))
 		}
-		frame, err := noise.ReadFrame(s.conn, s.opts.MaxMessage+Overhead)
+		frame, err := noise.ReadFrame(s.rd, s.opts.MaxMessage+Overhead)
 		if err != nil {
 			if errors.Is(err, noise.ErrFrameTooLarge) {
 				err = fmt.Errorf("%w: %w", ErrTooLarge, err)

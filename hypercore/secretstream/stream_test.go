@@ -1,6 +1,7 @@
 package secretstream
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -123,7 +124,7 @@ func TestBadHeader(t *testing.T) {
 	}()
 	c, _ := net.Dial("tcp", ln.Addr().String())
 	defer c.Close()
-	s := &Stream{conn: c, initiator: false} // claims the responder's id
+	s := &Stream{conn: c, rd: bufio.NewReader(c), initiator: false} // claims the responder's id
 	if s.hs, err = handshakeOnly(c); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,9 @@
 // stdout: one JSON object per line: {"event":"ready",port,key,length,treeHash},
 //         {"event":"state",length,compat,treeHash,digest} ...
 // stdin:  one JSON command per line: {"append":n} (writer), {"wait":n} (reader:
-//         wait until length >= n with every block downloaded, then report state).
+//         wait until length >= n with every block downloaded, then report state),
+//         {"fetch":"host:port"} (role "fetcher", with key: download the whole core
+//         into a fresh store over a new connection, report {"event":"fetched",ms,length}).
 const { createRequire } = require('module')
 const path = require('path')
 const net = require('net')
@@ -48,6 +50,8 @@ async function main () {
     const batch = []
     for (let i = 0; i < opts.blocks; i++) batch.push(block(i))
     for (let i = 0; i < batch.length; i += 1000) await core.append(batch.slice(i, i + 1000))
+  } else if (opts.role === 'fetcher') {
+    return fetcher()
   } else {
     core = new Hypercore(opts.dir, b4a.from(opts.key, 'hex'))
     await core.ready()
@@ -83,4 +87,28 @@ async function main () {
   await core.close()
   process.exit(0)
 }
+// fetcher times whole-core downloads, each into a fresh store: from the
+// connection to the last block stored (opening the store is not counted).
+async function fetcher () {
+  out({ event: 'ready' })
+  const rl = readline.createInterface({ input: process.stdin })
+  let n = 0
+  for await (const line of rl) {
+    const cmd = JSON.parse(line)
+    const core = new Hypercore(path.join(opts.dir, String(n++)), b4a.from(opts.key, 'hex'))
+    await core.ready()
+    const [host, p] = cmd.fetch.split(':')
+    const t0 = process.hrtime.bigint()
+    const socket = net.connect(Number(p), host)
+    wire(core, socket, true)
+    await core.update({ wait: true })
+    await core.download({ start: 0, end: core.length }).done()
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6
+    socket.destroy()
+    out({ event: 'fetched', ms, length: core.length, treeHash: b4a.toString(await core.treeHash(), 'hex') })
+    await core.close()
+  }
+  process.exit(0)
+}
+
 main().catch((e) => { console.error(e); process.exit(1) })
