@@ -126,40 +126,31 @@ func (p *prover) prove(req *wire.Request) (*wire.Data, error) {
 // leaf's path, returned separately.
 func (p *prover) upgradeNodes(from, to, subTree uint64, merged bool) (nodes, blockNodes []wire.Node, err error) {
 	nodes = []wire.Node{}
+	// take sends node i, or the block's path in its place when i covers
+	// the block (once).
+	take := func(i uint64) error {
+		if merged && contains(i, subTree) {
+			merged = false
+			blockNodes, err = p.path(subTree, i)
+			return err
+		}
+		n, err := p.node(i)
+		nodes = append(nodes, n)
+		return err
+	}
 	for _, r := range book.Roots(to) {
-		_, last := book.NodePages(r)
-		if last < from {
+		if _, last := book.NodePages(r); last < from {
 			continue // the requester has this root
 		}
+		sent := []uint64{r}
 		if from > 0 && contains(r, 2*(from-1)) {
-			for _, s := range rightSiblings(2*(from-1), r) {
-				if merged && contains(s, subTree) {
-					if blockNodes, err = p.path(subTree, s); err != nil {
-						return nil, nil, err
-					}
-					merged = false
-					continue
-				}
-				n, err := p.node(s)
-				if err != nil {
-					return nil, nil, err
-				}
-				nodes = append(nodes, n)
-			}
-			continue
+			sent = rightSiblings(2*(from-1), r)
 		}
-		if merged && contains(r, subTree) {
-			if blockNodes, err = p.path(subTree, r); err != nil {
+		for _, i := range sent {
+			if err := take(i); err != nil {
 				return nil, nil, err
 			}
-			merged = false
-			continue
 		}
-		n, err := p.node(r)
-		if err != nil {
-			return nil, nil, err
-		}
-		nodes = append(nodes, n)
 	}
 	return nodes, blockNodes, nil
 }

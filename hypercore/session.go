@@ -277,11 +277,7 @@ func (s *session) onData(d *wire.Data) error {
 			return s.schedule()
 		}
 		h, _ := s.b.Head()
-		roots := map[uint64]bool{}
-		for _, r := range book.Roots(h.Length) {
-			roots[r] = true
-		}
-		if full := pathToRoot(idx, roots); isBlock && errors.Is(err, book.ErrVerify) && asked < full {
+		if full := pathToRoot(idx, rootSet(h.Length)); isBlock && errors.Is(err, book.ErrVerify) && asked < full {
 			// Our prediction was short (blocks answered out of order, or
 			// a book fetched before): ask for the whole path once.
 			return s.requestBlock(idx, full, h.Fork)
@@ -336,10 +332,7 @@ func (s *session) schedule() error {
 			return err
 		}
 	}
-	roots := map[uint64]bool{}
-	for _, r := range book.Roots(h.Length) {
-		roots[r] = true
-	}
+	roots := rootSet(h.Length)
 	for len(s.inflight) < s.opts.MaxInflight && s.next < h.Length {
 		i := s.next
 		s.next++
@@ -380,6 +373,14 @@ func predictNodes(i uint64, roots map[uint64]bool) uint64 {
 		count++
 	}
 	return count
+}
+
+func rootSet(length uint64) map[uint64]bool {
+	m := map[uint64]bool{}
+	for _, r := range book.Roots(length) {
+		m[r] = true
+	}
+	return m
 }
 
 // pathToRoot is how many path nodes prove block i from the signed roots
