@@ -9,7 +9,7 @@
 //
 // hypercore/ speaks hypercore 11's own replication protocol to Node peers
 // over TCP. Its wire layers (hypercore/cenc, noise, secretstream, protomux,
-// wire, each importing only those before it in that order) import nothing
+// wire, manifest, each importing only those before it in that order) import nothing
 // else of folio; the replicator, package hypercore, sits beside db and
 // stores through book.
 //

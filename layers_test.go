@@ -29,7 +29,7 @@ var forbidden = map[string][]string{
 // wireLayers are hypercore's wire layers, lowest first: standalone codecs
 // and transports that import nothing of folio but the wire layers before
 // them in this list.
-var wireLayers = []string{"hypercore/cenc", "hypercore/noise", "hypercore/secretstream", "hypercore/protomux", "hypercore/wire"}
+var wireLayers = []string{"hypercore/cenc", "hypercore/noise", "hypercore/secretstream", "hypercore/protomux", "hypercore/wire", "hypercore/manifest"}
 
 func init() {
 	var folio []string
