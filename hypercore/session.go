@@ -320,11 +320,12 @@ func (s *session) schedule() error {
 		return nil
 	}
 	h, signed := s.b.Head()
-	if s.upgrading == 0 && s.remoteLen > h.Length && s.remoteFork == h.Fork {
+	forked := signed && s.remoteFork > h.Fork
+	if s.upgrading == 0 && s.remoteLen > 0 && (forked || s.remoteLen > h.Length && s.remoteFork == h.Fork) {
 		s.upgrading = s.newID()
 		have := uint64(0)
-		if signed {
-			have = h.Length
+		if signed && !forked {
+			have = h.Length // a new fork (the author truncated) starts from 0
 		}
 		req := &wire.Request{ID: s.upgrading, Fork: s.remoteFork,
 			Upgrade: &wire.RequestUpgrade{Start: have, Length: s.remoteLen - have}}
@@ -401,7 +402,7 @@ func (s *session) checkDone() {
 		return
 	}
 	h, signed := s.b.Head()
-	if !signed || h.Length < s.remoteLen {
+	if !signed || h.Length < s.remoteLen || h.Fork < s.remoteFork {
 		return
 	}
 	if n, err := s.b.Contiguous(0); err != nil || n < h.Length {

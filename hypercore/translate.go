@@ -20,7 +20,9 @@ func toProof(b *book.Book, d *wire.Data) (*book.Proof, error) {
 	p := &book.Proof{Fork: d.Fork}
 	if u := d.Upgrade; u != nil {
 		head, signed := b.Head()
-		up, err := toUpgrade(head, signed, u)
+		// A head of a newer fork does not link to ours: the book takes
+		// its roots on the signature alone and voids the old fork.
+		up, err := toUpgrade(head, signed && d.Fork == head.Fork, u)
 		if err != nil {
 			return nil, err
 		}

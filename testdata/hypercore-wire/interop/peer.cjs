@@ -6,6 +6,7 @@
 //         {"event":"state",length,compat,treeHash,digest} ...
 // stdin:  one JSON command per line: {"append":n} (writer), {"wait":n} (reader:
 //         wait until length >= n with every block downloaded, then report state),
+//         {"truncate":n} (writer: truncate to n, a new fork; later appends differ),
 //         {"fetch":"host:port"} (role "fetcher", with key: download the whole core
 //         into a fresh store over a new connection, report {"event":"fetched",ms,length}).
 const { createRequire } = require('module')
@@ -21,16 +22,18 @@ const b4a = req('b4a')
 const opts = JSON.parse(process.argv[2])
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n')
 
-// block i is "blk-<i>-" padded with '.' to size bytes (or just the label).
+// block i is "blk-<i>-" padded with '.' to size bytes (or just the label);
+// after a truncate, "blk-<i>-f<fork>-".
+let fork = 0
 function block (i) {
-  const s = `blk-${i}-`
+  const s = fork ? `blk-${i}-f${fork}-` : `blk-${i}-`
   return b4a.from(opts.size > s.length ? s + '.'.repeat(opts.size - s.length) : s)
 }
 
 async function state (core) {
   const h = crypto.createHash('sha256')
   for (let i = 0; i < core.length; i++) h.update(await core.get(i))
-  return { event: 'state', length: core.length, compat: core.core.compat, treeHash: b4a.toString(await core.treeHash(), 'hex'), digest: h.digest('hex') }
+  return { event: 'state', length: core.length, fork: core.fork, compat: core.core.compat, treeHash: b4a.toString(await core.treeHash(), 'hex'), digest: h.digest('hex') }
 }
 
 function wire (core, socket, initiator) {
@@ -74,6 +77,10 @@ async function main () {
       const batch = []
       for (let i = 0; i < cmd.append; i++) batch.push(block(core.length + i))
       await core.append(batch)
+      out(await state(core))
+    } else if (cmd.truncate !== undefined) {
+      await core.truncate(cmd.truncate)
+      fork = core.fork
       out(await state(core))
     } else if (cmd.wait !== undefined) {
       while (core.length < cmd.wait) {
