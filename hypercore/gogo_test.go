@@ -113,3 +113,17 @@ func TestGoToGoLive(t *testing.T) {
 	cancel()
 	<-errc
 }
+
+// TestFetchEmptyCore: a core with nothing signed yet is fetched at once.
+func TestFetchEmptyCore(t *testing.T) {
+	_, sk, _ := ed25519.GenerateKey(nil)
+	w := writer(t, sk)
+	r := openBook(t, w.Key(), nil)
+	a, b := connPair(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	go func() { _ = Serve(ctx, b, false, w, nil) }()
+	if err := Fetch(ctx, a, true, r, nil); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -55,13 +55,14 @@ func run(ctx context.Context, conn net.Conn, initiator bool, b *book.Book, o *Op
 	s.mux = protomux.New(st, nil)
 	dk := b.DiscoveryKey()
 	hs := wire.Handshake{Capability: Capability(st.HandshakeHash(), initiator, b.Key())}
-	runErr := make(chan error, 1)
-	go func() { runErr <- s.mux.Run(ctx) }()
+	// Open before reading: an OPEN from the peer that arrived first would
+	// otherwise find no channel of that name and be rejected.
 	if _, err := s.mux.Open(Protocol, dk[:], hs.Append(nil), s); err != nil {
 		st.Close()
-		<-runErr
 		return err
 	}
+	runErr := make(chan error, 1)
+	go func() { runErr <- s.mux.Run(ctx) }()
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go s.watch(watchCtx)
@@ -401,9 +402,9 @@ func (s *session) checkDone() {
 	if !s.fetch || !s.synced || s.upgrading != 0 || len(s.inflight) != 0 {
 		return
 	}
-	h, signed := s.b.Head()
-	if !signed || h.Length < s.remoteLen || h.Fork < s.remoteFork {
-		return
+	h, _ := s.b.Head()
+	if h.Length < s.remoteLen || h.Fork < s.remoteFork {
+		return // an empty core (length 0 on both sides) is complete at once
 	}
 	if n, err := s.b.Contiguous(0); err != nil || n < h.Length {
 		return

@@ -91,8 +91,11 @@ func New(t Transport, o *Options) *Mux {
 }
 
 // Open opens a channel (protocol, id) with the given handshake bytes and
-// handler. If the peer has already opened that name, the channel pairs at
-// once; Opened is then called on the Run goroutine.
+// handler. Opened is called on the Run goroutine once the peer has opened
+// the same name. Open the channels a stream starts with before calling
+// Run: an OPEN read before its name is opened here goes to Options.OnOpen
+// (or is rejected). If the peer's OPEN was already read, the channel pairs
+// at once and Opened comes with the next message Run reads.
 func (m *Mux) Open(protocol string, id, handshake []byte, h Handler) (*Channel, error) {
 	m.mu.Lock()
 	if m.closed {
