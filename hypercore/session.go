@@ -208,6 +208,11 @@ func (s *session) Message(_ *protomux.Channel, typ uint64, raw []byte) error {
 	case *wire.Data:
 		return s.onData(m)
 	case *wire.NoData:
+		// The page may be asked again later (from this peer, after its
+		// next range): step back to it.
+		if i, ok := s.inflight[m.Request]; ok && i < s.next {
+			s.next = i
+		}
 		s.forget(m.Request)
 	}
 	return nil
@@ -269,6 +274,7 @@ func (s *session) onData(d *wire.Data) error {
 	if d.Upgrade != nil && d.Block != nil || (isBlock && (d.Block == nil || d.Block.Index != idx)) {
 		return fmt.Errorf("%w: answer does not match request %d", ErrBadProof, d.Request)
 	}
+	forkBefore := s.b.Fork()
 	p, err := toProof(s.b, d)
 	if err != nil {
 		return err
@@ -287,6 +293,9 @@ func (s *session) onData(d *wire.Data) error {
 	}
 	if d.Upgrade != nil {
 		h, _ := s.b.Head()
+		if h.Fork != forkBefore {
+			s.next = 0 // the new fork voided every page: start over
+		}
 		if err := s.sendSync(h); err != nil {
 			return err
 		}

@@ -92,7 +92,10 @@ func New(ctx context.Context, conn net.Conn, initiator bool, o *Options) (*Strea
 		return nil, err
 	}
 	if opts.KeepAlive > 0 {
+		// Under wmu: the first keep-alive may fire before the assignment.
+		s.wmu.Lock()
 		s.keepAlive = time.AfterFunc(opts.KeepAlive, s.sendKeepAlive)
+		s.wmu.Unlock()
 	}
 	return s, nil
 }
