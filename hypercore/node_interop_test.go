@@ -69,16 +69,20 @@ func TestNodeWriterToFolio(t *testing.T) {
 }
 
 // TestFolioWriterToNodeReader: a Node reader opened by key alone reads
-// every block of a folio book, ends in compat mode, and receives appends
-// made while connected; in both Noise roles.
+// every block of a folio book (100 and 10,000), ends in compat mode, and
+// receives appends made while connected; in both Noise roles.
 func TestFolioWriterToNodeReader(t *testing.T) {
-	for _, folioDial := range []bool{false, true} {
-		t.Run(fmt.Sprintf("folio-dials-%v", folioDial), func(t *testing.T) {
+	for _, tc := range []struct {
+		blocks    uint64
+		folioDial bool
+	}{{100, false}, {100, true}, {10000, false}} {
+		folioDial, blocks := tc.folioDial, tc.blocks
+		t.Run(fmt.Sprintf("%d-blocks-folio-dials-%v", blocks, folioDial), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			_, sk, _ := ed25519.GenerateKey(nil)
 			var pgs [][]byte
-			for i := uint64(0); i < 100; i++ {
+			for i := uint64(0); i < blocks; i++ {
 				pgs = append(pgs, nodeBlock(i, 100))
 			}
 			w := writer(t, sk, pgs...)
@@ -99,21 +103,21 @@ func TestFolioWriterToNodeReader(t *testing.T) {
 				opts["connect"], opts["initiator"] = addr, true
 				node = startNode(t, opts)
 			}
-			node.send(t, `{"wait":100}`)
+			node.send(t, fmt.Sprintf(`{"wait":%d}`, blocks))
 			st := node.next(t)
-			if st.Length != 100 || !st.Compat || st.TreeHash != treeHash(w) || st.Digest != digest(t, w) {
+			if st.Length != blocks || !st.Compat || st.TreeHash != treeHash(w) || st.Digest != digest(t, w) {
 				t.Fatalf("Node reader: %+v; folio %s %s", st, treeHash(w), digest(t, w))
 			}
 			var more [][]byte
-			for i := uint64(100); i < 105; i++ {
+			for i := blocks; i < blocks+5; i++ {
 				more = append(more, nodeBlock(i, 100))
 			}
 			if _, err := w.Append(ctx, more...); err != nil {
 				t.Fatal(err)
 			}
-			node.send(t, `{"wait":105}`)
+			node.send(t, fmt.Sprintf(`{"wait":%d}`, blocks+5))
 			st = node.next(t)
-			if st.Length != 105 || st.TreeHash != treeHash(w) || st.Digest != digest(t, w) {
+			if st.Length != blocks+5 || st.TreeHash != treeHash(w) || st.Digest != digest(t, w) {
 				t.Fatalf("after appends: %+v", st)
 			}
 			cancel()
