@@ -19,14 +19,30 @@ import (
 // both meet the same machine state. Timed on both sides: from the
 // connection to the last block stored (opening the store not counted).
 // Metrics: folio-ms and node-ms (medians), and node/folio (> 1: folio is
-// faster).
+// faster). The serving side, the same way: node-from-folio-ms is the Node
+// reader fetching the same blocks from a folio writer (ServeListener).
 func BenchmarkHypercoreFetch(b *testing.B) {
 	const blocks, size = 10000, 1024
 	writer := startNode(b, map[string]any{"role": "writer", "blocks": blocks, "size": size, "listen": true})
 	addr := fmt.Sprintf("127.0.0.1:%d", writer.ready.Port)
 	fetcher := startNode(b, map[string]any{"role": "fetcher", "key": writer.ready.Key})
 	key, _ := hex.DecodeString(writer.ready.Key)
-	var folioMS, nodeMS []float64
+	// The same blocks, served by folio to the Node fetcher.
+	_, sk, _ := ed25519.GenerateKey(nil)
+	var pgs [][]byte
+	for i := uint64(0); i < blocks; i++ {
+		pgs = append(pgs, nodeBlock(i, size))
+	}
+	fw := openBookOpts(b, sk.Public().(ed25519.PublicKey), sk, nil)
+	if _, err := fw.Append(context.Background(), pgs...); err != nil {
+		b.Fatal(err)
+	}
+	ln, folioAddr := listen(b)
+	serveCtx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go func() { _ = ServeListener(serveCtx, ln, fw, nil, nil) }()
+	fromFolio := startNode(b, map[string]any{"role": "fetcher", "key": hex.EncodeToString(fw.Key())})
+	var folioMS, nodeMS, fromFolioMS []float64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -58,6 +74,14 @@ func BenchmarkHypercoreFetch(b *testing.B) {
 			b.Fatalf("node fetcher: %s %v", fetcher.lines.Text(), err)
 		}
 		nodeMS = append(nodeMS, got.MS)
+		fromFolio.send(b, fmt.Sprintf(`{"fetch":%q}`, folioAddr))
+		if !fromFolio.lines.Scan() {
+			b.Fatal("node fetcher exited")
+		}
+		if err := json.Unmarshal(fromFolio.lines.Bytes(), &got); err != nil || got.Length != blocks || got.TreeHash != treeHash(fw) {
+			b.Fatalf("node fetcher from folio: %s %v", fromFolio.lines.Text(), err)
+		}
+		fromFolioMS = append(fromFolioMS, got.MS)
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -66,6 +90,7 @@ func BenchmarkHypercoreFetch(b *testing.B) {
 	b.ReportMetric(n, "node-ms")
 	b.ReportMetric(n/f, "node/folio")
 	b.ReportMetric(blocks/(f/1000), "folio-blocks/s")
+	b.ReportMetric(median(fromFolioMS), "node-from-folio-ms")
 }
 
 func median(xs []float64) float64 {
