@@ -6,6 +6,7 @@
 //         {"event":"state",length,compat,treeHash,digest} ...
 // stdin:  one JSON command per line: {"append":n} (writer), {"wait":n} (reader:
 //         wait until length >= n with every block downloaded, then report state),
+//         {"get":i} (reader: core.get(i), waiting for it, report {"event":"got",value}),
 //         {"truncate":n} (writer: truncate to n, a new fork; later appends differ),
 //         {"fetch":"host:port"} (role "fetcher", with key: download the whole core
 //         into a fresh store over a new connection, report {"event":"fetched",ms,length}).
@@ -78,6 +79,9 @@ async function main () {
       for (let i = 0; i < cmd.append; i++) batch.push(block(core.length + i))
       await core.append(batch)
       out(await state(core))
+    } else if (cmd.get !== undefined) {
+      const v = await core.get(cmd.get)
+      out({ event: 'got', index: cmd.get, value: b4a.toString(v), length: core.length })
     } else if (cmd.truncate !== undefined) {
       await core.truncate(cmd.truncate)
       fork = core.fork
