@@ -115,11 +115,7 @@ func TestFetchVerifiesNodeProofs(t *testing.T) {
 		if !ok {
 			continue
 		}
-		p, err := toProof(b, d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := b.ApplyProof(ctx, p); err != nil {
+		if err := applyData(ctx, b, d); err != nil {
 			t.Fatalf("data for request %d: %v", d.Request, err)
 		}
 	}

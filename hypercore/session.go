@@ -275,11 +275,7 @@ func (s *session) onData(d *wire.Data) error {
 		return fmt.Errorf("%w: answer does not match request %d", ErrBadProof, d.Request)
 	}
 	forkBefore := s.b.Fork()
-	p, err := toProof(s.b, d)
-	if err != nil {
-		return err
-	}
-	if err := s.b.ApplyProof(context.Background(), p); err != nil {
+	if err := applyData(context.Background(), s.b, d); err != nil {
 		if errors.Is(err, book.ErrStale) {
 			return s.schedule()
 		}

@@ -20,7 +20,12 @@ var ErrBadProof = errors.New("hypercore: malformed proof")
 // tree to the signer's full length, which may be longer than asked. The
 // result carries the roots of that full length and book's link nodes;
 // book.ApplyProof then checks every hash and the signature.
-func toUpgrade(cur *book.Head, signed bool, u *wire.DataUpgrade) (*book.UpgradeProof, error) {
+//
+// extra, when not nil, is the node a block's path computed to (a block
+// asked together with the upgrade): hypercore sends that path in place of
+// the upgrade node it reaches. The returned pool holds every node given
+// or derived, for extending that block's path to a signed root.
+func toUpgrade(cur *book.Head, signed bool, u *wire.DataUpgrade, extra *book.Node) (*book.UpgradeProof, map[uint64]book.Node, error) {
 	var have uint64
 	old := map[uint64]book.Node{}
 	if signed {
@@ -30,14 +35,20 @@ func toUpgrade(cur *book.Head, signed bool, u *wire.DataUpgrade) (*book.UpgradeP
 		}
 	}
 	if u.Start != have {
-		return nil, fmt.Errorf("%w: upgrade from %d, we have %d", ErrBadProof, u.Start, have)
+		return nil, nil, fmt.Errorf("%w: upgrade from %d, we have %d", ErrBadProof, u.Start, have)
 	}
 	if u.Length == 0 || u.Start+u.Length < u.Start || len(u.Signature) != 64 {
-		return nil, fmt.Errorf("%w: upgrade %d+%d with a %d-byte signature", ErrBadProof, u.Start, u.Length, len(u.Signature))
+		return nil, nil, fmt.Errorf("%w: upgrade %d+%d with a %d-byte signature", ErrBadProof, u.Start, u.Length, len(u.Signature))
 	}
 	pool := map[uint64]book.Node{}
 	q := toBook(u.Nodes)
 	shift := func(idx uint64) (book.Node, error) {
+		if extra != nil && extra.Index == idx {
+			n := *extra
+			extra = nil
+			pool[n.Index] = n
+			return n, nil
+		}
 		if len(q) == 0 || q[0].Index != idx {
 			return book.Node{}, fmt.Errorf("%w: expected upgrade node %d", ErrBadProof, idx)
 		}
@@ -81,28 +92,28 @@ func toUpgrade(cur *book.Head, signed bool, u *wire.DataUpgrade) (*book.UpgradeP
 			// The root that grows over our last page: its new subtrees.
 			for _, s := range rightSiblings(2*(have-1), r) {
 				if _, err := shift(s); err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			n, err := build(r)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			roots = append(roots, n)
 			continue
 		}
 		n, err := shift(r)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		roots = append(roots, n)
 	}
-	if len(q) != 0 {
-		return nil, fmt.Errorf("%w: %d upgrade nodes left over", ErrBadProof, len(q))
+	if len(q) != 0 || extra != nil {
+		return nil, nil, fmt.Errorf("%w: %d upgrade nodes left over", ErrBadProof, len(q))
 	}
 	roots, err := extend(roots, toBook(u.AdditionalNodes), pool)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	_, last := book.NodePages(roots[len(roots)-1].Index)
 	length := last + 1
@@ -116,13 +127,16 @@ func toUpgrade(cur *book.Head, signed bool, u *wire.DataUpgrade) (*book.UpgradeP
 			for _, s := range rightSiblings(2*(have-1), r.Index) {
 				n, ok := pool[s]
 				if !ok {
-					return nil, fmt.Errorf("%w: link node %d not derivable", ErrBadProof, s)
+					return nil, nil, fmt.Errorf("%w: link node %d not derivable", ErrBadProof, s)
 				}
 				up.Nodes = append(up.Nodes, n)
 			}
 		}
 	}
-	return up, nil
+	for i, n := range old {
+		pool[i] = n // the block path's left siblings may be our old roots
+	}
+	return up, pool, nil
 }
 
 // extend appends hypercore's additionalNodes to the roots: each node lies
