@@ -30,6 +30,7 @@ type session struct {
 	remoteFork uint64 // from the peer's last sync
 	remoteLen  uint64
 	told       uint64 // the length our last sync announced
+	toldFork   uint64 // and its fork
 	have       spans  // pages the peer announced (range, bitfield)
 	nextID     uint64
 	upgrading  uint64            // request id of the upgrade in flight, 0 if none
@@ -125,14 +126,14 @@ func (s *session) announce() error {
 		return nil
 	}
 	h, signed := s.b.Head()
-	if !signed || h.Length == s.told {
+	if !signed || h.Length == s.told && h.Fork == s.toldFork {
 		return nil
 	}
 	return s.sendSync(h)
 }
 
 func (s *session) sendSync(h *book.Head) error {
-	s.told = h.Length
+	s.told, s.toldFork = h.Length, h.Fork
 	m := &wire.Sync{Fork: h.Fork, Length: h.Length, RemoteLength: s.remoteLen,
 		CanUpgrade: h.Length > 0, Uploading: true, Downloading: !s.b.Writable()}
 	if err := s.send(m); err != nil {
