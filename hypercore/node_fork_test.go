@@ -2,10 +2,6 @@ package hypercore
 
 import (
 	"context"
-	"crypto/ed25519"
-	"encoding/hex"
-	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -17,16 +13,7 @@ import (
 func TestNodeWriterTruncates(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	node := startNode(t, map[string]any{"role": "writer", "blocks": 20, "size": 32, "listen": true})
-	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", node.ready.Port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := hex.DecodeString(node.ready.Key)
-	r := openBook(t, ed25519.PublicKey(key), nil)
-	errc := make(chan error, 1)
-	go func() { errc <- Fetch(ctx, conn, true, r, &Options{Live: true}) }()
-	waitComplete(t, ctx, r, 20)
+	node, r, errc := followNodeWriter(t, ctx, 20, 32)
 	node.send(t, `{"truncate":15}`)
 	node.next(t)
 	node.send(t, `{"append":8}`)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
-	"fmt"
-	"net"
 	"testing"
 	"time"
 )
@@ -25,16 +23,7 @@ func TestKeepAliveWithNode(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		node := startNode(t, map[string]any{"role": "writer", "blocks": 3, "size": 16, "listen": true})
-		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", node.ready.Port))
-		if err != nil {
-			t.Fatal(err)
-		}
-		key, _ := hex.DecodeString(node.ready.Key)
-		r := openBook(t, ed25519.PublicKey(key), nil)
-		errc := make(chan error, 1)
-		go func() { errc <- Fetch(ctx, conn, true, r, &Options{Live: true}) }()
-		waitComplete(t, ctx, r, 3)
+		node, r, errc := followNodeWriter(t, ctx, 3, 16)
 		select {
 		case err := <-errc:
 			t.Fatalf("fetch ended while idle: %v", err)

@@ -3,6 +3,7 @@ package hypercore
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -160,4 +161,22 @@ func listen(t testing.TB) (net.Listener, string) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln, ln.Addr().String()
+}
+
+// followNodeWriter starts a Node compat writer of blocks blocks (listening;
+// folio dials) and a live Fetch of it into a fresh reader; errc gets
+// Fetch's result.
+func followNodeWriter(t *testing.T, ctx context.Context, blocks, size int) (node *nodePeer, r *book.Book, errc chan error) {
+	t.Helper()
+	node = startNode(t, map[string]any{"role": "writer", "blocks": blocks, "size": size, "listen": true})
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", node.ready.Port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := hex.DecodeString(node.ready.Key)
+	r = openBook(t, ed25519.PublicKey(key), nil)
+	errc = make(chan error, 1)
+	go func() { errc <- Fetch(ctx, conn, true, r, &Options{Live: true}) }()
+	waitComplete(t, ctx, r, uint64(blocks))
+	return node, r, errc
 }
