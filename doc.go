@@ -7,6 +7,12 @@
 //
 //	cmd/folio → cli → devtools → api → peer → vault → io, db/peerstore → db → book
 //
+// hypercore/ speaks hypercore 11's own replication protocol to Node peers
+// over TCP. Its wire layers (hypercore/cenc, noise, secretstream, protomux,
+// wire, manifest, each importing only those before it in that order) import nothing
+// else of folio; the replicator, package hypercore, sits beside db and
+// stores through book.
+//
 // internal/ holds helpers of no layer that any may import (they import
 // nothing of folio): internal/safeterm escapes peers' text for terminals.
 package folio

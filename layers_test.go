@@ -21,6 +21,24 @@ var forbidden = map[string][]string{
 	"api":          {"devtools", "cli", "cmd"},
 	"devtools":     {"cli", "cmd"},
 	"cli":          {"cmd"},
+	// hypercore is the replicator that speaks hypercore's own wire
+	// protocol beside db's: it stores through book, never above db.
+	"hypercore": {"db/peerstore", "io", "vault", "peer", "api", "devtools", "cli", "cmd"},
+}
+
+// wireLayers are hypercore's wire layers, lowest first: standalone codecs
+// and transports that import nothing of folio but the wire layers before
+// them in this list.
+var wireLayers = []string{"hypercore/cenc", "hypercore/noise", "hypercore/secretstream", "hypercore/protomux", "hypercore/wire", "hypercore/manifest"}
+
+func init() {
+	var folio []string
+	for layer := range forbidden {
+		folio = append(folio, layer)
+	}
+	for i, w := range wireLayers {
+		forbidden[w] = append(append([]string(nil), folio...), wireLayers[i+1:]...)
+	}
 }
 
 // layerOf returns the layer a folio package belongs to ("" if none).
@@ -84,6 +102,8 @@ func TestLayerOf(t *testing.T) {
 		module + "/cmd/folio":         "cmd",
 		module + "/devtools":          "devtools",
 		module + "/internal/whatever": "",
+		module + "/hypercore":         "hypercore",
+		module + "/hypercore/cenc":    "hypercore/cenc",
 	} {
 		if got := layerOf(pkg); got != want {
 			t.Errorf("layerOf(%s) = %q, want %q", pkg, got, want)

@@ -38,7 +38,7 @@ const Commands = `  init            create a vault (folio init --name NAME)
   send TASK TEXT  send a message (--reply ID)
   log TASK        print a task's messages (--json, --limit N, --follow)
   chat TASK       interactive chat in the terminal
-`
+` + hypercoreCommands
 
 // usageError is a mistake on the command line: exit code 2.
 type usageError struct{ msg string }
@@ -222,6 +222,8 @@ func (c *cmd) run(ctx context.Context, args []string) error {
 		return c.log(ctx, args)
 	case "chat":
 		return c.chat(ctx, args)
+	case "hypercore":
+		return c.hypercore(ctx, args)
 	}
 	return usagef("unknown command")
 }

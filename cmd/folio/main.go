@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
-	case "init", "id", "run", "task", "invite", "join", "send", "log", "chat":
+	case "init", "id", "run", "task", "invite", "join", "send", "log", "chat", "hypercore":
 		return cli.Run(ctx, cli.Config{Inspector: devtools.RunInspector}, args[0], args[1:], stdout, stderr)
 	case "devtools":
 		return devtools.DevtoolsCommand(ctx, args[1:], stdout, stderr)
