@@ -3,7 +3,6 @@ package peerstore
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -39,8 +38,8 @@ func (j *journal) maybeCheckpoint() {
 // follows the checkpoint, so folding from the Checkpoint page in order
 // gives the live state. Nothing is cleared unless every page is appended.
 func (j *journal) checkpoint(ctx context.Context) error {
-	peers := j.pr.t.known()
-	now := time.Now().UnixNano()
+	peers := j.pr.remembered()
+	now := j.o.Clock.Now().UnixNano()
 	header := checkpointPage(len(peers), now)
 	start := j.b.Length()
 	w := chunkWriter{j: j, e: newEncoder(), now: now, pending: [][]byte{header}, pendingBytes: len(header)}

@@ -34,6 +34,9 @@ type peerSnap struct {
 	pubKey ic.PubKey
 	protos map[protocol.ID]struct{}
 	meta   map[string]any
+	// lastConnected is when the peer last held a connection (Unix
+	// nanoseconds on Options.Clock; 0: never), captured with the addresses.
+	lastConnected int64
 }
 
 type addrCopy struct {
@@ -64,6 +67,7 @@ func (pr *projection) captureInto(snaps []peerSnap, addrs []addrCopy, ids []peer
 		pr.keys.capture(group)
 		pr.protos.capture(group)
 		pr.meta.capture(group)
+		pr.t.fillDormant(group)
 	}
 	return snaps, addrs
 }
@@ -71,17 +75,33 @@ func (pr *projection) captureInto(snaps []peerSnap, addrs []addrCopy, ids []peer
 func (ab *addrBook) capture(group []peerSnap, buf []addrCopy) []addrCopy {
 	ab.mu.RLock()
 	defer ab.mu.RUnlock()
+	var now int64
 	for i := range group {
 		s := &group[i]
 		if s.books&bookAddrs == 0 {
 			continue
 		}
 		start := len(buf)
-		for _, a := range ab.addrs.get(s.id) {
+		live := ab.addrs.get(s.id)
+		for _, a := range live {
 			buf = append(buf, addrCopy{addr: a.Addr, ttl: a.TTL, expiry: a.Expiry})
+			if a.IsConnected() {
+				if now == 0 {
+					now = ab.clock.Now().UnixNano()
+				}
+				s.lastConnected = now
+			}
+		}
+		if len(live) == 0 {
+			for _, a := range ab.dormant[s.id] {
+				buf = append(buf, addrCopy{addr: a.Addr, ttl: a.TTL, expiry: a.Expiry})
+			}
 		}
 		s.addrs = buf[start:len(buf):len(buf)]
 		s.record = ab.records[s.id]
+		if at, ok := ab.seen[s.id]; ok && s.lastConnected == 0 {
+			s.lastConnected = at.UnixNano()
+		}
 	}
 	return buf
 }
@@ -124,7 +144,7 @@ const (
 	fCheckpointPeers                                                = 1
 	fPeerID, fPeerBooks, fPeerAddrs, fPeerRecord, fPeerPublicKey    = 1, 2, 3, 4, 5
 	fPeerProtocols, fPeerMetadata, fPeerTTLs, fPeerExpSec           = 6, 7, 8, 9
-	fPeerExpNanos                                                   = 10
+	fPeerExpNanos, fPeerLastConnected                               = 10, 11
 	fRecordEnvelope, fRecordSeq                                     = 1, 2
 )
 
@@ -234,6 +254,10 @@ func (e *encoder) appendPeer(buf []byte, s *peerSnap) []byte {
 	if len(s.meta) > 0 {
 		buf = protowire.AppendTag(buf, fPeerMetadata, protowire.BytesType)
 		buf = protowire.AppendBytes(buf, e.metaBytes(s.meta))
+	}
+	if s.lastConnected != 0 {
+		buf = protowire.AppendTag(buf, fPeerLastConnected, protowire.VarintType)
+		buf = protowire.AppendVarint(buf, uint64(s.lastConnected))
 	}
 	return buf
 }

@@ -205,7 +205,7 @@ func (sc *scratch) trim() {
 // encode returns one page per captured peer, dropping (and reporting)
 // those too large for a page.
 func (j *journal) encode(snaps []peerSnap) (pages [][]byte, size int64) {
-	now := time.Now().UnixNano()
+	now := j.o.Clock.Now().UnixNano()
 	e := newEncoder()
 	sc := &j.sc
 	sc.buf, sc.pages = sc.buf[:0], sc.pages[:0]

@@ -235,7 +235,7 @@ func TestFullRebuildAfterConcurrentOps(t *testing.T) {
 	if err := f.fold(ctx, snap, m.LastCheckpoint, "peerstore"); err != nil {
 		t.Fatal(err)
 	}
-	f.finish()
+	f.finish(false)
 	now := ps.o.Clock.Now()
 	if diff := diffCanonical(ps.pr.canonical(now), fresh.canonical(now)); len(diff) > 0 {
 		t.Fatalf("fold from checkpoint %d differs: %v", m.LastCheckpoint, diff)

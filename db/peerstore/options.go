@@ -47,6 +47,11 @@ type Options struct {
 	// clearing them, so that the whole journal can be folded again from
 	// the first page (tests and audits). Default false.
 	NoClear bool
+	// ExactReopen folds the journal exactly as written: downtime counts
+	// against the TTLs, and connected-TTL addresses come back as such
+	// (reopen.go describes what happens otherwise). For tests comparing
+	// with a peerstore that never restarts. Default false.
+	ExactReopen bool
 	// GCInterval is how often expired addresses are dropped from memory.
 	// Default one minute (as go-libp2p's pstoremem).
 	GCInterval time.Duration

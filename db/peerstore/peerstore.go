@@ -66,7 +66,7 @@ func Open(ctx context.Context, d *db.DB, o *Options) (*Peerstore, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.finish()
+	f.finish(true)
 	if opts.EventBus == nil {
 		opts.EventBus = newWatchedBus(eventbus.NewBus(), pr.t)
 	} else {
@@ -93,7 +93,7 @@ func (ps *Peerstore) collect() {
 	for {
 		select {
 		case <-t.C:
-			ps.pr.addrs.gc()
+			ps.ev.emit(ps.pr.addrs.gc())
 		case <-ps.stopGC:
 			return
 		}
@@ -166,13 +166,22 @@ func (ps *Peerstore) PeerInfo(p peer.ID) peer.AddrInfo {
 	return peer.AddrInfo{ID: p, Addrs: ps.pr.addrs.Addrs(p)}
 }
 
-// RemovePeer deletes p's keys, protocols, metadata and latency, but not
-// its addresses (as go-libp2p's peerstores do).
+// RemovePeer deletes p's keys, protocols, metadata and latency from the
+// live books, but not its addresses (as go-libp2p's peerstores do; the
+// host's peerstore manager calls it a minute after a peer disconnects,
+// and for every disconnected peer when the host closes). It evicts rather
+// than forgets: the journal keeps the public key, protocols and metadata
+// as p's dormant record, which comes back on reopen (dormant.go). Forget
+// erases.
 func (ps *Peerstore) RemovePeer(p peer.ID) {
+	var d dormantPeer
+	var evs, e []any
 	ps.gate.RLock()
-	ps.pr.keys.remove(p)
-	evs := ps.pr.protos.remove(p)
-	evs = append(evs, ps.pr.meta.remove(p)...)
+	d.pubKey = ps.pr.keys.remove(p)
+	d.protos, evs = ps.pr.protos.remove(p)
+	d.meta, e = ps.pr.meta.remove(p)
+	evs = append(evs, e...)
+	ps.pr.t.evict(p, d)
 	ps.gate.RUnlock()
 	ps.latency.RemovePeer(p)
 	ps.ev.emit(evs)

@@ -86,8 +86,9 @@ type Page struct {
 	// version is the format version; 1 today. A reader refuses pages of a
 	// version it does not know.
 	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	// time is the writer's wall clock (Unix nanoseconds) when the page was
-	// written. Informational only: nothing in the fold depends on it.
+	// time is the writer's Options.Clock (Unix nanoseconds) when the page
+	// was written. The latest page's time is when the peerstore last wrote:
+	// on reopen, the fold counts downtime from it (see the package doc).
 	Time int64 `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
 	// Types that are valid to be assigned to Body:
 	//
@@ -226,8 +227,13 @@ type Peer struct {
 	// metadata an encoded MetaList, sorted by key. Both are bytes so that a
 	// reader can share one set or map between the many peers that have the
 	// same, without decoding it again.
-	Protocols     []byte `protobuf:"bytes,6,opt,name=protocols,proto3" json:"protocols,omitempty"`
-	Metadata      []byte `protobuf:"bytes,7,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Protocols []byte `protobuf:"bytes,6,opt,name=protocols,proto3" json:"protocols,omitempty"`
+	Metadata  []byte `protobuf:"bytes,7,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// last_connected is when this peer was last seen connected (Unix
+	// nanoseconds on Options.Clock), written with the addresses; 0: never.
+	// Addresses that expired are kept in the list (dormant): they are the
+	// way back to the peer, and only Forget erases them.
+	LastConnected int64 `protobuf:"varint,11,opt,name=last_connected,json=lastConnected,proto3" json:"last_connected,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -330,6 +336,13 @@ func (x *Peer) GetMetadata() []byte {
 		return x.Metadata
 	}
 	return nil
+}
+
+func (x *Peer) GetLastConnected() int64 {
+	if x != nil {
+		return x.LastConnected
+	}
+	return 0
 }
 
 // SignedRecord is the latest accepted signed peer record.
@@ -905,7 +918,7 @@ const file_peerstore_proto_rawDesc = "" +
 	"checkpoint\x18\x04 \x01(\v2\x1e.folio.peerstore.v1.CheckpointH\x00R\n" +
 	"checkpoint\x121\n" +
 	"\x05chunk\x18\x05 \x01(\v2\x19.folio.peerstore.v1.ChunkH\x00R\x05chunkB\x06\n" +
-	"\x04body\"\xce\x02\n" +
+	"\x04body\"\xf5\x02\n" +
 	"\x04Peer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x14\n" +
 	"\x05books\x18\x02 \x01(\rR\x05books\x12\x14\n" +
@@ -918,7 +931,8 @@ const file_peerstore_proto_rawDesc = "" +
 	"\n" +
 	"public_key\x18\x05 \x01(\fR\tpublicKey\x12\x1c\n" +
 	"\tprotocols\x18\x06 \x01(\fR\tprotocols\x12\x1a\n" +
-	"\bmetadata\x18\a \x01(\fR\bmetadata\"<\n" +
+	"\bmetadata\x18\a \x01(\fR\bmetadata\x12%\n" +
+	"\x0elast_connected\x18\v \x01(\x03R\rlastConnected\"<\n" +
 	"\fSignedRecord\x12\x1a\n" +
 	"\benvelope\x18\x01 \x01(\fR\benvelope\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\">\n" +
