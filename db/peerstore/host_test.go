@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	pstore "github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -166,6 +167,12 @@ func TestHostIdentifyKilled(t *testing.T) {
 	defer d.Close()
 	ps := openPS(t, d, nil)
 	checkIdentified(t, ps, hb, "rebuilt after SIGKILL")
+	// The child died connected: no connection holds those addresses now.
+	for _, e := range mustPeer(t, ps, hb.ID()).Addrs {
+		if e.TTL != pstore.RecentlyConnectedAddrTTL {
+			t.Errorf("after SIGKILL: address %s has TTL %v, want the recently-connected TTL", e.Addr, e.TTL)
+		}
+	}
 	auditOK(t, ps)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
 	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	pstore "github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
@@ -137,7 +138,23 @@ func (ps *Peerstore) Checkpoint(ctx context.Context) error {
 }
 
 // EventBus returns the bus the peerstore emits its events on.
-func (ps *Peerstore) EventBus() event.Bus { return ps.o.EventBus }
+func (ps *Peerstore) EventBus() event.Bus { return ps.ev.bus() }
+
+// AttachHost emits the peerstore's events on h's event bus from now on,
+// where a host's users look for events (h.EventBus()); call it once the
+// host built with libp2p.Peerstore(ps) exists (a host makes its bus
+// itself, so Options cannot name it). Every event is then built, as for
+// a bus given in Options.
+func (ps *Peerstore) AttachHost(h host.Host) error {
+	if h.Peerstore() != pstore.Peerstore(ps) {
+		return ErrNotHostPeerstore
+	}
+	ps.pr.t.want.Store(uint32(evAll))
+	if err := ps.ev.move(h.EventBus()); err != nil {
+		return fmt.Errorf("peerstore: host event bus: %w", err)
+	}
+	return nil
+}
 
 // Opened describes the fold Open did.
 func (ps *Peerstore) Opened() OpenInfo { return ps.opened }
