@@ -40,6 +40,15 @@ func (s *Swarm) knownDHTServers() []peer.AddrInfo {
 	return out
 }
 
+// DHTPeers returns how many peers the DHT's routing table holds (0
+// without a DHT).
+func (s *Swarm) DHTPeers() int {
+	if s.dht == nil {
+		return 0
+	}
+	return s.dht.RoutingTable().Size()
+}
+
 // seedDHT connects to a DHT server and offers it to the routing table
 // (the DHT also adds it by itself once identify confirms the protocol).
 func (s *Swarm) seedDHT(ai peer.AddrInfo) {
