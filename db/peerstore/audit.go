@@ -34,7 +34,9 @@ func (ps *Peerstore) Audit(ctx context.Context) (*AuditReport, error) {
 	}
 	fresh := newProjection(&ps.o)
 	f := newFolder(fresh)
-	first, err := f.foldJournal(ctx, ps.b)
+	ps.j.ckptMu.Lock()
+	first, err := f.foldJournal(ctx, ps.j.book())
+	ps.j.ckptMu.Unlock()
 	if err != nil {
 		return nil, err
 	}

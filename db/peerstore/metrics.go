@@ -27,7 +27,7 @@ func (ps *Peerstore) Metrics() Metrics {
 	m := Metrics{
 		Peers:          ps.pr.t.count(),
 		PendingChanges: pending,
-		JournalLength:  ps.b.Length(),
+		JournalLength:  ps.Journal().Length(),
 		LastCheckpoint: st.ckptIndex,
 
 		Flushes: st.flushes, Pages: st.pages, Bytes: st.bytes,

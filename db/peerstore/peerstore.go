@@ -22,7 +22,6 @@ import (
 // use. See the package doc.
 type Peerstore struct {
 	o       Options
-	b       *book.Book
 	pr      *projection
 	gate    sync.RWMutex // multi-book calls: shared; journal snapshots: exclusive
 	j       *journal
@@ -57,7 +56,7 @@ type OpenInfo struct {
 func Open(ctx context.Context, d *db.DB, o *Options) (*Peerstore, error) {
 	start := time.Now()
 	opts := o.withDefaults()
-	b, err := d.Book(ctx, opts.Name)
+	b, gen, err := openJournal(ctx, d, opts.Name)
 	if err != nil {
 		return nil, fmt.Errorf("peerstore: open journal %q: %w", opts.Name, err)
 	}
@@ -77,9 +76,9 @@ func Open(ctx context.Context, d *db.DB, o *Options) (*Peerstore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peerstore: event emitters: %w", err)
 	}
-	ps := &Peerstore{o: opts, b: b, pr: pr, ev: ev, latency: hostpstore.NewMetrics(),
+	ps := &Peerstore{o: opts, pr: pr, ev: ev, latency: hostpstore.NewMetrics(),
 		stopGC: make(chan struct{}), gcDone: make(chan struct{})}
-	ps.j = newJournal(b, pr, &ps.gate, &ps.o, f.st)
+	ps.j = newJournal(d, b, gen, pr, &ps.gate, &ps.o, f.st)
 	go ps.j.run()
 	go ps.collect()
 	ps.opened = OpenInfo{FirstPage: first, Pages: f.pages, Peers: pr.t.count(), Duration: time.Since(start)}
@@ -159,8 +158,9 @@ func (ps *Peerstore) AttachHost(h host.Host) error {
 // Opened describes the fold Open did.
 func (ps *Peerstore) Opened() OpenInfo { return ps.opened }
 
-// Journal returns the journal book (read it; never append to it).
-func (ps *Peerstore) Journal() *book.Book { return ps.b }
+// Journal returns the journal's current book (read it; never append to
+// it). A checkpoint replaces it with a new generation (generation.go).
+func (ps *Peerstore) Journal() *book.Book { return ps.j.book() }
 
 // Peers returns the peers with an address or a key.
 func (ps *Peerstore) Peers() peer.IDSlice {

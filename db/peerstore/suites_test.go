@@ -253,6 +253,7 @@ func (r *reopening) Put(p peer.ID, key string, v any) error {
 	defer r.wrote()
 	return r.Peerstore.Put(p, key, v)
 }
+
 // RemovePeer: the suites know nothing of restarts, so a removal must
 // outlast the reopens this wrapper hides; it erases what RemovePeer would
 // leave dormant (TestRemovePeerDormant tests that).
