@@ -94,6 +94,9 @@ func checkIdentified(t testing.TB, ps *Peerstore, b host.Host, what string) {
 	if av, err := ps.Get(b.ID(), "AgentVersion"); err != nil || av == "" {
 		t.Errorf("%s: AgentVersion %v %v", what, av, err)
 	}
+	if _, err := ps.Get(b.ID(), "ProtocolVersion"); err != nil { // identify stores it, empty by default
+		t.Errorf("%s: ProtocolVersion: %v", what, err)
+	}
 }
 
 func TestHostIdentify(t *testing.T) {

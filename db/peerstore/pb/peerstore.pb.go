@@ -515,6 +515,7 @@ type Value struct {
 	//	*Value_Strings
 	//	*Value_Float32
 	//	*Value_Uint8
+	//	*Value_ProtocolSet
 	Kind          isValue_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -683,6 +684,15 @@ func (x *Value) GetUint8() uint32 {
 	return 0
 }
 
+func (x *Value) GetProtocolSet() *StringList {
+	if x != nil {
+		if x, ok := x.Kind.(*Value_ProtocolSet); ok {
+			return x.ProtocolSet
+		}
+	}
+	return nil
+}
+
 type isValue_Kind interface {
 	isValue_Kind()
 }
@@ -743,6 +753,12 @@ type Value_Uint8 struct {
 	Uint8 uint32 `protobuf:"varint,14,opt,name=uint8,proto3,oneof"` // uint8 (byte)
 }
 
+type Value_ProtocolSet struct {
+	// map[protocol.ID]struct{}, the IDs sorted: what go-libp2p's
+	// pstoreds protocol book stores as metadata ("protocols").
+	ProtocolSet *StringList `protobuf:"bytes,15,opt,name=protocol_set,json=protocolSet,proto3,oneof"`
+}
+
 func (*Value_String_) isValue_Kind() {}
 
 func (*Value_Bytes) isValue_Kind() {}
@@ -770,6 +786,8 @@ func (*Value_Strings) isValue_Kind() {}
 func (*Value_Float32) isValue_Kind() {}
 
 func (*Value_Uint8) isValue_Kind() {}
+
+func (*Value_ProtocolSet) isValue_Kind() {}
 
 type StringList struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -940,7 +958,7 @@ const file_peerstore_proto_rawDesc = "" +
 	"\aentries\x18\x01 \x03(\v2\x18.folio.peerstore.v1.MetaR\aentries\"I\n" +
 	"\x04Meta\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
-	"\x05value\x18\x02 \x01(\v2\x19.folio.peerstore.v1.ValueR\x05value\"\x8f\x03\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.folio.peerstore.v1.ValueR\x05value\"\xd4\x03\n" +
 	"\x05Value\x12\x18\n" +
 	"\x06string\x18\x01 \x01(\tH\x00R\x06string\x12\x16\n" +
 	"\x05bytes\x18\x02 \x01(\fH\x00R\x05bytes\x12\x14\n" +
@@ -956,7 +974,8 @@ const file_peerstore_proto_rawDesc = "" +
 	"\bduration\x18\v \x01(\x03H\x00R\bduration\x12:\n" +
 	"\astrings\x18\f \x01(\v2\x1e.folio.peerstore.v1.StringListH\x00R\astrings\x12\x1a\n" +
 	"\afloat32\x18\r \x01(\x02H\x00R\afloat32\x12\x16\n" +
-	"\x05uint8\x18\x0e \x01(\rH\x00R\x05uint8B\x06\n" +
+	"\x05uint8\x18\x0e \x01(\rH\x00R\x05uint8\x12C\n" +
+	"\fprotocol_set\x18\x0f \x01(\v2\x1e.folio.peerstore.v1.StringListH\x00R\vprotocolSetB\x06\n" +
 	"\x04kind\"$\n" +
 	"\n" +
 	"StringList\x12\x16\n" +
@@ -1008,12 +1027,13 @@ var file_peerstore_proto_depIdxs = []int32{
 	5, // 4: folio.peerstore.v1.MetaList.entries:type_name -> folio.peerstore.v1.Meta
 	6, // 5: folio.peerstore.v1.Meta.value:type_name -> folio.peerstore.v1.Value
 	7, // 6: folio.peerstore.v1.Value.strings:type_name -> folio.peerstore.v1.StringList
-	2, // 7: folio.peerstore.v1.Chunk.peers:type_name -> folio.peerstore.v1.Peer
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	7, // 7: folio.peerstore.v1.Value.protocol_set:type_name -> folio.peerstore.v1.StringList
+	2, // 8: folio.peerstore.v1.Chunk.peers:type_name -> folio.peerstore.v1.Peer
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_peerstore_proto_init() }
@@ -1041,6 +1061,7 @@ func file_peerstore_proto_init() {
 		(*Value_Strings)(nil),
 		(*Value_Float32)(nil),
 		(*Value_Uint8)(nil),
+		(*Value_ProtocolSet)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
