@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,7 +19,11 @@ import (
 // on a real Pebble DB on disk with db's defaults and the peerstore's.
 // Reported: the DB directory's size after Close ("disk-MB"), the size of
 // a fresh store holding the same final state ("fresh-MB"), their ratio,
-// and the time to open the churned store again ("open-ms").
+// the same three for the tables alone, without Pebble's write-ahead logs
+// ("sst-MB", "fresh-sst-MB", "sst-ratio": the logs are a constant of the
+// DB, up to MemTableStopWritesThreshold+2 logs kept for recycling,
+// whatever the history), and the time to open the churned store again
+// ("open-ms").
 func BenchmarkChurnDisk(b *testing.B) {
 	const churnPeers, churnUpdates = 3_000, 1_000_000
 	for range b.N {
@@ -63,7 +68,15 @@ func churnOnce(b *testing.B, nPeers, updates int) {
 	if err := d.Close(); err != nil {
 		b.Fatal(err)
 	}
-	churned := dirSize(b, dir)
+	churned, churnedSST := dirSize(b, dir)
+	if os.Getenv("FOLIO_CHURN_LS") != "" { // where the bytes are
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil {
+				b.Logf("%10d %s", info.Size(), e.Name())
+			}
+		}
+	}
 
 	freshDir := b.TempDir()
 	fd, err := db.Open(freshDir, nil)
@@ -85,7 +98,7 @@ func churnOnce(b *testing.B, nPeers, updates int) {
 	if err := fd.Close(); err != nil {
 		b.Fatal(err)
 	}
-	fresh := dirSize(b, freshDir)
+	fresh, freshSST := dirSize(b, freshDir)
 
 	t0 := time.Now()
 	d, err = db.Open(dir, nil)
@@ -105,24 +118,30 @@ func churnOnce(b *testing.B, nPeers, updates int) {
 	b.ReportMetric(float64(churned)/1e6, "disk-MB")
 	b.ReportMetric(float64(fresh)/1e6, "fresh-MB")
 	b.ReportMetric(float64(churned)/float64(fresh), "ratio")
+	b.ReportMetric(float64(churnedSST)/1e6, "sst-MB")
+	b.ReportMetric(float64(freshSST)/1e6, "fresh-sst-MB")
+	b.ReportMetric(float64(churnedSST)/float64(freshSST), "sst-ratio")
 	b.ReportMetric(float64(open.Microseconds())/1e3, "open-ms")
 }
 
-// dirSize returns the bytes of the regular files under dir.
-func dirSize(tb testing.TB, dir string) int64 {
-	var n int64
-	err := filepath.WalkDir(dir, func(_ string, e fs.DirEntry, err error) error {
+// dirSize returns the bytes of the regular files under dir, and of its
+// tables (.sst) alone.
+func dirSize(tb testing.TB, dir string) (n, sst int64) {
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
 		}
 		info, err := e.Info()
 		if err == nil && info.Mode().IsRegular() {
 			n += info.Size()
+			if filepath.Ext(path) == ".sst" {
+				sst += info.Size()
+			}
 		}
 		return err
 	})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return n
+	return n, sst
 }
