@@ -146,6 +146,7 @@ const (
 	fPeerProtocols, fPeerMetadata, fPeerTTLs, fPeerExpSec           = 6, 7, 8, 9
 	fPeerExpNanos, fPeerLastConnected                               = 10, 11
 	fRecordEnvelope, fRecordSeq                                     = 1, 2
+	fStringListValues                                               = 1
 )
 
 // encoder writes pages. It remembers the encoded form of the (shared,
@@ -320,16 +321,23 @@ func (e *encoder) metaBytes(m map[string]any) []byte {
 	return b
 }
 
-// encodeProtos returns the journal form of a protocol set (nil if empty).
+// encodeProtos returns the journal form of a protocol set (nil if
+// empty): a StringList, sorted, written in one allocation.
 func encodeProtos(m map[protocol.ID]struct{}) []byte {
 	if len(m) == 0 {
 		return nil
 	}
-	list := &pb.StringList{Values: make([]string, 0, len(m))}
-	for proto := range m {
-		list.Values = append(list.Values, string(proto))
+	ids := make([]string, 0, len(m))
+	size := 0
+	for p := range m {
+		ids = append(ids, string(p))
+		size += protowire.SizeTag(fStringListValues) + protowire.SizeBytes(len(p))
 	}
-	slices.Sort(list.Values)
-	out, _ := proto.Marshal(list)
+	slices.Sort(ids)
+	out := make([]byte, 0, size)
+	for _, id := range ids {
+		out = protowire.AppendTag(out, fStringListValues, protowire.BytesType)
+		out = protowire.AppendString(out, id)
+	}
 	return out
 }

@@ -199,6 +199,11 @@ type scratch struct {
 	pages [][]byte
 }
 
+// pageEstimate is the size of a typical change page (an identified peer:
+// 3 addresses, a key, 8 protocols, 2 metadata entries), to size the
+// flusher's buffer.
+const pageEstimate = 512
+
 // keepScratch is the most peers whose buffers a flush keeps for the next:
 // the buffers of a larger flush go back to the collector, so that a burst
 // does not pin memory.
@@ -210,7 +215,7 @@ func (sc *scratch) trim() {
 	clear(sc.snaps)
 	clear(sc.addrs)
 	clear(sc.pages)
-	if cap(sc.snaps) > keepScratch {
+	if cap(sc.snaps) > keepScratch || cap(sc.buf) > keepScratch*pageEstimate/4 {
 		*sc = scratch{}
 	}
 }
@@ -222,6 +227,9 @@ func (j *journal) encode(snaps []peerSnap) (pages [][]byte, size int64) {
 	e := newEncoder()
 	sc := &j.sc
 	sc.buf, sc.pages = sc.buf[:0], sc.pages[:0]
+	if want := len(snaps) * pageEstimate; cap(sc.buf) < want {
+		sc.buf = make([]byte, 0, want) // one allocation, not a doubling series of copies
+	}
 	for i := range snaps {
 		start := len(sc.buf)
 		sc.buf = e.appendPeerPage(sc.buf, &snaps[i], now)
