@@ -158,6 +158,47 @@ func (ab *addrBook) connected(p peer.ID, now time.Time) {
 	}
 }
 
+// trimDormant forgets the dormant peers beyond Options.MaxDormantPeers,
+// those last connected longest ago first, so that what the journal
+// remembers stays bounded however many peers come and go.
+func (ps *Peerstore) trimDormant() {
+	if ps.o.MaxDormantPeers == unlimited {
+		return
+	}
+	ids := ps.pr.dormantOnly()
+	if len(ids) <= ps.o.MaxDormantPeers {
+		return
+	}
+	ab := ps.pr.addrs
+	ab.mu.RLock()
+	slices.SortFunc(ids, func(a, b peer.ID) int { return ab.seen[a].Compare(ab.seen[b]) })
+	ab.mu.RUnlock()
+	for _, p := range ids[:len(ids)-ps.o.MaxDormantPeers] {
+		ps.Forget(p)
+	}
+}
+
+// dormantOnly returns the peers with a dormant record and nothing in the
+// live books.
+func (pr *projection) dormantOnly() []peer.ID {
+	var ids []peer.ID
+	pr.addrs.mu.RLock()
+	pr.t.mu.Lock()
+	for p := range pr.t.dormant {
+		if pr.t.present[p] == 0 {
+			ids = append(ids, p)
+		}
+	}
+	for p := range pr.addrs.dormant {
+		if _, both := pr.t.dormant[p]; !both && pr.t.present[p] == 0 {
+			ids = append(ids, p)
+		}
+	}
+	pr.t.mu.Unlock()
+	pr.addrs.mu.RUnlock()
+	return ids
+}
+
 // Forget erases everything about p: the live books, its latency, and
 // what the journal remembers of it (see RemovePeer). It is
 // DeletePeer(p, AllBooks).

@@ -94,6 +94,7 @@ func (ps *Peerstore) collect() {
 		select {
 		case <-t.C:
 			ps.ev.emit(ps.pr.addrs.gc())
+			ps.trimDormant()
 		case <-ps.stopGC:
 			return
 		}

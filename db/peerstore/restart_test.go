@@ -5,6 +5,7 @@ package peerstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,4 +144,31 @@ func addrsN(n int) []ma.Multiaddr {
 		out[i] = ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", 4000+i))
 	}
 	return out
+}
+
+// Past Options.MaxDormantPeers, collection forgets the dormant peers last
+// connected longest ago.
+func TestDormantPeersBounded(t *testing.T) {
+	clk := mockclock.NewMock()
+	clk.Set(time.Unix(1_700_000_000, 0))
+	ps, _ := newPS(t, &Options{Clock: clk, MaxDormantPeers: 2, GCInterval: time.Hour})
+	ids := []peer.ID{"oldest", "older", "newest"}
+	for _, p := range ids {
+		ps.AddAddrs(p, addrsN(1), pstore.ConnectedAddrTTL)
+		_ = ps.SetProtocols(p, "/a/1")
+		ps.UpdateAddrs(p, pstore.ConnectedAddrTTL, pstore.RecentlyConnectedAddrTTL)
+		ps.RemovePeer(p)
+		clk.Add(time.Minute)
+	}
+	clk.Add(time.Hour)
+	ps.pr.addrs.gc()
+	ps.trimDormant()
+	var got []peer.ID
+	for _, r := range ps.RecentPeers(0) {
+		got = append(got, r.ID)
+	}
+	if want := []peer.ID{"newest", "older"}; !slices.Equal(got, want) {
+		t.Fatalf("remembered %v, want %v", got, want)
+	}
+	auditOK(t, ps)
 }
