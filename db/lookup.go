@@ -86,7 +86,8 @@ func (d *DB) checkOpen() error {
 }
 
 // Names returns the names of the writable books whose names start with
-// prefix, in order (one scan of the name index, not of the catalogue).
+// prefix, in byte order (one scan of the name index, not of the
+// catalogue).
 func (d *DB) Names(prefix string) ([]string, error) {
 	if err := d.checkOpen(); err != nil {
 		return nil, err
