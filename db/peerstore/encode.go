@@ -154,9 +154,10 @@ const (
 // each entry holds its map, so no other map can take that address while
 // the encoder lives.
 type encoder struct {
-	protos map[uintptr]encodedProtos
-	meta   map[uintptr]encodedMeta
-	scrat  []byte
+	protos  map[uintptr]encodedProtos
+	meta    map[uintptr]encodedMeta
+	content contentCache // equal sets and maps at other addresses (encodecache.go)
+	scrat   []byte
 }
 
 type encodedProtos struct {
@@ -170,7 +171,7 @@ type encodedMeta struct {
 }
 
 func newEncoder() *encoder {
-	return &encoder{protos: make(map[uintptr]encodedProtos), meta: make(map[uintptr]encodedMeta)}
+	return &encoder{protos: make(map[uintptr]encodedProtos), meta: make(map[uintptr]encodedMeta), content: newContentCache()}
 }
 
 // page returns a whole page: version, time, and the body in field.
@@ -292,8 +293,13 @@ func (e *encoder) protoBytes(m map[protocol.ID]struct{}) []byte {
 	if c, ok := e.protos[key]; ok {
 		return c.b
 	}
+	h := e.content.protoHash(m)
+	if b, ok := e.content.findProtos(h, m); ok {
+		return b
+	}
 	b := encodeProtos(m)
 	e.protos[key] = encodedProtos{m, b}
+	e.content.protos[h] = append(e.content.protos[h], encodedProtos{m, b})
 	return b
 }
 
@@ -302,6 +308,12 @@ func (e *encoder) metaBytes(m map[string]any) []byte {
 	key := reflect.ValueOf(m).Pointer()
 	if c, ok := e.meta[key]; ok {
 		return c.b
+	}
+	h, hashed := e.content.metaHash(m)
+	if hashed {
+		if b, ok := e.content.findMeta(h, m); ok {
+			return b
+		}
 	}
 	list := &pb.MetaList{Entries: make([]*pb.Meta, 0, len(m))}
 	for k, v := range m {
@@ -318,6 +330,9 @@ func (e *encoder) metaBytes(m map[string]any) []byte {
 	})
 	b, _ := proto.Marshal(list)
 	e.meta[key] = encodedMeta{m, b}
+	if hashed {
+		e.content.meta[h] = append(e.content.meta[h], encodedMeta{m, b})
+	}
 	return b
 }
 
