@@ -56,6 +56,12 @@ func JournalGeneration(base, name string) (uint64, bool) {
 	return g, err == nil && g > 0
 }
 
+// generation returns the current journal book's generation.
+func (ps *Peerstore) generation() uint64 {
+	g, _ := JournalGeneration(ps.o.Name, ps.Journal().Name())
+	return g
+}
+
 // openJournal opens the journal's oldest generation (creating generation
 // 0 on first use) and deletes the newer ones a crash left behind.
 func openJournal(ctx context.Context, d *db.DB, base string) (*book.Book, uint64, error) {
