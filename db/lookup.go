@@ -84,3 +84,35 @@ func (d *DB) checkOpen() error {
 	}
 	return nil
 }
+
+// Names returns the names of the writable books whose names start with
+// prefix, in byte order (one scan of the name index, not of the
+// catalogue).
+func (d *DB) Names(prefix string) ([]string, error) {
+	if err := d.checkOpen(); err != nil {
+		return nil, err
+	}
+	lo := keyByName(prefix)
+	it, err := d.pdb.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []string
+	for it.First(); it.Valid(); it.Next() {
+		out = append(out, string(it.Key()[len(keyByName("")):]))
+	}
+	return out, it.Error()
+}
+
+// prefixEnd returns the smallest key greater than every key starting
+// with p (nil: none).
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i]++; end[i] != 0 {
+			return end[:i+1]
+		}
+	}
+	return nil
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
+	"github.com/folio-p2p/folio/db/peerstore"
 	"github.com/folio-p2p/folio/internal/safeterm"
 	peerpb "github.com/folio-p2p/folio/peer/pb"
 	"github.com/folio-p2p/folio/vault"
@@ -22,6 +23,13 @@ const (
 	peerstoreBookName = vault.PrivatePrefix + "peerstore" // db/peerstore/pb.Page pages
 	messengerBookName = vault.PrivatePrefix + "messenger" // peer/pb.Record pages (package peer's journal)
 )
+
+// isPeerstoreJournal reports whether name is a generation of the vault's
+// peerstore journal (a checkpoint starts a new one).
+func isPeerstoreJournal(name string) bool {
+	_, ok := peerstore.JournalGeneration(peerstoreBookName, name)
+	return ok
+}
 
 // bookKind says how a book's pages decode.
 type bookKind string
@@ -129,7 +137,7 @@ func (in *inspector) entry(inf *db.Info) *bookEntry {
 	switch {
 	case inf.Name == profileBookName:
 		e.kind = kindProfile
-	case inf.Name == peerstoreBookName:
+	case isPeerstoreJournal(inf.Name):
 		e.kind = kindPeerstore
 	case inf.Name == messengerBookName:
 		e.kind = kindMessenger

@@ -1,14 +1,12 @@
 package devtools
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/folio-p2p/folio/db"
 	"github.com/folio-p2p/folio/db/peerstore"
 )
 
@@ -76,10 +74,10 @@ func (in *inspector) openPeerstore() (*peerstore.Peerstore, func(), error) {
 	if in.env.Peerstore != nil {
 		return in.env.Peerstore, func() {}, nil
 	}
-	if _, err := in.env.DB.LookupName(peerstoreBookName); errors.Is(err, db.ErrNotFound) {
+	if names, err := in.env.DB.Names(peerstoreBookName); err != nil || !slices.ContainsFunc(names, isPeerstoreJournal) {
 		return nil, nil, fmt.Errorf("this vault has no peerstore journal (%s)", peerstoreBookName)
 	}
-	ps, err := peerstore.Open(in.ctx, in.env.DB, &peerstore.Options{Name: peerstoreBookName, GCInterval: time.Hour})
+	ps, err := peerstore.Open(in.ctx, in.env.DB, &peerstore.Options{Name: peerstoreBookName, GCInterval: time.Hour, ExactReopen: true}) // as journaled: an inspection changes no TTL
 	if err != nil {
 		return nil, nil, fmt.Errorf("fold the peerstore journal: %w", err)
 	}

@@ -121,6 +121,7 @@ func (s *Swarm) dial(p peer.ID, r *remote, first chan struct{}, wait time.Durati
 			continue
 		}
 		if err == nil || !r.wanted() || s.closed || s.ctx.Err() != nil {
+			r.known = false // met again: from now on wanted only for its own reasons
 			r.dialing = false
 			s.forgetLocked(p)
 			s.mu.Unlock()
@@ -135,7 +136,7 @@ func (s *Swarm) dial(p peer.ID, r *remote, first chan struct{}, wait time.Durati
 		if next == 0 {
 			// Discovery finds it again if it comes back.
 			clear(r.topics)
-			r.lan = false
+			r.lan, r.known = false, false
 			r.dialing = false
 			s.forgetLocked(p)
 		}

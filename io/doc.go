@@ -16,7 +16,12 @@
 //   - multicast DNS on the LAN (go-libp2p's p2p/discovery/mdns): LAN
 //     peers are dialed while a topic is joined as a client, and dropped if
 //     the handshake shows nothing in common;
-//   - explicit peers (JoinPeer).
+//   - explicit peers (JoinPeer);
+//   - known peers (Options.KnownPeers): peers met before a restart, which
+//     a persistent peerstore remembers. They are redialed on start, and
+//     the DHT servers among them seed the DHT beside the bootstrap peers,
+//     so a restarted peer finds the network again with no bootstrap node
+//     while peers it knew are up (known.go).
 //
 // Each can be turned off. A topic's discovery runs in rounds, soon after
 // Join and then less often; Flush waits for the current round, so a caller
@@ -30,7 +35,8 @@
 // peers (explicit, or found for a topic) are redialed when the connection
 // drops, after 1 s, 5 s, 15 s, 1 min, 5 min (Options.Backoff); explicit
 // peers for ever at the last interval, discovered ones until the schedule
-// ends. Options.MaxPeers bounds the peers handshaken at once.
+// ends; known peers as discovered ones, until they first answer.
+// Options.MaxPeers bounds the peers handshaken at once.
 //
 // # The handshake of book IDs
 //

@@ -61,6 +61,15 @@ type Options struct {
 	DHTProtocolPrefix string
 	// BootstrapPeers seed the DHT. Default: none.
 	BootstrapPeers []peer.AddrInfo
+	// KnownPeers are peers met before, the most recently connected first
+	// (the vault passes those its peerstore remembers). On start each is
+	// dialed and handshaken, and redialed on the Backoff schedule until it
+	// answers or the schedule ends (as a discovered peer); those the
+	// host's peerstore lists with the DHT protocol seed the DHT beside
+	// BootstrapPeers, so a restart needs no bootstrap node while known
+	// peers are up. Their addresses, if given, are stored with
+	// peerstore.AddressTTL. Default: none.
+	KnownPeers []peer.AddrInfo
 	// DisableMDNS turns off LAN discovery by multicast DNS.
 	DisableMDNS bool
 	// MDNSService is the mDNS service name. Default "_folio._udp".

@@ -44,6 +44,7 @@ type Swarm struct {
 // remote is what the swarm knows about one peer it wants or met.
 type remote struct {
 	explicit  bool              // JoinPeer
+	known     bool              // Options.KnownPeers, until first connected
 	topics    map[[32]byte]bool // found under these client topics
 	lan       bool              // found by mDNS
 	dialing   bool              // a dialer goroutine runs for it
@@ -57,7 +58,7 @@ type remote struct {
 	admitting  int    // handshakes under way (counted against MaxPeers)
 }
 
-func (r *remote) wanted() bool { return r.explicit || r.lan || len(r.topics) > 0 }
+func (r *remote) wanted() bool { return r.explicit || r.known || r.lan || len(r.topics) > 0 }
 
 // New starts a Swarm. With o.Host nil it builds and owns a host.
 func New(ctx context.Context, o *Options) (*Swarm, error) {
@@ -106,6 +107,7 @@ func New(ctx context.Context, o *Options) (*Swarm, error) {
 			return nil, fmt.Errorf("io: mdns: %w", err)
 		}
 	}
+	s.redialKnown()
 	return s, nil
 }
 
@@ -161,13 +163,10 @@ func (s *Swarm) bootstrap() {
 			continue
 		}
 		s.h.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.PermanentAddrTTL)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(s.ctx, s.o.DialTimeout)
-			defer cancel()
-			_ = s.h.Connect(ctx, ai)
-		}()
+		wg.Go(func() { s.seedDHT(ai) })
+	}
+	for _, ai := range s.knownDHTServers() {
+		wg.Go(func() { s.seedDHT(ai) })
 	}
 	wg.Wait()
 	_ = s.dht.Bootstrap(s.ctx)

@@ -17,7 +17,12 @@
 //
 // # Wiring
 //
-// The libp2p host uses the vault's key and folio's peerstore. The swarm
+// The libp2p host uses the vault's key and folio's peerstore, whose events
+// go to the host's event bus (peerstore.AttachHost). On start the swarm
+// redials the peers the peerstore remembers, the most recently connected
+// first (Options.RedialPeers, 32), and the DHT servers among them seed the
+// DHT: after a restart the vault finds its peers again even with every
+// bootstrap node down. The swarm
 // offers the books Options.Offer names (by default every non-private
 // book) in each handshake (discovery keys with proofs; only peers that
 // know a key can match it) and keeps the

@@ -34,6 +34,11 @@ type Options struct {
 	ListenAddrs []string
 	// BootstrapPeers seed the DHT. Default: none.
 	BootstrapPeers []peer.AddrInfo
+	// RedialPeers is how many of the peers the peerstore remembers are
+	// redialed on start, the most recently connected first (they also seed
+	// the DHT when they serve it: folioio.Options.KnownPeers). Negative:
+	// none. Default 32.
+	RedialPeers int
 	// DHTServer runs the DHT in server mode (see folioio.Options).
 	DHTServer bool
 	// DisableDHT and DisableMDNS turn off those discoveries.

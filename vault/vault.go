@@ -115,6 +115,7 @@ func (v *Vault) startSwarm(ctx context.Context) error {
 	opts := v.o
 	so := folioio.Options{
 		BootstrapPeers: opts.BootstrapPeers,
+		KnownPeers:     v.knownPeers(),
 		DHTServer:      opts.DHTServer,
 		DisableDHT:     opts.DisableDHT,
 		DisableMDNS:    opts.DisableMDNS,
@@ -136,7 +137,30 @@ func (v *Vault) startSwarm(ctx context.Context) error {
 		return err
 	}
 	v.swarm.Host().SetStreamHandler(db.ProtocolID, v.handleReplicate)
-	return nil
+	// The peerstore's events go where the host's users look.
+	return v.ps.AttachHost(v.swarm.Host())
+}
+
+// defaultRedialPeers is Options.RedialPeers' default.
+const defaultRedialPeers = 32
+
+// knownPeers returns the peers to redial on start: the most recently
+// connected the peerstore remembers, at most Options.RedialPeers.
+func (v *Vault) knownPeers() []peer.AddrInfo {
+	n := v.o.RedialPeers
+	switch {
+	case n < 0:
+		return nil
+	case n == 0:
+		n = defaultRedialPeers
+	}
+	var out []peer.AddrInfo
+	for _, rp := range v.ps.RecentPeers(n) {
+		if rp.ID != v.id {
+			out = append(out, rp.AddrInfo)
+		}
+	}
+	return out
 }
 
 // Close stops the swarm, ends replication, flushes the peerstore's journal

@@ -24,9 +24,16 @@ type addrBook struct {
 	clock   Clock
 	t       *tracker
 
+	// dormant holds the expired addresses of peers left with none, and
+	// seen when each peer last held a connection: the journal keeps both
+	// (dormant.go).
+	dormant map[peer.ID][]*expiringAddr
+	seen    map[peer.ID]time.Time
+
 	maxUnconnected int
 	maxRecords     int
 	maxPerPeer     int
+	exactReopen    bool
 }
 
 func newAddrBook(o *Options, t *tracker) *addrBook {
@@ -35,11 +42,14 @@ func newAddrBook(o *Options, t *tracker) *addrBook {
 		records:        make(map[peer.ID]*peerRecordState),
 		gen:            1,
 		subs:           pstoremem.NewAddrSubManager(),
+		dormant:        make(map[peer.ID][]*expiringAddr),
+		seen:           make(map[peer.ID]time.Time),
 		clock:          o.Clock,
 		t:              t,
 		maxUnconnected: o.MaxUnconnectedAddrs,
 		maxRecords:     o.MaxSignedPeerRecords,
 		maxPerPeer:     o.MaxAddrsPerPeer,
+		exactReopen:    o.ExactReopen,
 	}
 }
 
@@ -102,6 +112,9 @@ func (ab *addrBook) finish(op *addrOp, evs *[]any) {
 	if !op.state {
 		return
 	}
+	if len(ab.dormant) > 0 {
+		delete(ab.dormant, op.p) // a live change replaces the dormant addresses
+	}
 	ab.markDirty(op.p)
 	if has := len(ab.addrs.get(op.p)) > 0; has != op.had {
 		if ab.t.setPresent(op.p, bookAddrs, has) && ab.t.wants(evAdded) {
@@ -155,6 +168,9 @@ func (ab *addrBook) AddAddrs(p peer.ID, addrs []ma.Multiaddr, ttl time.Duration)
 func (ab *addrBook) add(op *addrOp, addrs []ma.Multiaddr, ttl time.Duration) {
 	if ttl <= 0 || !ttlIsConnected(ttl) && ab.addrs.NumUnconnected() >= ab.maxUnconnected {
 		return
+	}
+	if ttlIsConnected(ttl) {
+		ab.connected(op.p, op.now)
 	}
 	exp := op.now.Add(ttl)
 	for _, addr := range addrs {
@@ -234,6 +250,9 @@ func (ab *addrBook) SetAddrs(p peer.ID, addrs []ma.Multiaddr, ttl time.Duration)
 
 func (ab *addrBook) set(op *addrOp, addrs []ma.Multiaddr, ttl time.Duration) {
 	exp := op.now.Add(ttl)
+	if ttlIsConnected(ttl) {
+		ab.connected(op.p, op.now)
+	}
 	full := func() bool { return !ttlIsConnected(ttl) && ab.addrs.NumUnconnected() >= ab.maxUnconnected }
 	for _, addr := range addrs {
 		addr, ok := splitAddr(op.p, addr)
@@ -264,6 +283,9 @@ func (ab *addrBook) UpdateAddrs(p peer.ID, oldTTL, newTTL time.Duration) (evs []
 	op := ab.begin(p)
 	exp := op.now.Add(newTTL)
 	for _, a := range ab.addrs.get(p) {
+		if a.TTL == oldTTL && ttlIsConnected(oldTTL) {
+			ab.connected(p, op.now) // the connection ends now
+		}
 		switch {
 		case a.TTL != oldTTL:
 		case newTTL == 0:
@@ -328,21 +350,37 @@ func (ab *addrBook) AddrStream(ctx context.Context, p peer.ID) <-chan ma.Multiad
 }
 
 // gc drops the expired unconnected addresses, and signed records left
-// without addresses. Not journaled: folding the journal drops them again.
-func (ab *addrBook) gc() {
+// without addresses, and returns an EvtAddrsChanged per peer that lost
+// some. It evicts rather than deletes: nothing is journaled (the journal
+// still holds them), and the addresses of a peer left with none become
+// its dormant ones (dormant.go).
+func (ab *addrBook) gc() (evs []any) {
 	now := ab.clock.Now()
 	ab.mu.Lock()
 	defer ab.mu.Unlock()
+	var gone map[peer.ID][]*expiringAddr
 	for {
 		a, ok := ab.addrs.PopIfExpired(now)
 		if !ok {
-			return
+			break
 		}
-		if len(ab.addrs.get(a.Peer)) == 0 {
-			delete(ab.records, a.Peer)
-			ab.t.setPresent(a.Peer, bookAddrs, false)
+		if gone == nil {
+			gone = make(map[peer.ID][]*expiringAddr)
+		}
+		gone[a.Peer] = append(gone[a.Peer], a)
+	}
+	for p, as := range gone {
+		left := ab.addrs.get(p)
+		if len(left) == 0 {
+			ab.evictAddrs(p, as)
+		}
+		if ab.t.wants(evAddrs) {
+			cur := validAddrs(now, left)
+			prev := append(addrsOf(as), cur...)
+			evs = append(evs, EvtAddrsChanged{Peer: p, Previous: prev, Current: cur})
 		}
 	}
+	return evs
 }
 
 // sameAddrs reports whether a and b hold the same addresses.

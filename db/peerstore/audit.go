@@ -34,11 +34,13 @@ func (ps *Peerstore) Audit(ctx context.Context) (*AuditReport, error) {
 	}
 	fresh := newProjection(&ps.o)
 	f := newFolder(fresh)
-	first, err := f.foldJournal(ctx, ps.b)
+	ps.j.ckptMu.Lock()
+	first, err := f.foldJournal(ctx, ps.j.book())
+	ps.j.ckptMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	f.finish()
+	f.finish(false)
 	now := ps.o.Clock.Now()
 	live, folded := ps.pr.canonical(now), fresh.canonical(now)
 	rep := &AuditReport{FirstPage: first, Pages: f.pages, Peers: len(live)}
@@ -62,7 +64,7 @@ func (c canonPeer) empty() bool {
 // canonical returns the observable state of every peer, at now.
 func (pr *projection) canonical(now time.Time) map[peer.ID]canonPeer {
 	ids := map[peer.ID]struct{}{}
-	for _, p := range pr.t.known() {
+	for _, p := range pr.remembered() {
 		ids[p] = struct{}{}
 	}
 	for _, p := range pr.addrs.PeersWithAddrs() {
@@ -77,8 +79,16 @@ func (pr *projection) canonical(now time.Time) map[peer.ID]canonPeer {
 	return out
 }
 
+// The books a RemovePeer evicted count with their dormant state: that is
+// what the journal restates, and what a fold brings back.
 func (pr *projection) canonPeer(p peer.ID, now time.Time) canonPeer {
 	var c canonPeer
+	snap := []peerSnap{{id: p, books: bookKey | bookProtos | bookMeta}}
+	pr.keys.capture(snap)
+	pr.protos.capture(snap)
+	pr.meta.capture(snap)
+	pr.t.fillDormant(snap)
+	s0 := &snap[0]
 	pr.addrs.mu.RLock()
 	for _, a := range pr.addrs.addrs.get(p) {
 		if !a.ExpiredBy(now) {
@@ -91,24 +101,17 @@ func (pr *projection) canonPeer(p peer.ID, now time.Time) canonPeer {
 	}
 	pr.addrs.mu.RUnlock()
 	slices.Sort(c.addrs)
-	pr.keys.mu.RLock()
-	if pk := pr.keys.pks[p]; pk != nil {
-		c.pubKey, _ = ic.MarshalPublicKey(pk)
+	if s0.pubKey != nil {
+		c.pubKey, _ = ic.MarshalPublicKey(s0.pubKey)
 	}
-	pr.keys.mu.RUnlock()
-	s := pr.protos.segment(p)
-	s.RLock()
-	for proto := range s.protocols[p] {
+	for proto := range s0.protos {
 		c.protos = append(c.protos, string(proto))
 	}
-	s.RUnlock()
 	slices.Sort(c.protos)
-	pr.meta.mu.RLock()
-	for k, v := range pr.meta.ds[p] {
+	for k, v := range s0.meta {
 		enc, _ := proto.Marshal(encodeValue(v))
 		c.meta = append(c.meta, fmt.Sprintf("%s=%T:%x", k, v, enc))
 	}
-	pr.meta.mu.RUnlock()
 	slices.Sort(c.meta)
 	return c
 }

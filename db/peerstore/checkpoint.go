@@ -3,7 +3,8 @@ package peerstore
 import (
 	"context"
 	"fmt"
-	"time"
+
+	"github.com/folio-p2p/folio/book"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -34,16 +35,27 @@ func (j *journal) maybeCheckpoint() {
 }
 
 // checkpoint appends a Checkpoint page and chunk pages restating every
-// peer, then clears the pages before it. Writers are not stopped: a peer
-// changed while the chunks are written is dirty, and its change page
-// follows the checkpoint, so folding from the Checkpoint page in order
-// gives the live state. Nothing is cleared unless every page is appended.
+// peer — in a new generation of the journal, deleting the previous one
+// once it is complete (generation.go), or with Options.NoClear after the
+// pages of the same book. Writers are not stopped: a peer changed while
+// the chunks are written is dirty, and its change page follows the
+// checkpoint, so folding from the Checkpoint page in order gives the live
+// state. Nothing is deleted unless every page is appended.
 func (j *journal) checkpoint(ctx context.Context) error {
-	peers := j.pr.t.known()
-	now := time.Now().UnixNano()
+	j.ckptMu.Lock()
+	defer j.ckptMu.Unlock()
+	old, to := j.book(), j.book()
+	if !j.o.NoClear {
+		var err error
+		if to, err = j.nextGeneration(ctx); err != nil {
+			return err
+		}
+	}
+	peers := j.pr.remembered()
+	now := j.o.Clock.Now().UnixNano()
 	header := checkpointPage(len(peers), now)
-	start := j.b.Length()
-	w := chunkWriter{j: j, e: newEncoder(), now: now, pending: [][]byte{header}, pendingBytes: len(header)}
+	start := to.Length()
+	w := chunkWriter{j: j, to: to, e: newEncoder(), now: now, pending: [][]byte{header}, pendingBytes: len(header)}
 	for len(peers) > 0 {
 		n := min(len(peers), checkpointGroup)
 		if err := w.addGroup(peers[:n]); err != nil {
@@ -54,9 +66,9 @@ func (j *journal) checkpoint(ctx context.Context) error {
 	if err := w.finish(); err != nil {
 		return err
 	}
-	if !j.o.NoClear && start > 0 {
-		if err := j.b.Clear(ctx, 0, start); err != nil {
-			return fmt.Errorf("peerstore: clear journal before checkpoint %d: %w", start, err)
+	if to != old {
+		if err := j.replace(ctx, old, to); err != nil {
+			return err
 		}
 	}
 	j.mu.Lock()
@@ -69,9 +81,37 @@ func (j *journal) checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// nextGeneration returns the next generation's book, empty (a failed
+// checkpoint may have left pages in it).
+func (j *journal) nextGeneration(ctx context.Context) (*book.Book, error) {
+	name := genName(j.o.Name, j.gen+1)
+	if err := deleteBook(ctx, j.d, name); err != nil {
+		return nil, fmt.Errorf("peerstore: checkpoint: %w", err)
+	}
+	b, err := j.d.Book(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("peerstore: checkpoint: %w", err)
+	}
+	return b, nil
+}
+
+// replace makes the complete checkpoint in book to the journal, deleting
+// the previous generation. Until that deletion is committed, the previous
+// generation is the journal (Open takes the oldest one).
+func (j *journal) replace(ctx context.Context, old, to *book.Book) error {
+	if err := deleteBook(ctx, j.d, old.Name()); err != nil {
+		_ = deleteBook(ctx, j.d, to.Name())
+		return fmt.Errorf("peerstore: checkpoint: delete the previous journal %s: %w", old.Name(), err)
+	}
+	j.gen++
+	j.cur.Store(to)
+	return nil
+}
+
 // chunkWriter packs peers into chunk pages and appends them in batches.
 type chunkWriter struct {
 	j            *journal
+	to           *book.Book // the book the checkpoint goes to
 	e            *encoder
 	now          int64
 	chunk        [][]byte // encoded Peer messages
@@ -131,7 +171,7 @@ func (w *chunkWriter) seal() error {
 }
 
 func (w *chunkWriter) flush() error {
-	if err := w.j.append(w.pending); err != nil {
+	if err := appendTo(w.to, w.pending); err != nil {
 		return fmt.Errorf("peerstore: checkpoint: %w", err)
 	}
 	w.pages += len(w.pending)

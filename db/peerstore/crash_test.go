@@ -107,6 +107,7 @@ func crashOnce(t *testing.T, seed uint64) {
 	}
 	defer d2.Close()
 	o2 := *o
+	o2.ExactReopen = true // what was journaled, not the reopen grace (TestReopen*)
 	ps2, err := Open(ctx, d2, &o2)
 	if err != nil {
 		t.Fatalf("open after the crash: %v", err)

@@ -26,6 +26,8 @@ type peerState struct {
 	pubKey ic.PubKey
 	protos map[protocol.ID]struct{}
 	meta   map[string]any
+	// lastConnected is when the peer last held a connection (0: never).
+	lastConnected int64
 }
 
 // interner shares equal protocol sets and metadata maps between peers
@@ -85,7 +87,7 @@ func (in *interner) metaMap(data []byte) (map[string]any, error) {
 
 // decodePeer checks and decodes one peer's journal form.
 func decodePeer(r rawPeer, in *interner) (*peerState, error) {
-	st := &peerState{id: peer.ID(r.id), books: books(r.books)}
+	st := &peerState{id: peer.ID(r.id), books: books(r.books), lastConnected: r.lastConn}
 	if st.books&^journaled != 0 {
 		return nil, fmt.Errorf("peer %s: unknown books %#x", st.id, r.books)
 	}

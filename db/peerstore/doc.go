@@ -35,6 +35,31 @@
 // The port is checked against pstoremem itself: go-libp2p's suites, and a
 // randomized model test running both side by side.
 //
+// # Evict, don't forget
+//
+// go-libp2p drops from its peerstore what a running host no longer needs:
+// its peerstore manager calls RemovePeer a minute after a peer
+// disconnects and for every disconnected peer on Close, and addresses
+// expire. The live books do the same (pstoremem's semantics, which the
+// suites check). But the libp2p peer-store design persists peers so that
+// a peer rejoins the network quickly after being offline, and what it
+// needs for that — the peer's key, last addresses, protocols, metadata,
+// when it was last connected — is exactly what was dropped. So RemovePeer
+// and expiry evict rather than delete: the journal keeps the evicted
+// state as the peer's dormant record (dormant.go), restated by its pages
+// and checkpoints until a live change replaces it, and Open brings it
+// back. Only DeletePeer (Forget) erases. RecentPeers lists the peers seen
+// connected, newest first, with their addresses (the dormant ones when
+// none is valid): the vault redials them on start.
+//
+// Downtime does not expire the way back (reopen.go): on reopen, peers
+// connected or recently connected when the peerstore last wrote (the
+// latest page's time) keep their addresses for at least
+// RecentlyConnectedAddrTTL from the reopen, and connected-TTL addresses,
+// which no connection holds any more, are lowered to that TTL (never
+// kept as permanent, and counted by the caps again). Options.ExactReopen
+// turns this off.
+//
 // The core (projection.go and the *book.go files, codec.go) is
 // deterministic: no goroutine, no storage, the clock injected. The shell
 // (peerstore.go, journal.go, checkpoint.go, replay.go) adds the flusher,
@@ -78,14 +103,20 @@
 //
 // # Journal format
 //
-// Every page is one pb.Page{version: 1, time, body}. The body is one of:
+// Every page is one pb.Page{version: 1, time, body}; time is the
+// writer's Options.Clock, and the latest one is when the peerstore last
+// wrote (the reopen rule counts downtime from it). The body is one of:
 //
 //   - Peer: one peer's books named by its books bit set (1 addresses and
 //     signed record, 2 public key, 4 protocols, 8 metadata), each
-//     restated whole; a named book left empty is cleared. Addresses are
+//     restated whole; a named book left empty is cleared. A book RemovePeer
+//     evicted is restated with its dormant state. Addresses are
 //     parallel lists of multiaddr bytes, TTL and absolute expiry (Unix
 //     seconds and nanoseconds on Options.Clock), so that folding after a
-//     restart keeps the right remaining TTL. The signed record is the
+//     restart keeps the right remaining TTL; expired ones are kept (a
+//     peer's dormant addresses) until a live change replaces them. With
+//     the addresses goes last_connected, when the peer last held a
+//     connection (Unix nanoseconds on Options.Clock). The signed record is the
 //     envelope's bytes and its sequence number. Protocols (a sorted
 //     StringList) and metadata (a MetaList sorted by key) are embedded as
 //     bytes so that the fold decodes each distinct set once and peers share
@@ -105,19 +136,24 @@
 // checkpoint would have (so that a checkpoint always shrinks the journal
 // by a third or more, and a large projection is not rewritten for a
 // little churn), the flusher writes a checkpoint: a Checkpoint page, then
-// Chunk pages restating every peer (Options.MaxPageSize each), then it
-// clears every page before the Checkpoint page with one range deletion
-// (book.Clear), so the journal stays bounded under address churn, and
-// opening never folds much more than 1.5 times the projection. Writers are not stopped meanwhile: a
-// peer changed during the checkpoint is dirty, and its change page follows
-// the chunks, so folding in page order from the Checkpoint page gives the
-// live state. Nothing is cleared until every chunk is appended; a crash in
-// between leaves the previous checkpoint and its pages in place, and the
-// partial chunks are valid restatements too.
+// Chunk pages restating every peer, live or dormant (Options.MaxPageSize
+// each), into a new generation of the journal — a new book, Options.Name
+// + "~" + the generation in 16 hex digits — and only then deletes the
+// previous book (one range deletion, synced, then a compaction of its
+// range; generation.go). Disk use so follows the live state: clearing
+// pages inside one book (book.Clear) would keep each cleared page's leaf
+// hash and tree nodes for ever. Opening never folds much more than 1.5
+// times the projection. Writers are not stopped meanwhile: a peer changed
+// during the checkpoint is dirty, and its change page follows the chunks,
+// so folding in page order from the Checkpoint page gives the live state.
+// Nothing is deleted until every chunk is appended; a crash in between
+// leaves two generations, and Open takes the older (complete) one and
+// deletes the newer. With Options.NoClear the checkpoint is written in
+// the same book and nothing is deleted.
 //
-// Only a prefix of the journal is ever cleared, so Open finds the first
-// stored page by binary search (a few reads) and folds from there: it must
-// be page 0 or a Checkpoint page. It reads the pages with one iterator
+// Open folds the current generation from its first stored page, found by
+// binary search (a few reads; a journal written before generations may
+// have a cleared prefix): page 0 or a Checkpoint page. It reads the pages with one iterator
 // (book.Snapshot.Pages), decodes them on every core and applies them in
 // order; peers with the same protocol set or metadata share one map, and
 // the expiry heap is built once at the end. The encoder (encode.go) and
@@ -140,19 +176,25 @@
 // a real change, each with the previous value (events.go). On the default
 // bus the peerstore sees every subscription, and does not even build the
 // events nobody subscribed to (bus.go); on a bus given in Options it
-// always emits them.
+// always emits them. When the peerstore is a host's (libp2p.Peerstore),
+// AttachHost(h) moves the events to h.EventBus(), where the host's users
+// look (the vault does it; a host makes its bus itself, so Options cannot
+// name it). Collection of expired addresses emits EvtAddrsChanged.
 //
 // # Beyond the libp2p interface
 //
 // SetPeer replaces a peer's data as identify does, MergePeer merges it as
 // DHT and discovery do, GetPeer returns it (choose the books), DeletePeer
-// deletes all or some of it, ListPeers lists every known peer with its
-// data. Flush, Checkpoint, Audit, Metrics and Opened serve operators and
-// tests.
+// deletes all or some of it and Forget all of it (the dormant record
+// too), ListPeers lists every known peer with its data, RecentPeers the
+// peers seen connected, newest first. Flush, Checkpoint, Audit, Metrics
+// and Opened serve operators and tests.
 //
 // # Differences from pstoremem
 //
-// An address moved from a connected TTL to a shorter one joins the expiry
+// RemovePeer and expiry evict: the live books forget as pstoremem's do,
+// but the next reopen brings the evicted state back (see above). An
+// address moved from a connected TTL to a shorter one joins the expiry
 // heap (pstoremem forgets it there, so it is never collected). Putting a
 // metadata value equal to the stored one keeps the stored one. An empty
 // []byte or []string comes back from the journal non-nil. The error for

@@ -34,6 +34,9 @@ type peerSnap struct {
 	pubKey ic.PubKey
 	protos map[protocol.ID]struct{}
 	meta   map[string]any
+	// lastConnected is when the peer last held a connection (Unix
+	// nanoseconds on Options.Clock; 0: never), captured with the addresses.
+	lastConnected int64
 }
 
 type addrCopy struct {
@@ -64,6 +67,7 @@ func (pr *projection) captureInto(snaps []peerSnap, addrs []addrCopy, ids []peer
 		pr.keys.capture(group)
 		pr.protos.capture(group)
 		pr.meta.capture(group)
+		pr.t.fillDormant(group)
 	}
 	return snaps, addrs
 }
@@ -71,17 +75,33 @@ func (pr *projection) captureInto(snaps []peerSnap, addrs []addrCopy, ids []peer
 func (ab *addrBook) capture(group []peerSnap, buf []addrCopy) []addrCopy {
 	ab.mu.RLock()
 	defer ab.mu.RUnlock()
+	var now int64
 	for i := range group {
 		s := &group[i]
 		if s.books&bookAddrs == 0 {
 			continue
 		}
 		start := len(buf)
-		for _, a := range ab.addrs.get(s.id) {
+		live := ab.addrs.get(s.id)
+		for _, a := range live {
 			buf = append(buf, addrCopy{addr: a.Addr, ttl: a.TTL, expiry: a.Expiry})
+			if a.IsConnected() {
+				if now == 0 {
+					now = ab.clock.Now().UnixNano()
+				}
+				s.lastConnected = now
+			}
+		}
+		if len(live) == 0 {
+			for _, a := range ab.dormant[s.id] {
+				buf = append(buf, addrCopy{addr: a.Addr, ttl: a.TTL, expiry: a.Expiry})
+			}
 		}
 		s.addrs = buf[start:len(buf):len(buf)]
 		s.record = ab.records[s.id]
+		if at, ok := ab.seen[s.id]; ok && s.lastConnected == 0 {
+			s.lastConnected = at.UnixNano()
+		}
 	}
 	return buf
 }
@@ -124,8 +144,9 @@ const (
 	fCheckpointPeers                                                = 1
 	fPeerID, fPeerBooks, fPeerAddrs, fPeerRecord, fPeerPublicKey    = 1, 2, 3, 4, 5
 	fPeerProtocols, fPeerMetadata, fPeerTTLs, fPeerExpSec           = 6, 7, 8, 9
-	fPeerExpNanos                                                   = 10
+	fPeerExpNanos, fPeerLastConnected                               = 10, 11
 	fRecordEnvelope, fRecordSeq                                     = 1, 2
+	fStringListValues                                               = 1
 )
 
 // encoder writes pages. It remembers the encoded form of the (shared,
@@ -133,9 +154,10 @@ const (
 // each entry holds its map, so no other map can take that address while
 // the encoder lives.
 type encoder struct {
-	protos map[uintptr]encodedProtos
-	meta   map[uintptr]encodedMeta
-	scrat  []byte
+	protos  map[uintptr]encodedProtos
+	meta    map[uintptr]encodedMeta
+	content contentCache // equal sets and maps at other addresses (encodecache.go)
+	scrat   []byte
 }
 
 type encodedProtos struct {
@@ -149,7 +171,7 @@ type encodedMeta struct {
 }
 
 func newEncoder() *encoder {
-	return &encoder{protos: make(map[uintptr]encodedProtos), meta: make(map[uintptr]encodedMeta)}
+	return &encoder{protos: make(map[uintptr]encodedProtos), meta: make(map[uintptr]encodedMeta), content: newContentCache()}
 }
 
 // page returns a whole page: version, time, and the body in field.
@@ -235,6 +257,10 @@ func (e *encoder) appendPeer(buf []byte, s *peerSnap) []byte {
 		buf = protowire.AppendTag(buf, fPeerMetadata, protowire.BytesType)
 		buf = protowire.AppendBytes(buf, e.metaBytes(s.meta))
 	}
+	if s.lastConnected != 0 {
+		buf = protowire.AppendTag(buf, fPeerLastConnected, protowire.VarintType)
+		buf = protowire.AppendVarint(buf, uint64(s.lastConnected))
+	}
 	return buf
 }
 
@@ -267,8 +293,13 @@ func (e *encoder) protoBytes(m map[protocol.ID]struct{}) []byte {
 	if c, ok := e.protos[key]; ok {
 		return c.b
 	}
+	h := e.content.protoHash(m)
+	if b, ok := e.content.findProtos(h, m); ok {
+		return b
+	}
 	b := encodeProtos(m)
 	e.protos[key] = encodedProtos{m, b}
+	e.content.protos[h] = append(e.content.protos[h], encodedProtos{m, b})
 	return b
 }
 
@@ -277,6 +308,12 @@ func (e *encoder) metaBytes(m map[string]any) []byte {
 	key := reflect.ValueOf(m).Pointer()
 	if c, ok := e.meta[key]; ok {
 		return c.b
+	}
+	h, hashed := e.content.metaHash(m)
+	if hashed {
+		if b, ok := e.content.findMeta(h, m); ok {
+			return b
+		}
 	}
 	list := &pb.MetaList{Entries: make([]*pb.Meta, 0, len(m))}
 	for k, v := range m {
@@ -293,19 +330,29 @@ func (e *encoder) metaBytes(m map[string]any) []byte {
 	})
 	b, _ := proto.Marshal(list)
 	e.meta[key] = encodedMeta{m, b}
+	if hashed {
+		e.content.meta[h] = append(e.content.meta[h], encodedMeta{m, b})
+	}
 	return b
 }
 
-// encodeProtos returns the journal form of a protocol set (nil if empty).
+// encodeProtos returns the journal form of a protocol set (nil if
+// empty): a StringList, sorted, written in one allocation.
 func encodeProtos(m map[protocol.ID]struct{}) []byte {
 	if len(m) == 0 {
 		return nil
 	}
-	list := &pb.StringList{Values: make([]string, 0, len(m))}
-	for proto := range m {
-		list.Values = append(list.Values, string(proto))
+	ids := make([]string, 0, len(m))
+	size := 0
+	for p := range m {
+		ids = append(ids, string(p))
+		size += protowire.SizeTag(fStringListValues) + protowire.SizeBytes(len(p))
 	}
-	slices.Sort(list.Values)
-	out, _ := proto.Marshal(list)
+	slices.Sort(ids)
+	out := make([]byte, 0, size)
+	for _, id := range ids {
+		out = protowire.AppendTag(out, fStringListValues, protowire.BytesType)
+		out = protowire.AppendString(out, id)
+	}
 	return out
 }

@@ -1,6 +1,7 @@
 package peerstore
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -77,5 +78,29 @@ func TestEncoderMatchesProto(t *testing.T) {
 	if len(st.addrs) != 2 || !st.addrs[1].Expiry.Equal(far) || st.addrs[1].TTL != 1<<63-1 || st.record.Seq != 9 ||
 		!st.pubKey.Equals(sk.GetPublic()) || len(st.protos) != 2 || st.meta["z"] != 1 {
 		t.Fatalf("folded %+v", st)
+	}
+}
+
+// Equal protocol sets and metadata maps at different addresses encode
+// once (the content cache) and to exactly the bytes each would alone.
+func TestEncoderContentCache(t *testing.T) {
+	e := newEncoder()
+	p1 := map[protocol.ID]struct{}{"/a": {}, "/b": {}}
+	p2 := map[protocol.ID]struct{}{"/b": {}, "/a": {}}
+	m1 := map[string]any{"AgentVersion": "x/1", "n": 3, "raw": []byte{1}}
+	m2 := map[string]any{"raw": []byte{1}, "n": 3, "AgentVersion": "x/1"}
+	b1, b2 := e.protoBytes(p1), e.protoBytes(p2)
+	if !bytes.Equal(b1, b2) || !bytes.Equal(b2, newEncoder().protoBytes(p2)) {
+		t.Fatal("equal protocol sets encode differently")
+	}
+	if len(e.protos) != 1 {
+		t.Fatalf("%d protocol sets encoded, want 1", len(e.protos))
+	}
+	if c1, c2 := e.metaBytes(m1), e.metaBytes(m2); !bytes.Equal(c1, c2) || !bytes.Equal(c2, newEncoder().metaBytes(m2)) || len(e.meta) != 1 {
+		t.Fatal("equal metadata maps encode differently, or twice")
+	}
+	m3 := map[string]any{"AgentVersion": "x/2", "n": 3, "raw": []byte{1}}
+	if bytes.Equal(e.metaBytes(m3), e.metaBytes(m1)) {
+		t.Fatal("different metadata maps share an encoding")
 	}
 }

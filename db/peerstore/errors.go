@@ -27,3 +27,7 @@ var (
 	// Options.MaxSignedPeerRecords records are held already.
 	ErrTooManyRecords = errors.New("peerstore: too many signed peer records")
 )
+
+// ErrNotHostPeerstore: AttachHost was given a host whose peerstore is not
+// this one.
+var ErrNotHostPeerstore = errors.New("peerstore: the host does not use this peerstore")

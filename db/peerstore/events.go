@@ -2,6 +2,7 @@ package peerstore
 
 import (
 	"errors"
+	"sync/atomic"
 
 	ic "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/event"
@@ -25,8 +26,9 @@ type EvtPeerAdded struct {
 }
 
 // EvtAddrsChanged: the set of a peer's valid addresses changed: one was
-// added, removed, or revived after it had expired. A TTL or expiry change
-// alone, and expiry itself, are not events.
+// added, removed, or revived after it had expired, or expired addresses
+// were collected (every Options.GCInterval; Previous then lists them). A
+// TTL or expiry change alone is not an event.
 type EvtAddrsChanged struct {
 	Peer     peer.ID
 	Previous []ma.Multiaddr
@@ -61,13 +63,46 @@ type EvtMetadataChanged struct {
 	Current  any
 }
 
-// emitters holds one emitter per event type.
+// emitters sends the events to the current bus: Options.EventBus, until
+// AttachHost moves them to the host's.
 type emitters struct {
+	cur atomic.Pointer[emitterSet]
+}
+
+// emitterSet holds one emitter per event type, on one bus.
+type emitterSet struct {
+	bus                             event.Bus
 	added, addrs, protos, key, meta event.Emitter
 }
 
 func newEmitters(bus event.Bus) (*emitters, error) {
-	var e emitters
+	s, err := newEmitterSet(bus)
+	if err != nil {
+		return nil, err
+	}
+	e := &emitters{}
+	e.cur.Store(s)
+	return e, nil
+}
+
+// move sends the events to bus from now on.
+func (e *emitters) move(bus event.Bus) error {
+	s, err := newEmitterSet(bus)
+	if err != nil {
+		return err
+	}
+	if old := e.cur.Swap(s); old != nil {
+		old.close() // an event emitted on it meanwhile is dropped
+	}
+	return nil
+}
+
+func (e *emitters) bus() event.Bus { return e.cur.Load().bus }
+
+func (e *emitters) close() { e.cur.Load().close() }
+
+func newEmitterSet(bus event.Bus) (*emitterSet, error) {
+	e := emitterSet{bus: bus}
 	var errs []error
 	mk := func(dst *event.Emitter, typ any) {
 		em, err := bus.Emitter(typ)
@@ -86,7 +121,7 @@ func newEmitters(bus event.Bus) (*emitters, error) {
 	return &e, nil
 }
 
-func (e *emitters) close() {
+func (e *emitterSet) close() {
 	for _, em := range []event.Emitter{e.added, e.addrs, e.protos, e.key, e.meta} {
 		if em != nil {
 			_ = em.Close()
@@ -95,7 +130,11 @@ func (e *emitters) close() {
 }
 
 // emit sends the events a call collected. Call it with no lock held.
-func (e *emitters) emit(evs []any) {
+func (es *emitters) emit(evs []any) {
+	if len(evs) == 0 {
+		return
+	}
+	e := es.cur.Load()
 	for _, ev := range evs {
 		var em event.Emitter
 		switch ev.(type) {

@@ -2,6 +2,7 @@ package peerstore
 
 import (
 	"container/heap"
+	"time"
 
 	ic "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -50,6 +51,11 @@ func (pr *projection) restate(st *peerState) {
 			ab.records[p] = st.record
 		} else {
 			delete(ab.records, p)
+		}
+		if st.lastConnected != 0 {
+			ab.seen[p] = time.Unix(0, st.lastConnected)
+		} else {
+			delete(ab.seen, p)
 		}
 		set(bookAddrs, len(st.addrs) > 0)
 	}
@@ -100,14 +106,16 @@ func (pr *projection) reserve(n int) {
 }
 
 // buildHeap turns the list a fold left into the expiry heap, dropping
-// the entries replaced since and those expired (with a signed record left
-// without addresses), as collection would.
+// the entries replaced since and evicting those expired (with a signed
+// record left without addresses), as collection would: a peer left with
+// no address keeps the expired ones as its dormant addresses.
 func (ab *addrBook) buildHeap() {
 	ab.mu.Lock()
 	defer ab.mu.Unlock()
 	now := ab.clock.Now()
 	h := ab.addrs.heap
 	n := 0
+	gone := make(map[peer.ID][]*expiringAddr)
 	for i, a := range h {
 		switch {
 		case a.heapIndex != i: // replaced
@@ -115,10 +123,10 @@ func (ab *addrBook) buildHeap() {
 			a.heapIndex = -1
 			m := ab.addrs.get(a.Peer)
 			delete(m, string(a.Addr.Bytes()))
+			gone[a.Peer] = append(gone[a.Peer], a)
 			if len(m) == 0 {
 				delete(ab.addrs.peers, a.Peer)
-				delete(ab.records, a.Peer)
-				ab.t.setPresent(a.Peer, bookAddrs, false)
+				ab.evictAddrs(a.Peer, gone[a.Peer])
 			}
 		default:
 			a.heapIndex = n

@@ -44,9 +44,9 @@ func FuzzDecodePage(f *testing.F) {
 		pr, refPr := newProjection(&o), newProjection(&o)
 		f, rf := newFolder(pr), newFolder(refPr)
 		f.apply(it, 8)
-		f.finish()
+		f.finish(false)
 		rf.apply(ref, 8)
-		rf.finish()
+		rf.finish(false)
 		if diff := diffCanonical(pr.canonical(clk.Now()), refPr.canonical(clk.Now())); len(diff) > 0 {
 			t.Fatalf("the parser and the generated code fold differently: %v", diff)
 		}
@@ -63,7 +63,7 @@ func FuzzDecodePage(f *testing.F) {
 			}
 			g.apply(it, 2)
 		}
-		g.finish()
+		g.finish(false)
 		if diff := diffCanonical(pr.canonical(clk.Now()), again.canonical(clk.Now())); len(diff) > 0 {
 			t.Fatalf("journal round trip differs: %v", diff)
 		}

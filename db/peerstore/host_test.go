@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
+	pstore "github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -93,6 +94,9 @@ func checkIdentified(t testing.TB, ps *Peerstore, b host.Host, what string) {
 	if av, err := ps.Get(b.ID(), "AgentVersion"); err != nil || av == "" {
 		t.Errorf("%s: AgentVersion %v %v", what, av, err)
 	}
+	if _, err := ps.Get(b.ID(), "ProtocolVersion"); err != nil { // identify stores it, empty by default
+		t.Errorf("%s: ProtocolVersion: %v", what, err)
+	}
 }
 
 func TestHostIdentify(t *testing.T) {
@@ -166,6 +170,12 @@ func TestHostIdentifyKilled(t *testing.T) {
 	defer d.Close()
 	ps := openPS(t, d, nil)
 	checkIdentified(t, ps, hb, "rebuilt after SIGKILL")
+	// The child died connected: no connection holds those addresses now.
+	for _, e := range mustPeer(t, ps, hb.ID()).Addrs {
+		if e.TTL != pstore.RecentlyConnectedAddrTTL {
+			t.Errorf("after SIGKILL: address %s has TTL %v, want the recently-connected TTL", e.Addr, e.TTL)
+		}
+	}
 	auditOK(t, ps)
 }
 

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -27,10 +29,16 @@ const (
 // batches, from one goroutine: one Append (one signature) per flush, and
 // a checkpoint from time to time.
 type journal struct {
-	b    *book.Book
+	d    *db.DB
+	cur  atomic.Pointer[book.Book] // the current generation (generation.go)
+	gen  uint64                    // its number (the flusher's)
 	pr   *projection
 	gate *sync.RWMutex // multi-book calls hold it shared; snapshots hold it
 	o    *Options
+
+	// ckptMu keeps a checkpoint from deleting the generation an Audit
+	// folds.
+	ckptMu sync.Mutex
 
 	flushReq chan struct{}
 	ckptReq  chan chan error // Checkpoint asks the flusher to write one now
@@ -58,16 +66,21 @@ type journalStats struct {
 	sinceBytes int64
 }
 
-func newJournal(b *book.Book, pr *projection, gate *sync.RWMutex, o *Options, st journalStats) *journal {
-	return &journal{
-		b: b, pr: pr, gate: gate, o: o, st: st,
+func newJournal(d *db.DB, b *book.Book, gen uint64, pr *projection, gate *sync.RWMutex, o *Options, st journalStats) *journal {
+	j := &journal{
+		d: d, gen: gen, pr: pr, gate: gate, o: o, st: st,
 		flushReq: make(chan struct{}, 1),
 		ckptReq:  make(chan chan error),
 		closing:  make(chan struct{}),
 		done:     make(chan struct{}),
 		round:    make(chan struct{}),
 	}
+	j.cur.Store(b)
+	return j
 }
+
+// book returns the journal's current generation.
+func (j *journal) book() *book.Book { return j.cur.Load() }
 
 // run is the flusher goroutine. After a change it waits FlushDelay (or
 // less, once FlushChanges peers wait), then flushes. Under sustained load
@@ -186,6 +199,11 @@ type scratch struct {
 	pages [][]byte
 }
 
+// pageEstimate is the size of a typical change page (an identified peer:
+// 3 addresses, a key, 8 protocols, 2 metadata entries), to size the
+// flusher's buffer.
+const pageEstimate = 512
+
 // keepScratch is the most peers whose buffers a flush keeps for the next:
 // the buffers of a larger flush go back to the collector, so that a burst
 // does not pin memory.
@@ -197,7 +215,7 @@ func (sc *scratch) trim() {
 	clear(sc.snaps)
 	clear(sc.addrs)
 	clear(sc.pages)
-	if cap(sc.snaps) > keepScratch {
+	if cap(sc.snaps) > keepScratch || cap(sc.buf) > keepScratch*pageEstimate/4 {
 		*sc = scratch{}
 	}
 }
@@ -205,10 +223,13 @@ func (sc *scratch) trim() {
 // encode returns one page per captured peer, dropping (and reporting)
 // those too large for a page.
 func (j *journal) encode(snaps []peerSnap) (pages [][]byte, size int64) {
-	now := time.Now().UnixNano()
+	now := j.o.Clock.Now().UnixNano()
 	e := newEncoder()
 	sc := &j.sc
 	sc.buf, sc.pages = sc.buf[:0], sc.pages[:0]
+	if want := len(snaps) * pageEstimate; cap(sc.buf) < want {
+		sc.buf = make([]byte, 0, want) // one allocation, not a doubling series of copies
+	}
 	for i := range snaps {
 		start := len(sc.buf)
 		sc.buf = e.appendPeerPage(sc.buf, &snaps[i], now)
@@ -225,15 +246,18 @@ func (j *journal) encode(snaps []peerSnap) (pages [][]byte, size int64) {
 	return sc.pages, size
 }
 
-// append appends pages in as few Appends as the batch bounds allow.
-func (j *journal) append(pages [][]byte) error {
+// append appends pages to the current generation.
+func (j *journal) append(pages [][]byte) error { return appendTo(j.book(), pages) }
+
+// appendTo appends pages to b in as few Appends as the batch bounds allow.
+func appendTo(b *book.Book, pages [][]byte) error {
 	for len(pages) > 0 {
 		n, bytes := 0, 0
 		for n < len(pages) && n < maxAppendPages && (n == 0 || bytes+len(pages[n]) <= maxAppendBytes) {
 			bytes += len(pages[n])
 			n++
 		}
-		if _, err := j.b.Append(context.Background(), pages[:n]...); err != nil {
+		if _, err := b.Append(context.Background(), pages[:n]...); err != nil {
 			return fmt.Errorf("peerstore: journal append: %w", err)
 		}
 		pages = pages[n:]

@@ -167,8 +167,14 @@ func TestCheckpointBoundsJournal(t *testing.T) {
 	}
 	stored := ps.Journal().Length() - first
 	t.Logf("journal: %d pages written, %d stored from %d, %d checkpoints", m.JournalLength, stored, first, m.Checkpoints)
-	if m.Checkpoints == 0 || first == 0 || stored > 3*200+64 {
-		t.Fatalf("journal not bounded: %d checkpoints, first stored page %d, %d stored", m.Checkpoints, first, stored)
+	gen := m.Generation
+	if m.Checkpoints == 0 || gen == 0 || first != 0 || stored > 3*200+64 {
+		t.Fatalf("journal not bounded: %d checkpoints, generation %d, first stored page %d, %d stored", m.Checkpoints, gen, first, stored)
+	}
+	// Only the current generation is left: no per-page leftovers of the
+	// earlier ones.
+	if names, _ := d.Names("peerstore"); len(names) != 1 || names[0] != ps.Journal().Name() {
+		t.Fatalf("journal books %v, want only %s", names, ps.Journal().Name())
 	}
 	if err := ps.Close(); err != nil {
 		t.Fatal(err)
@@ -235,7 +241,7 @@ func TestFullRebuildAfterConcurrentOps(t *testing.T) {
 	if err := f.fold(ctx, snap, m.LastCheckpoint, "peerstore"); err != nil {
 		t.Fatal(err)
 	}
-	f.finish()
+	f.finish(false)
 	now := ps.o.Clock.Now()
 	if diff := diffCanonical(ps.pr.canonical(now), fresh.canonical(now)); len(diff) > 0 {
 		t.Fatalf("fold from checkpoint %d differs: %v", m.LastCheckpoint, diff)

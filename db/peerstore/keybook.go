@@ -105,11 +105,13 @@ func (kb *keyBook) AddPrivKey(p peer.ID, sk ic.PrivKey) ([]any, error) {
 	return nil, nil
 }
 
-// remove deletes p's keys (public and private).
-func (kb *keyBook) remove(p peer.ID) {
+// remove deletes p's keys (public and private) and returns the public
+// key it held.
+func (kb *keyBook) remove(p peer.ID) ic.PubKey {
 	kb.mu.Lock()
 	defer kb.mu.Unlock()
-	if _, ok := kb.pks[p]; ok {
+	pk, ok := kb.pks[p]
+	if ok {
 		delete(kb.pks, p)
 		kb.t.mark(p, bookKey)
 		kb.t.setPresent(p, bookKey, false)
@@ -118,4 +120,5 @@ func (kb *keyBook) remove(p peer.ID) {
 		delete(kb.sks, p)
 		kb.t.setPresent(p, bookPrivKey, false)
 	}
+	return pk
 }

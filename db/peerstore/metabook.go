@@ -67,24 +67,24 @@ func (mb *metaBook) Get(p peer.ID, key string) (any, error) {
 	return val, nil
 }
 
-// remove deletes p's metadata.
-func (mb *metaBook) remove(p peer.ID) (evs []any) {
+// remove deletes p's metadata and returns the map it held.
+func (mb *metaBook) remove(p peer.ID) (m map[string]any, evs []any) {
 	mb.mu.Lock()
 	defer mb.mu.Unlock()
 	m, ok := mb.ds[p]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	delete(mb.ds, p)
 	mb.t.mark(p, bookMeta)
 	mb.t.setPresent(p, bookMeta, false)
 	if !mb.t.wants(evMeta) {
-		return nil
+		return m, nil
 	}
 	for k, v := range m {
 		evs = append(evs, EvtMetadataChanged{Peer: p, Key: k, Existed: true, Previous: v, Removed: true})
 	}
-	return evs
+	return m, evs
 }
 
 // replace makes p's metadata exactly m (nil or empty: none).

@@ -7,8 +7,9 @@ type Metrics struct {
 	Addrs          int // stored addresses (expired ones until collected)
 
 	PendingChanges int    // peers with changes not yet flushed
-	JournalLength  uint64 // pages in the journal book
-	LastCheckpoint uint64 // page of the last checkpoint (0: none yet)
+	JournalLength  uint64 // pages in the journal's current book
+	LastCheckpoint uint64 // page of the last checkpoint in that book (0 after a new generation)
+	Generation     uint64 // the journal book's generation: checkpoints written over its life (generation.go)
 
 	Flushes              uint64 // Appends of change pages since open
 	Pages                uint64 // pages appended since open (checkpoints too)
@@ -27,7 +28,8 @@ func (ps *Peerstore) Metrics() Metrics {
 	m := Metrics{
 		Peers:          ps.pr.t.count(),
 		PendingChanges: pending,
-		JournalLength:  ps.b.Length(),
+		JournalLength:  ps.Journal().Length(),
+		Generation:     ps.generation(),
 		LastCheckpoint: st.ckptIndex,
 
 		Flushes: st.flushes, Pages: st.pages, Bytes: st.bytes,

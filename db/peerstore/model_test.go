@@ -36,10 +36,19 @@ type world struct {
 	values  []any
 	records []*record.Envelope
 	single  bool // one address per call (with a per-peer cap: no ties in eviction)
+	// dormant is what RemovePeer evicted from the model's books and folio
+	// keeps for the next reopen (dormant.go), until a change replaces it.
+	dormant map[peer.ID]*modelDormant
+}
+
+type modelDormant struct {
+	pk     ic.PubKey
+	protos []protocol.ID
+	meta   map[string]any
 }
 
 func newWorld(t testing.TB, r *rand.Rand) *world {
-	w := &world{keys: map[peer.ID]ic.PrivKey{}}
+	w := &world{keys: map[peer.ID]ic.PrivKey{}, dormant: map[peer.ID]*modelDormant{}}
 	for i := range 4 {
 		sk, _, err := ic.GenerateEd25519Key(nil)
 		if err != nil {
@@ -104,8 +113,11 @@ func (w *world) someProtos(r *rand.Rand) []protocol.ID {
 }
 
 // step applies one random operation to both stores; it returns its name.
+// A change to a book of the model ends what it kept dormant of that book.
 func (w *world) step(r *rand.Rand, clk *mockclock.Mock, ps, model pstore.Peerstore) string {
 	p := pick(r, w.peers)
+	before := w.books(model, p)
+	defer func() { w.wake(p, before, w.books(model, p)) }()
 	n := r.IntN(100)
 	if w.single {
 		clk.Add(time.Millisecond) // distinct expiries: eviction has no ties
@@ -169,15 +181,17 @@ func (w *world) step(r *rand.Rand, clk *mockclock.Mock, ps, model pstore.Peersto
 		model.RemoveProtocols(p, pr...)
 		return fmt.Sprintf("RemoveProtocols %s %v", p, pr)
 	case n < 84:
-		k, v := pick(r, []string{"AgentVersion", "ProtocolVersion", "x"}), pick(r, w.values)
+		k, v := pick(r, modelKeys), pick(r, w.values)
 		e1, e2 := ps.Put(p, k, v), model.Put(p, k, v)
 		if e1 != nil || e2 != nil {
 			panic(fmt.Sprintf("Put: %v vs %v", e1, e2))
 		}
 		return fmt.Sprintf("Put %s %s=%#v", p, k, v)
 	case n < 87:
+		w.evict(p, before)
 		ps.RemovePeer(p)
 		model.RemovePeer(p)
+		before = w.books(model, p)
 		return "RemovePeer " + string(p)
 	case n < 90:
 		_ = ps.PubKey(p) // extracting stores the key: a change
@@ -242,9 +256,95 @@ func (w *world) compare(t testing.TB, ps, model pstore.Peerstore, after string) 
 	}
 }
 
+// modelBooks is what the model holds of a peer's key, protocol and
+// metadata books.
+type modelBooks struct {
+	pk     ic.PubKey // stored, not extracted
+	protos []protocol.ID
+	meta   map[string]any
+}
+
+var modelKeys = []string{"AgentVersion", "ProtocolVersion", "x"}
+
+func (w *world) books(model pstore.Peerstore, p peer.ID) modelBooks {
+	var b modelBooks
+	if slices.Contains(model.PeersWithKeys(), p) {
+		b.pk = model.PubKey(p)
+	}
+	b.protos, _ = model.GetProtocols(p)
+	slices.Sort(b.protos)
+	for _, k := range modelKeys {
+		if v, err := model.Get(p, k); err == nil {
+			if b.meta == nil {
+				b.meta = map[string]any{}
+			}
+			b.meta[k] = v
+		}
+	}
+	return b
+}
+
+// evict records what RemovePeer is about to take (as tracker.evict).
+func (w *world) evict(p peer.ID, b modelBooks) {
+	d := w.dormant[p]
+	if d == nil {
+		d = &modelDormant{}
+		w.dormant[p] = d
+	}
+	if b.pk != nil {
+		d.pk = b.pk
+	}
+	if len(b.protos) > 0 {
+		d.protos = b.protos
+	}
+	if len(b.meta) > 0 {
+		d.meta = b.meta
+	}
+}
+
+// wake ends the dormancy of the books an operation changed.
+func (w *world) wake(p peer.ID, before, after modelBooks) {
+	d := w.dormant[p]
+	if d == nil {
+		return
+	}
+	if (before.pk == nil) != (after.pk == nil) || before.pk != nil && !before.pk.Equals(after.pk) {
+		d.pk = nil
+	}
+	if !slices.Equal(before.protos, after.protos) {
+		d.protos = nil
+	}
+	if len(before.meta) != len(after.meta) {
+		d.meta = nil
+	}
+	for k, v := range before.meta {
+		if av, ok := after.meta[k]; !ok || !sameValue(v, av) {
+			d.meta = nil
+		}
+	}
+}
+
+// revive does to the model what a reopen does to folio: the books
+// RemovePeer evicted come back where nothing replaced them.
+func (w *world) revive(model pstore.Peerstore) {
+	for p, d := range w.dormant {
+		if d.pk != nil {
+			_ = model.AddPubKey(p, d.pk)
+		}
+		if len(d.protos) > 0 {
+			_ = model.SetProtocols(p, d.protos...)
+		}
+		for k, v := range d.meta {
+			_ = model.Put(p, k, v)
+		}
+	}
+	clear(w.dormant)
+}
+
 // collect does to the model what a reopen does to folio: drop the
 // expired addresses (and signed records left without addresses).
 func (w *world) collect(model pstore.Peerstore) {
+	w.revive(model)
 	for _, p := range w.peers {
 		valid := model.Addrs(p)
 		for _, a := range w.addrs {
@@ -277,6 +377,7 @@ func runModel(t *testing.T, r *rand.Rand, o Options, steps int) {
 	clk0 := mockclock.NewMock()
 	clk0.Set(time.Unix(1_700_000_000, 0))
 	o.Clock = clk0
+	o.ExactReopen = true // pstoremem never restarts: its TTLs run on
 	ctx := context.Background()
 	w := newWorld(t, r)
 	mopts := []pstoremem.Option{pstoremem.WithClock(clk0)}

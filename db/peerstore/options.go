@@ -47,6 +47,11 @@ type Options struct {
 	// clearing them, so that the whole journal can be folded again from
 	// the first page (tests and audits). Default false.
 	NoClear bool
+	// ExactReopen folds the journal exactly as written: downtime counts
+	// against the TTLs, and connected-TTL addresses come back as such
+	// (reopen.go describes what happens otherwise). For tests comparing
+	// with a peerstore that never restarts. Default false.
+	ExactReopen bool
 	// GCInterval is how often expired addresses are dropped from memory.
 	// Default one minute (as go-libp2p's pstoremem).
 	GCInterval time.Duration
@@ -64,6 +69,11 @@ type Options struct {
 	// MaxProtocols caps the protocols kept per peer. Negative: no cap.
 	// Default 128 (as pstoremem).
 	MaxProtocols int
+	// MaxDormantPeers caps the peers the journal remembers with nothing
+	// left in the live books (dormant records: see RemovePeer); past it,
+	// collection forgets those last connected longest ago. Negative: no
+	// cap. Default 10,000.
+	MaxDormantPeers int
 	// MaxValueSize caps one metadata value's journaled size, in bytes.
 	// Default 64 KiB.
 	MaxValueSize int
@@ -97,6 +107,7 @@ func (o *Options) withDefaults() Options {
 	setLimit(&r.MaxUnconnectedAddrs, 1_000_000)
 	setLimit(&r.MaxSignedPeerRecords, 100_000)
 	setLimit(&r.MaxProtocols, 128)
+	setLimit(&r.MaxDormantPeers, 10_000)
 	if r.OnError == nil {
 		r.OnError = func(error) {}
 	}

@@ -21,6 +21,7 @@ import (
 // rawPage is a parsed page.
 type rawPage struct {
 	version    uint64
+	time       int64 // Unix nanoseconds on the writer's Options.Clock
 	checkpoint bool
 	ckptPeers  uint64
 	chunk      bool
@@ -39,6 +40,7 @@ type rawPeer struct {
 	pubKey   []byte
 	protos   []byte
 	meta     []byte
+	lastConn int64
 }
 
 type rawRecord struct {
@@ -118,6 +120,8 @@ func parsePage(data []byte) (rawPage, error) {
 			v, n, err := varint(typ, b)
 			if num == fPageVersion {
 				pg.version = v
+			} else {
+				pg.time = int64(v)
 			}
 			return n, err
 		case fPagePeer, fPageCheckpoint, fPageChunk:
@@ -206,12 +210,16 @@ func parsePeer(b []byte) (rawPeer, error) {
 				r.record, err = parseRecord(v)
 			}
 			return n, err
-		case fPeerBooks:
+		case fPeerBooks, fPeerLastConnected:
 			if err := seen.once(num); err != nil {
 				return 0, err
 			}
 			v, n, err := varint(typ, b)
-			r.books = uint32(v)
+			if num == fPeerBooks {
+				r.books = uint32(v)
+			} else {
+				r.lastConn = int64(v)
+			}
 			return n, err
 		case fPeerAddrs:
 			v, n, err := bytesField(typ, b)
@@ -288,7 +296,8 @@ func parseRecord(b []byte) (*rawRecord, error) {
 // path: tests, and pages decoded by the generated code).
 func rawFromProto(p *pb.Peer) rawPeer {
 	r := rawPeer{id: p.Id, books: p.Books, addrs: p.Addrs, ttls: p.AddrTtls, expSec: p.AddrExpirySeconds,
-		expNanos: p.AddrExpiryNanos, pubKey: p.PublicKey, protos: p.Protocols, meta: p.Metadata}
+		expNanos: p.AddrExpiryNanos, pubKey: p.PublicKey, protos: p.Protocols, meta: p.Metadata,
+		lastConn: p.LastConnected}
 	if p.Record != nil {
 		r.record = &rawRecord{envelope: p.Record.Envelope, seq: p.Record.Seq}
 	}

@@ -288,25 +288,37 @@ func compareBytes(a, b []byte) int {
 
 // DeletePeer deletes p's data in the books selected (zero: all, and then
 // its latency too). Deleting BookAddrs drops the signed record with them;
-// BookPubKey drops the private key as well.
+// BookPubKey drops the private key as well. Unlike RemovePeer and expiry,
+// it erases what the journal remembers of those books too (the dormant
+// record, and with BookAddrs when p was last connected).
 func (ps *Peerstore) DeletePeer(p peer.ID, which Books) {
 	which = which.or(AllBooks)
-	var evs []any
+	var evs, e []any
+	var erase books
 	ps.gate.RLock()
 	switch {
 	case which&BookAddrs != 0:
 		evs = append(evs, ps.pr.addrs.ClearAddrs(p)...)
+		ps.pr.addrs.forget(p)
 	case which&BookRecord != 0:
 		ps.pr.addrs.dropRecord(p)
 	}
 	if which&BookPubKey != 0 {
 		ps.pr.keys.remove(p)
+		erase |= bookKey
 	}
 	if which&BookProtocols != 0 {
-		evs = append(evs, ps.pr.protos.remove(p)...)
+		_, e = ps.pr.protos.remove(p)
+		evs = append(evs, e...)
+		erase |= bookProtos
 	}
 	if which&BookMetadata != 0 {
-		evs = append(evs, ps.pr.meta.remove(p)...)
+		_, e = ps.pr.meta.remove(p)
+		evs = append(evs, e...)
+		erase |= bookMeta
+	}
+	if erase != 0 {
+		ps.pr.t.mark(p, erase) // ends the dormant record; the journal restates them empty
 	}
 	ps.gate.RUnlock()
 	if which == AllBooks {

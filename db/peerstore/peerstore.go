@@ -10,6 +10,7 @@ import (
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
 	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	pstore "github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
@@ -21,7 +22,6 @@ import (
 // use. See the package doc.
 type Peerstore struct {
 	o       Options
-	b       *book.Book
 	pr      *projection
 	gate    sync.RWMutex // multi-book calls: shared; journal snapshots: exclusive
 	j       *journal
@@ -56,7 +56,7 @@ type OpenInfo struct {
 func Open(ctx context.Context, d *db.DB, o *Options) (*Peerstore, error) {
 	start := time.Now()
 	opts := o.withDefaults()
-	b, err := d.Book(ctx, opts.Name)
+	b, gen, err := openJournal(ctx, d, opts.Name)
 	if err != nil {
 		return nil, fmt.Errorf("peerstore: open journal %q: %w", opts.Name, err)
 	}
@@ -66,7 +66,7 @@ func Open(ctx context.Context, d *db.DB, o *Options) (*Peerstore, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.finish()
+	f.finish(true)
 	if opts.EventBus == nil {
 		opts.EventBus = newWatchedBus(eventbus.NewBus(), pr.t)
 	} else {
@@ -76,9 +76,9 @@ func Open(ctx context.Context, d *db.DB, o *Options) (*Peerstore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("peerstore: event emitters: %w", err)
 	}
-	ps := &Peerstore{o: opts, b: b, pr: pr, ev: ev, latency: hostpstore.NewMetrics(),
+	ps := &Peerstore{o: opts, pr: pr, ev: ev, latency: hostpstore.NewMetrics(),
 		stopGC: make(chan struct{}), gcDone: make(chan struct{})}
-	ps.j = newJournal(b, pr, &ps.gate, &ps.o, f.st)
+	ps.j = newJournal(d, b, gen, pr, &ps.gate, &ps.o, f.st)
 	go ps.j.run()
 	go ps.collect()
 	ps.opened = OpenInfo{FirstPage: first, Pages: f.pages, Peers: pr.t.count(), Duration: time.Since(start)}
@@ -93,7 +93,8 @@ func (ps *Peerstore) collect() {
 	for {
 		select {
 		case <-t.C:
-			ps.pr.addrs.gc()
+			ps.ev.emit(ps.pr.addrs.gc())
+			ps.trimDormant()
 		case <-ps.stopGC:
 			return
 		}
@@ -137,13 +138,30 @@ func (ps *Peerstore) Checkpoint(ctx context.Context) error {
 }
 
 // EventBus returns the bus the peerstore emits its events on.
-func (ps *Peerstore) EventBus() event.Bus { return ps.o.EventBus }
+func (ps *Peerstore) EventBus() event.Bus { return ps.ev.bus() }
+
+// AttachHost emits the peerstore's events on h's event bus from now on,
+// where a host's users look for events (h.EventBus()); call it once the
+// host built with libp2p.Peerstore(ps) exists (a host makes its bus
+// itself, so Options cannot name it). Every event is then built, as for
+// a bus given in Options.
+func (ps *Peerstore) AttachHost(h host.Host) error {
+	if h.Peerstore() != pstore.Peerstore(ps) {
+		return ErrNotHostPeerstore
+	}
+	ps.pr.t.want.Store(uint32(evAll))
+	if err := ps.ev.move(h.EventBus()); err != nil {
+		return fmt.Errorf("peerstore: host event bus: %w", err)
+	}
+	return nil
+}
 
 // Opened describes the fold Open did.
 func (ps *Peerstore) Opened() OpenInfo { return ps.opened }
 
-// Journal returns the journal book (read it; never append to it).
-func (ps *Peerstore) Journal() *book.Book { return ps.b }
+// Journal returns the journal's current book (read it; never append to
+// it). A checkpoint replaces it with a new generation (generation.go).
+func (ps *Peerstore) Journal() *book.Book { return ps.j.book() }
 
 // Peers returns the peers with an address or a key.
 func (ps *Peerstore) Peers() peer.IDSlice {
@@ -166,13 +184,22 @@ func (ps *Peerstore) PeerInfo(p peer.ID) peer.AddrInfo {
 	return peer.AddrInfo{ID: p, Addrs: ps.pr.addrs.Addrs(p)}
 }
 
-// RemovePeer deletes p's keys, protocols, metadata and latency, but not
-// its addresses (as go-libp2p's peerstores do).
+// RemovePeer deletes p's keys, protocols, metadata and latency from the
+// live books, but not its addresses (as go-libp2p's peerstores do; the
+// host's peerstore manager calls it a minute after a peer disconnects,
+// and for every disconnected peer when the host closes). It evicts rather
+// than forgets: the journal keeps the public key, protocols and metadata
+// as p's dormant record, which comes back on reopen (dormant.go). Forget
+// erases.
 func (ps *Peerstore) RemovePeer(p peer.ID) {
+	var d dormantPeer
+	var evs, e []any
 	ps.gate.RLock()
-	ps.pr.keys.remove(p)
-	evs := ps.pr.protos.remove(p)
-	evs = append(evs, ps.pr.meta.remove(p)...)
+	d.pubKey = ps.pr.keys.remove(p)
+	d.protos, evs = ps.pr.protos.remove(p)
+	d.meta, e = ps.pr.meta.remove(p)
+	evs = append(evs, e...)
+	ps.pr.t.evict(p, d)
 	ps.gate.RUnlock()
 	ps.latency.RemovePeer(p)
 	ps.ev.emit(evs)

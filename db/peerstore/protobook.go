@@ -115,20 +115,20 @@ func (pb *protoBook) RemoveProtocols(p peer.ID, protos ...protocol.ID) []any {
 	return pb.changed(p, old, next)
 }
 
-// remove deletes p's protocols.
-func (pb *protoBook) remove(p peer.ID) []any {
+// remove deletes p's protocols and returns the set it held.
+func (pb *protoBook) remove(p peer.ID) (map[protocol.ID]struct{}, []any) {
 	s := pb.segment(p)
 	s.Lock()
 	defer s.Unlock()
 	old, ok := s.protocols[p]
 	if !ok {
-		return nil
+		return nil, nil
 	}
 	delete(s.protocols, p)
 	if len(old) == 0 {
-		return nil
+		return nil, nil
 	}
-	return pb.changed(p, old, nil)
+	return old, pb.changed(p, old, nil)
 }
 
 // changed reports a change of p's set from old to cur. Call with the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/folio-p2p/folio/book"
 )
@@ -42,6 +43,7 @@ type folder struct {
 	pr    *projection
 	st    journalStats
 	pages uint64 // pages folded
+	last  int64  // the latest page time: when the peerstore last wrote
 }
 
 func newFolder(pr *projection) *folder { return &folder{pr: pr} }
@@ -74,6 +76,7 @@ const (
 type foldItem struct {
 	i          uint64
 	data       []byte
+	time       int64
 	checkpoint bool   // a checkpoint page, of ckptPeers peers
 	ckptPeers  uint64 //
 	chunk      bool   // a chunk page (else a peer page)
@@ -186,7 +189,7 @@ func decodeOne(it *foldItem, in *interner, from uint64) {
 		it.err = fmt.Errorf("the first stored page is not a checkpoint")
 		return
 	}
-	it.checkpoint, it.ckptPeers, it.chunk = pg.checkpoint, pg.ckptPeers, pg.chunk
+	it.checkpoint, it.ckptPeers, it.chunk, it.time = pg.checkpoint, pg.ckptPeers, pg.chunk, pg.time
 	it.peers = make([]*peerState, 0, len(pg.peers))
 	for _, b := range pg.peers {
 		r, err := parsePeer(b)
@@ -208,6 +211,7 @@ func decodeOne(it *foldItem, in *interner, from uint64) {
 // apply folds one decoded page (length is the journal's).
 func (f *folder) apply(it foldItem, length uint64) {
 	size := int64(len(it.data))
+	f.last = max(f.last, it.time)
 	switch {
 	case it.checkpoint:
 		f.st.ckptIndex, f.st.ckptBytes = it.i, 0
@@ -225,8 +229,13 @@ func (f *folder) apply(it foldItem, length uint64) {
 	}
 }
 
-// finish builds the expiry heap, dropping what expired while the
-// peerstore was closed (collection is not journaled).
-func (f *folder) finish() {
+// finish builds the expiry heap, evicting what expired while the
+// peerstore was closed (collection is not journaled). With reopen (Open,
+// not Audit), the way back to the peers connected when the peerstore
+// stopped is kept first (reopen.go).
+func (f *folder) finish(reopen bool) {
+	if reopen && f.last > 0 && !f.pr.addrs.exactReopen {
+		f.pr.addrs.reopen(time.Unix(0, f.last))
+	}
 	f.pr.addrs.buildHeap()
 }

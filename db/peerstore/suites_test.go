@@ -101,6 +101,10 @@ type reopening struct {
 }
 
 func newReopening(t testing.TB, o *Options) *reopening {
+	if o == nil {
+		o = &Options{}
+	}
+	o.ExactReopen = true // the suites' TTLs run across the hidden reopens
 	d := openDB(t, "")
 	t.Cleanup(func() { d.Close() })
 	ps, err := Open(context.Background(), d, o)
@@ -249,9 +253,14 @@ func (r *reopening) Put(p peer.ID, key string, v any) error {
 	defer r.wrote()
 	return r.Peerstore.Put(p, key, v)
 }
+
+// RemovePeer: the suites know nothing of restarts, so a removal must
+// outlast the reopens this wrapper hides; it erases what RemovePeer would
+// leave dormant (TestRemovePeerDormant tests that).
 func (r *reopening) RemovePeer(p peer.ID) {
 	r.fresh()
 	r.Peerstore.RemovePeer(p)
+	r.Peerstore.DeletePeer(p, BookPubKey|BookProtocols|BookMetadata)
 	delete(r.sks, p)
 	r.wrote()
 }

@@ -31,6 +31,7 @@ type tracker struct {
 	mu      sync.Mutex
 	dirty   map[peer.ID]books // books other than the address book's
 	present map[peer.ID]books
+	dormant map[peer.ID]*dormantPeer // what RemovePeer evicted (dormant.go)
 
 	// Emptied dirty sets for the next swap (only the flusher touches them).
 	spare     map[peer.ID]books
@@ -47,6 +48,7 @@ func newTracker(threshold int) *tracker {
 	return &tracker{
 		dirty:   make(map[peer.ID]books),
 		present: make(map[peer.ID]books),
+		dormant: make(map[peer.ID]*dormantPeer),
 		spare:   make(map[peer.ID]books),
 
 		threshold: int64(threshold),
@@ -55,11 +57,16 @@ func newTracker(threshold int) *tracker {
 	}
 }
 
-// mark records that the books b of p changed.
+// mark records that the books b of p changed. A change ends what the
+// journal remembered of those books after an eviction: the live state
+// (even empty) is what the journal restates from now on.
 func (t *tracker) mark(p peer.ID, b books) {
 	t.mu.Lock()
 	old := t.dirty[p]
 	t.dirty[p] = old | b
+	if len(t.dormant) > 0 {
+		t.wakeLocked(p, b)
+	}
 	t.mu.Unlock()
 	if old == 0 {
 		t.added()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/folio-p2p/folio/db/peerstore/pb"
+	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // Metadata values are journaled with their Go type, so that Get returns
@@ -14,7 +15,8 @@ import (
 // store (string, int) and the common plain ones:
 //
 //	nil, string, []byte, []string, bool, int, int32, int64, uint, uint8,
-//	uint32, uint64, float32, float64, time.Duration
+//	uint32, uint64, float32, float64, time.Duration,
+//	map[protocol.ID]struct{} (go-libp2p's pstoreds protocol book's)
 //
 // Put refuses any other type with ErrUnsupportedValue. An empty []byte or
 // []string comes back from the journal empty but not nil.
@@ -30,6 +32,10 @@ func checkValue(v any, maxSize int) error {
 		size = len(x)
 	case []string:
 		for _, s := range x {
+			size += len(s) + 1
+		}
+	case map[protocol.ID]struct{}:
+		for s := range x {
 			size += len(s) + 1
 		}
 	default:
@@ -51,9 +57,12 @@ func sameValue(a, b any) bool {
 	case []string:
 		y, ok := b.([]string)
 		return ok && slices.Equal(x, y)
+	case map[protocol.ID]struct{}:
+		y, ok := b.(map[protocol.ID]struct{})
+		return ok && sameProtos(x, y)
 	}
 	switch b.(type) {
-	case []byte, []string:
+	case []byte, []string, map[protocol.ID]struct{}:
 		return false
 	}
 	return a == b
@@ -92,6 +101,13 @@ func encodeValue(v any) *pb.Value {
 		return &pb.Value{Kind: &pb.Value_Float64{Float64: x}}
 	case time.Duration:
 		return &pb.Value{Kind: &pb.Value_Duration{Duration: int64(x)}}
+	case map[protocol.ID]struct{}:
+		ids := make([]string, 0, len(x))
+		for id := range x {
+			ids = append(ids, string(id))
+		}
+		slices.Sort(ids)
+		return &pb.Value{Kind: &pb.Value_ProtocolSet{ProtocolSet: &pb.StringList{Values: ids}}}
 	}
 	panic(fmt.Sprintf("peerstore: encodeValue(%T): checkValue let it through", v))
 }
@@ -133,6 +149,12 @@ func decodeValue(v *pb.Value) (any, error) {
 		return k.Float64, nil
 	case *pb.Value_Duration:
 		return time.Duration(k.Duration), nil
+	case *pb.Value_ProtocolSet:
+		m := make(map[protocol.ID]struct{}, len(k.ProtocolSet.GetValues()))
+		for _, id := range k.ProtocolSet.GetValues() {
+			m[protocol.ID(id)] = struct{}{}
+		}
+		return m, nil
 	}
 	return nil, fmt.Errorf("metadata value of unknown kind")
 }

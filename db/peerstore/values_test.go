@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
 func TestMetadataTypesSurviveRestart(t *testing.T) {
@@ -15,6 +17,7 @@ func TestMetadataTypesSurviveRestart(t *testing.T) {
 		"bool": true, "int": -7, "int32": int32(-8), "int64": int64(1 << 50), "uint": uint(9),
 		"uint8": uint8(255), "uint32": uint32(10), "uint64": uint64(1 << 63), "float32": float32(1.25),
 		"float64": 2.5, "duration": 3 * time.Second, "nil": nil,
+		"protocols": map[protocol.ID]struct{}{"/a/1": {}, "/b/1": {}}, // pstoreds's protocol book
 	}
 	for k, v := range values {
 		if err := ps.Put("p", k, v); err != nil {
@@ -52,6 +55,8 @@ func TestSameValue(t *testing.T) {
 		{1, 1, true}, {1, int64(1), false}, {"a", "a", true}, {[]byte("a"), []byte("a"), true},
 		{[]byte(nil), []byte{}, true}, {[]byte("a"), "a", false}, {"a", []byte("a"), false},
 		{[]string{"a"}, []string{"a"}, true}, {nil, nil, true}, {nil, 0, false}, {time.Second, time.Second, true},
+		{map[protocol.ID]struct{}{"/a": {}}, map[protocol.ID]struct{}{"/a": {}}, true},
+		{map[protocol.ID]struct{}{"/a": {}}, []string{"/a"}, false}, {"/a", map[protocol.ID]struct{}{"/a": {}}, false},
 	} {
 		if got := sameValue(c.a, c.b); got != c.same {
 			t.Errorf("sameValue(%#v, %#v) = %v", c.a, c.b, got)

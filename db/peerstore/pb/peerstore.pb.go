@@ -86,8 +86,9 @@ type Page struct {
 	// version is the format version; 1 today. A reader refuses pages of a
 	// version it does not know.
 	Version uint32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	// time is the writer's wall clock (Unix nanoseconds) when the page was
-	// written. Informational only: nothing in the fold depends on it.
+	// time is the writer's Options.Clock (Unix nanoseconds) when the page
+	// was written. The latest page's time is when the peerstore last wrote:
+	// on reopen, the fold counts downtime from it (see the package doc).
 	Time int64 `protobuf:"varint,2,opt,name=time,proto3" json:"time,omitempty"`
 	// Types that are valid to be assigned to Body:
 	//
@@ -226,8 +227,13 @@ type Peer struct {
 	// metadata an encoded MetaList, sorted by key. Both are bytes so that a
 	// reader can share one set or map between the many peers that have the
 	// same, without decoding it again.
-	Protocols     []byte `protobuf:"bytes,6,opt,name=protocols,proto3" json:"protocols,omitempty"`
-	Metadata      []byte `protobuf:"bytes,7,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	Protocols []byte `protobuf:"bytes,6,opt,name=protocols,proto3" json:"protocols,omitempty"`
+	Metadata  []byte `protobuf:"bytes,7,opt,name=metadata,proto3" json:"metadata,omitempty"`
+	// last_connected is when this peer was last seen connected (Unix
+	// nanoseconds on Options.Clock), written with the addresses; 0: never.
+	// Addresses that expired are kept in the list (dormant): they are the
+	// way back to the peer, and only Forget erases them.
+	LastConnected int64 `protobuf:"varint,11,opt,name=last_connected,json=lastConnected,proto3" json:"last_connected,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -330,6 +336,13 @@ func (x *Peer) GetMetadata() []byte {
 		return x.Metadata
 	}
 	return nil
+}
+
+func (x *Peer) GetLastConnected() int64 {
+	if x != nil {
+		return x.LastConnected
+	}
+	return 0
 }
 
 // SignedRecord is the latest accepted signed peer record.
@@ -502,6 +515,7 @@ type Value struct {
 	//	*Value_Strings
 	//	*Value_Float32
 	//	*Value_Uint8
+	//	*Value_ProtocolSet
 	Kind          isValue_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -670,6 +684,15 @@ func (x *Value) GetUint8() uint32 {
 	return 0
 }
 
+func (x *Value) GetProtocolSet() *StringList {
+	if x != nil {
+		if x, ok := x.Kind.(*Value_ProtocolSet); ok {
+			return x.ProtocolSet
+		}
+	}
+	return nil
+}
+
 type isValue_Kind interface {
 	isValue_Kind()
 }
@@ -730,6 +753,12 @@ type Value_Uint8 struct {
 	Uint8 uint32 `protobuf:"varint,14,opt,name=uint8,proto3,oneof"` // uint8 (byte)
 }
 
+type Value_ProtocolSet struct {
+	// map[protocol.ID]struct{}, the IDs sorted: what go-libp2p's
+	// pstoreds protocol book stores as metadata ("protocols").
+	ProtocolSet *StringList `protobuf:"bytes,15,opt,name=protocol_set,json=protocolSet,proto3,oneof"`
+}
+
 func (*Value_String_) isValue_Kind() {}
 
 func (*Value_Bytes) isValue_Kind() {}
@@ -757,6 +786,8 @@ func (*Value_Strings) isValue_Kind() {}
 func (*Value_Float32) isValue_Kind() {}
 
 func (*Value_Uint8) isValue_Kind() {}
+
+func (*Value_ProtocolSet) isValue_Kind() {}
 
 type StringList struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -905,7 +936,7 @@ const file_peerstore_proto_rawDesc = "" +
 	"checkpoint\x18\x04 \x01(\v2\x1e.folio.peerstore.v1.CheckpointH\x00R\n" +
 	"checkpoint\x121\n" +
 	"\x05chunk\x18\x05 \x01(\v2\x19.folio.peerstore.v1.ChunkH\x00R\x05chunkB\x06\n" +
-	"\x04body\"\xce\x02\n" +
+	"\x04body\"\xf5\x02\n" +
 	"\x04Peer\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\fR\x02id\x12\x14\n" +
 	"\x05books\x18\x02 \x01(\rR\x05books\x12\x14\n" +
@@ -918,7 +949,8 @@ const file_peerstore_proto_rawDesc = "" +
 	"\n" +
 	"public_key\x18\x05 \x01(\fR\tpublicKey\x12\x1c\n" +
 	"\tprotocols\x18\x06 \x01(\fR\tprotocols\x12\x1a\n" +
-	"\bmetadata\x18\a \x01(\fR\bmetadata\"<\n" +
+	"\bmetadata\x18\a \x01(\fR\bmetadata\x12%\n" +
+	"\x0elast_connected\x18\v \x01(\x03R\rlastConnected\"<\n" +
 	"\fSignedRecord\x12\x1a\n" +
 	"\benvelope\x18\x01 \x01(\fR\benvelope\x12\x10\n" +
 	"\x03seq\x18\x02 \x01(\x04R\x03seq\">\n" +
@@ -926,7 +958,7 @@ const file_peerstore_proto_rawDesc = "" +
 	"\aentries\x18\x01 \x03(\v2\x18.folio.peerstore.v1.MetaR\aentries\"I\n" +
 	"\x04Meta\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12/\n" +
-	"\x05value\x18\x02 \x01(\v2\x19.folio.peerstore.v1.ValueR\x05value\"\x8f\x03\n" +
+	"\x05value\x18\x02 \x01(\v2\x19.folio.peerstore.v1.ValueR\x05value\"\xd4\x03\n" +
 	"\x05Value\x12\x18\n" +
 	"\x06string\x18\x01 \x01(\tH\x00R\x06string\x12\x16\n" +
 	"\x05bytes\x18\x02 \x01(\fH\x00R\x05bytes\x12\x14\n" +
@@ -942,7 +974,8 @@ const file_peerstore_proto_rawDesc = "" +
 	"\bduration\x18\v \x01(\x03H\x00R\bduration\x12:\n" +
 	"\astrings\x18\f \x01(\v2\x1e.folio.peerstore.v1.StringListH\x00R\astrings\x12\x1a\n" +
 	"\afloat32\x18\r \x01(\x02H\x00R\afloat32\x12\x16\n" +
-	"\x05uint8\x18\x0e \x01(\rH\x00R\x05uint8B\x06\n" +
+	"\x05uint8\x18\x0e \x01(\rH\x00R\x05uint8\x12C\n" +
+	"\fprotocol_set\x18\x0f \x01(\v2\x1e.folio.peerstore.v1.StringListH\x00R\vprotocolSetB\x06\n" +
 	"\x04kind\"$\n" +
 	"\n" +
 	"StringList\x12\x16\n" +
@@ -994,12 +1027,13 @@ var file_peerstore_proto_depIdxs = []int32{
 	5, // 4: folio.peerstore.v1.MetaList.entries:type_name -> folio.peerstore.v1.Meta
 	6, // 5: folio.peerstore.v1.Meta.value:type_name -> folio.peerstore.v1.Value
 	7, // 6: folio.peerstore.v1.Value.strings:type_name -> folio.peerstore.v1.StringList
-	2, // 7: folio.peerstore.v1.Chunk.peers:type_name -> folio.peerstore.v1.Peer
-	8, // [8:8] is the sub-list for method output_type
-	8, // [8:8] is the sub-list for method input_type
-	8, // [8:8] is the sub-list for extension type_name
-	8, // [8:8] is the sub-list for extension extendee
-	0, // [0:8] is the sub-list for field type_name
+	7, // 7: folio.peerstore.v1.Value.protocol_set:type_name -> folio.peerstore.v1.StringList
+	2, // 8: folio.peerstore.v1.Chunk.peers:type_name -> folio.peerstore.v1.Peer
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_peerstore_proto_init() }
@@ -1027,6 +1061,7 @@ func file_peerstore_proto_init() {
 		(*Value_Strings)(nil),
 		(*Value_Float32)(nil),
 		(*Value_Uint8)(nil),
+		(*Value_ProtocolSet)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

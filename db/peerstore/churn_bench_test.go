@@ -1,0 +1,147 @@
+package peerstore
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/folio-p2p/folio/db"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// BenchmarkChurnDisk: address churn (ChurnUpdates address updates spread
+// over ChurnPeers peers, each replacing one of the peer's two addresses),
+// on a real Pebble DB on disk with db's defaults and the peerstore's.
+// Reported: the DB directory's size after Close ("disk-MB"), the size of
+// a fresh store holding the same final state ("fresh-MB"), their ratio,
+// the same three for the tables alone, without Pebble's write-ahead logs
+// ("sst-MB", "fresh-sst-MB", "sst-ratio": the logs are a constant of the
+// DB, up to MemTableStopWritesThreshold+2 logs kept for recycling,
+// whatever the history), and the time to open the churned store again
+// ("open-ms").
+func BenchmarkChurnDisk(b *testing.B) {
+	const churnPeers, churnUpdates = 3_000, 1_000_000
+	for range b.N {
+		churnOnce(b, churnPeers, churnUpdates)
+	}
+}
+
+func churnOnce(b *testing.B, nPeers, updates int) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	d, err := db.Open(dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps, err := Open(ctx, d, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	peers := make([]peer.ID, nPeers)
+	for i := range peers {
+		peers[i] = peer.ID(fmt.Sprintf("churn-peer-%05d", i))
+	}
+	addr := func(i int) ma.Multiaddr {
+		return ma.StringCast(fmt.Sprintf("/ip4/10.%d.%d.%d/tcp/%d", i>>16&255, i>>8&255, i&255, 4000+i%1000))
+	}
+	start := time.Now()
+	for i := range updates {
+		p := peers[i%nPeers]
+		ps.SetAddrs(p, []ma.Multiaddr{addr(i)}, time.Hour)
+		if i >= 2*nPeers {
+			ps.SetAddrs(p, []ma.Multiaddr{addr(i - 2*nPeers)}, -1) // two addresses per peer
+		}
+	}
+	if err := ps.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "write-s")
+	final := ps.ListPeers(BookAddrs)
+	if err := ps.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		b.Fatal(err)
+	}
+	churned, churnedSST := dirSize(b, dir)
+	if os.Getenv("FOLIO_CHURN_LS") != "" { // where the bytes are
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if info, err := e.Info(); err == nil {
+				b.Logf("%10d %s", info.Size(), e.Name())
+			}
+		}
+	}
+
+	freshDir := b.TempDir()
+	fd, err := db.Open(freshDir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fps, err := Open(ctx, fd, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, pd := range final {
+		if err := fps.SetPeer(pd, BookAddrs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := fps.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := fd.Close(); err != nil {
+		b.Fatal(err)
+	}
+	fresh, freshSST := dirSize(b, freshDir)
+
+	t0 := time.Now()
+	d, err = db.Open(dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps, err = Open(ctx, d, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	open := time.Since(t0)
+	if n := len(ps.ListPeers(BookAddrs)); n != nPeers {
+		b.Fatalf("reopened with %d peers, want %d", n, nPeers)
+	}
+	ps.Close()
+	d.Close()
+	b.ReportMetric(float64(churned)/1e6, "disk-MB")
+	b.ReportMetric(float64(fresh)/1e6, "fresh-MB")
+	b.ReportMetric(float64(churned)/float64(fresh), "ratio")
+	b.ReportMetric(float64(churnedSST)/1e6, "sst-MB")
+	b.ReportMetric(float64(freshSST)/1e6, "fresh-sst-MB")
+	b.ReportMetric(float64(churnedSST)/float64(freshSST), "sst-ratio")
+	b.ReportMetric(float64(open.Microseconds())/1e3, "open-ms")
+}
+
+// dirSize returns the bytes of the regular files under dir, and of its
+// tables (.sst) alone.
+func dirSize(tb testing.TB, dir string) (n, sst int64) {
+	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		info, err := e.Info()
+		if err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+			if filepath.Ext(path) == ".sst" {
+				sst += info.Size()
+			}
+		}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n, sst
+}
