@@ -41,11 +41,17 @@ type BenchResult struct {
 	MBPerSec    float64 `json:"mb_per_sec"`
 	P50us       float64 `json:"p50_us,omitempty"`
 	P99us       float64 `json:"p99_us,omitempty"`
-	// Baseline is the same run's raw Pebble rate (pebble-sync with the
-	// same --pages, --size and --sync), measured for append-single --sync;
-	// Ratio is pages_per_sec / baseline_pages_per_sec.
+	// Baseline is the same run's raw Pebble rate, measured just before the
+	// shape: for append-single --sync, pebble-sync with the same --pages,
+	// --size and --sync; for append-batch, the same records (pages, tree
+	// nodes, head) in the same batches with nothing hashed or signed
+	// (bench_baseline.go). Ratio is pages_per_sec / baseline_pages_per_sec.
 	Baseline float64 `json:"baseline_pages_per_sec,omitempty"`
-	Ratio    float64 `json:"ratio,omitempty"`
+	// BaselineMB is, for replicate, the rate of the same bytes copied over
+	// one raw libp2p stream between the same two hosts, just before the
+	// replication; Ratio is then mb_per_sec / baseline_mb_per_sec.
+	BaselineMB float64 `json:"baseline_mb_per_sec,omitempty"`
+	Ratio      float64 `json:"ratio,omitempty"`
 }
 
 // BenchShapes lists the shapes Bench knows, with what each measures.
@@ -113,6 +119,13 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		lat, err = benchAppend(ctx, dir, c, 1)
 	case "append-batch":
 		r.Batch = c.Batch
+		blat, err := benchPebbleBatch(dir+"-baseline", c)
+		if err != nil {
+			return nil, err
+		}
+		base := &BenchResult{Pages: c.Pages, Size: c.Size}
+		base.fill(blat)
+		r.Baseline = base.PagesPerSec
 		lat, err = benchAppend(ctx, dir, c, c.Batch)
 	case "get-random":
 		lat, err = benchGet(ctx, dir, c)
@@ -124,7 +137,11 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		r.Pages = c.Books
 		lat, err = benchOpen(ctx, dir, c)
 	case "replicate":
-		lat, err = benchReplicate(ctx, dir, c)
+		var raw time.Duration
+		lat, raw, err = benchReplicate(ctx, dir, c)
+		if raw > 0 {
+			r.BaselineMB = float64(c.Pages) * float64(c.Size) / 1e6 / raw.Seconds()
+		}
 	case "notify":
 		lat, err = benchNotify(ctx, dir, c)
 	}
@@ -137,6 +154,9 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 	}
 	if r.Baseline > 0 {
 		r.Ratio = r.PagesPerSec / r.Baseline
+	}
+	if r.BaselineMB > 0 {
+		r.Ratio = r.MBPerSec / r.BaselineMB
 	}
 	return r, nil
 }
