@@ -27,6 +27,7 @@ type channel struct {
 	sentSync             bool
 	sFork, sLen, sContig uint64 // what we last told the remote
 	contig               uint64 // pages we hold from 0 without a gap
+	pushFork, pushLen    uint64 // where our last push left the remote (session_push.go)
 
 	// Our requests.
 	upgrading uint64 // the id of our upgrade request in flight, or 0

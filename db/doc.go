@@ -50,8 +50,14 @@
 // lazily from either side.
 //
 // Each side then sends Sync{fork, length, contiguous, follow} and again on
-// every change of its book: for a reader, the Sync a writer pushes after an
-// append is the notification. A reader whose peer is ahead sends
+// every change of its book. A follower that holds every page up to the
+// length it last told us is caught up: when our book grows by at most 64
+// pages, we first push it the new signed head linked from its length with
+// the new pages and their range proof, in one Data with id 0 that answers
+// no request (session_push.go), so a notification costs one message and no
+// round trip. A push that does not start at the receiver's length is
+// dropped (the Sync after it still tells); one that does not verify ends
+// the session like a false answer. A reader whose peer is ahead sends
 // Request{upgrade from its length, and the new pages}; the answer is Data
 // carrying a book.Proof: the author's signed head with the nodes linking it
 // to the reader's, and a range proof (pages plus two sibling nodes per tree

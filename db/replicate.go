@@ -11,8 +11,10 @@ import (
 	"github.com/folio-p2p/folio/db/pb"
 )
 
-// ProtocolID is the libp2p protocol of a replication stream.
-const ProtocolID = "/folio/replicate/1.0.0"
+// ProtocolID is the libp2p protocol of a replication stream. Version 2
+// added pushes (a Data with id 0, session_push.go), which a version 1 peer
+// would take for an answer to no request; so the two do not talk.
+const ProtocolID = "/folio/replicate/2.0.0"
 
 // ReplicateOptions configures one replication session. Zero fields mean
 // the documented defaults.

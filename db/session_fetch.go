@@ -193,6 +193,9 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	if c == nil {
 		return fmt.Errorf("%w: answer on unopened channel %d", ErrProtocol, ch)
 	}
+	if id == pushID && d != nil {
+		return s.onPush(c, d)
+	}
 	a, ok := c.inflight[id]
 	if !ok {
 		return fmt.Errorf("%w: answer to unknown request %d", ErrProtocol, id)
@@ -226,37 +229,16 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 			return nil
 		}
 	}
-	err = c.b.ApplyProof(s.ctx, p)
-	switch {
-	case err == nil:
-	case errors.Is(err, book.ErrStale):
-		s.requeue(c, sp) // nothing was stored
-		s.schedule(c)
-		return nil
-	case errors.Is(err, book.ErrEquivocation):
-		c.dead = true
-		s.peerError(err) // the author's fault: the book froze, the session goes on
-		return nil
-	case errors.Is(err, book.ErrFrozen): // frozen before: nobody's fault here
-		c.dead = true
-		return nil
-	case errors.Is(err, book.ErrClosed), s.ctx.Err() != nil:
-		c.dead = true
-		return nil
-	default:
-		if u := p.Upgrade; u != nil && p.Fork == c.b.Fork() && u.Start < c.b.Length() {
-			// We grew since we asked (from another peer or session): the
-			// head no longer links to ours. Stale, not false: ask again.
-			s.requeue(c, sp)
+	stored, err := s.apply(c, p)
+	if err != nil || !stored {
+		if err == nil && !c.dead {
+			s.requeue(c, sp) // nothing was stored
 			s.schedule(c)
-			return nil
 		}
-		return fmt.Errorf("%w: book %x: %v", ErrProtocol, c.b.DiscoveryKey(), err)
+		return err
 	}
+	s.stored(c, p)
 	if p.Range != nil {
-		if got := p.Range.Start + uint64(len(p.Range.Values)); p.Range.Start <= c.contig && got > c.contig {
-			c.contig = got // saves sendSync rescanning the pages just stored
-		}
 		if got := p.Range.Start + uint64(len(p.Range.Values)); got < sp.end {
 			c.retry = append(c.retry, span{got, sp.end})
 		}
@@ -270,6 +252,48 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	s.feedStarved()
 	s.schedule(c)
 	return nil
+}
+
+// apply verifies and stores a proof from the remote into c's book. stored
+// is false, with a nil error, when nothing was stored and nobody is at
+// fault: the proof is stale (we grew since it was made), or the book froze
+// or closed (then c is dead). An equivocation is reported and freezes the
+// book; the session goes on. Any other failure is the remote's.
+func (s *Session) apply(c *channel, p *book.Proof) (stored bool, _ error) {
+	err := c.b.ApplyProof(s.ctx, p)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, book.ErrStale):
+		return false, nil
+	case errors.Is(err, book.ErrEquivocation):
+		c.dead = true
+		s.peerError(err) // the author's fault: the book froze, the session goes on
+		return false, nil
+	case errors.Is(err, book.ErrFrozen): // frozen before: nobody's fault here
+		c.dead = true
+		return false, nil
+	case errors.Is(err, book.ErrClosed), s.ctx.Err() != nil:
+		c.dead = true
+		return false, nil
+	}
+	if u := p.Upgrade; u != nil && p.Fork == c.b.Fork() && u.Start < c.b.Length() {
+		// We grew since it was made (from another peer or session): the
+		// head no longer links to ours. Stale, not false.
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: book %x: %v", ErrProtocol, c.b.DiscoveryKey(), err)
+}
+
+// stored notes the pages of a proof just stored in c's contiguous prefix,
+// which saves sendSync rescanning them.
+func (s *Session) stored(c *channel, p *book.Proof) {
+	if p.Range == nil {
+		return
+	}
+	if got := p.Range.Start + uint64(len(p.Range.Values)); p.Range.Start <= c.contig && got > c.contig {
+		c.contig = got
+	}
 }
 
 // requeue puts an unanswered span back to be asked for again.

@@ -207,6 +207,7 @@ func (s *Session) onLocalChange(c *channel) {
 		c.dead = true
 		return
 	}
+	s.push(c)
 	s.sendSync(c)
 	s.schedule(c)
 }
