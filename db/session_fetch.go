@@ -13,7 +13,7 @@ import (
 // following, every page up to the remote's contiguous prefix; when sparse,
 // the pages local readers wait for.
 func (s *Session) schedule(c *channel) {
-	if !c.open() || c.stalled || c.b.Frozen() || c.b.Writable() {
+	if c.state != chLive || c.b.Frozen() || c.b.Writable() {
 		return // (the author holds every page and takes no proofs)
 	}
 	if c.remoteNewer() {
@@ -210,7 +210,9 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	if d == nil {
 		s.requeue(c, sp)
 		if a.syncs == c.syncs {
-			c.stalled = true // until the remote's next Sync
+			if c.state == chLive {
+				c.move(chStalled) // until the remote's next Sync
+			}
 		} else {
 			s.schedule(c) // the remote changed since we asked: ask again
 		}
@@ -231,7 +233,7 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	}
 	stored, err := s.apply(c, p)
 	if err != nil || !stored {
-		if err == nil && !c.dead {
+		if err == nil && c.state != chClosed {
 			s.requeue(c, sp) // nothing was stored
 			s.schedule(c)
 		}
@@ -267,14 +269,14 @@ func (s *Session) apply(c *channel, p *book.Proof) (stored bool, _ error) {
 	case errors.Is(err, book.ErrStale):
 		return false, nil
 	case errors.Is(err, book.ErrEquivocation):
-		c.dead = true
+		c.close()
 		s.peerError(err) // the author's fault: the book froze, the session goes on
 		return false, nil
 	case errors.Is(err, book.ErrFrozen): // frozen before: nobody's fault here
-		c.dead = true
+		c.close()
 		return false, nil
 	case errors.Is(err, book.ErrClosed), s.ctx.Err() != nil:
-		c.dead = true
+		c.close()
 		return false, nil
 	}
 	if u := p.Upgrade; u != nil && p.Fork == c.b.Fork() && u.Start < c.b.Length() {

@@ -27,7 +27,7 @@ const maxPushPages = 64
 
 // push sends c's new pages and head to a caught-up follower.
 func (s *Session) push(c *channel) {
-	if !c.open() || !c.rFollow || c.rFork != c.b.Fork() || c.rContig < c.rLength {
+	if !c.synced() || !c.rFollow || c.rFork != c.b.Fork() || c.rContig < c.rLength {
 		return
 	}
 	from := c.rLength
@@ -68,7 +68,7 @@ func (s *Session) onPush(c *channel, d *pb.Data) error {
 	if u == nil || (p.Range != nil && p.Range.Start != u.Start) {
 		return fmt.Errorf("%w: a push without its head, or with pages not from its start", ErrProtocol)
 	}
-	if s.o.Sparse || c.dead || c.b.Writable() || c.b.Frozen() || p.Fork != c.b.Fork() || u.Start != c.b.Length() {
+	if s.o.Sparse || c.state == chClosed || c.b.Writable() || c.b.Frozen() || p.Fork != c.b.Fork() || u.Start != c.b.Length() {
 		return nil
 	}
 	stored, err := s.apply(c, p)
@@ -77,7 +77,7 @@ func (s *Session) onPush(c *channel, d *pb.Data) error {
 	}
 	s.stored(c, p)
 	// The push brought the remote's head: no need to ask for it.
-	if c.synced && (p.Fork > c.rFork || (p.Fork == c.rFork && u.Length >= c.rLength)) {
+	if c.synced() && (p.Fork > c.rFork || (p.Fork == c.rFork && u.Length >= c.rLength)) {
 		c.rFork, c.rLength, c.rChecked = p.Fork, u.Length, true
 	}
 	s.sendSync(c)
