@@ -154,7 +154,7 @@ for shape in "${shapes[@]}"; do
 		map(select(.shape==$shape)) as $g
 		| ($g | map(select(.impl=="folio"))) as $f
 		| ($g | map(select(.impl=="hypercore"))) as $h
-		| "\($shape): median p50 folio \($f|map(.p50_us)|med) µs, hypercore \($h|map(.p50_us)|med) µs (ratio \((($f|map(.p50_us)|med)/(($h|map(.p50_us)|med)+1e-9))*100|round/100)); "
-		+ "median p99 folio \($f|map(.p99_us)|med) µs, hypercore \($h|map(.p99_us)|med) µs"
+		| "\($shape): median p50 folio \($f|map(.p50_us // 0)|med) µs, hypercore \($h|map(.p50_us // 0)|med) µs (ratio \((($f|map(.p50_us // 0)|med)/(($h|map(.p50_us // 0)|med)+1e-9))*100|round/100)); "
+		+ "median p99 folio \($f|map(.p99_us // 0)|med) µs, hypercore \($h|map(.p99_us // 0)|med) µs"
 		+ (if ($f|map(.ratio // empty)|length) > 0 then "; folio/baseline ratio median \($f|map(.ratio)|med*100|round/100)" else "" end)' "$out"
 done
