@@ -68,7 +68,9 @@
 // carries an upgrade from the asker's length, so each answer brings the
 // answerer's current head linked to the asker's, and pages are always
 // proven against the newest head even when the author appended meanwhile.
-// A reader asks each peer for its head once per change of that peer's head,
+// A reader that sees a head of a newer fork asks for it alone, keeps the
+// pages below the fork point (see package book) and then asks for the
+// rest. A reader asks each peer for its head once per change of that peer's head,
 // which is how equivocation between two peers is seen. The author never
 // asks readers for pages. A relay answers from what it stores, with the
 // author's signatures.

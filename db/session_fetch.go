@@ -86,31 +86,26 @@ func (s *Session) feedStarved() {
 }
 
 // requestUpgrade asks for the remote's head, with the pages past our length
-// that a follower (or a waiting reader) wants.
+// that a follower (or a waiting reader) wants. A head of a new fork comes
+// alone: once it is stored, the pages below the fork point that the book
+// kept count as held, and only the rest is asked for.
 func (s *Session) requestUpgrade(c *channel) {
-	start := c.b.Length()
 	if c.rFork != c.b.Fork() {
-		start = 0 // a new fork: the head stands alone
+		c.upgrading = s.request(c, &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: 0}}, span{})
+		return
 	}
-	req := &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: start}}
-	sp := span{}
 	from := c.b.Length()
-	if c.rFork != c.b.Fork() {
-		from = 0
-	}
-	first := from // a follow asks on from the first page it has not asked for
-	if c.rFork == c.b.Fork() {
-		first = max(c.next, c.contig)
-	}
-	if !s.o.Sparse && first < c.rContig {
+	req := &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: from}}
+	sp := span{}
+	if first := max(c.next, c.contig); !s.o.Sparse && first < c.rContig {
+		// A follow asks on from the first page it has not asked for.
 		sp = span{first, min(c.rContig, first+maxRangePages)}
 	} else if s.o.Sparse {
-		if wants, _ := c.b.Wants(); len(wants) > 0 {
-			for _, w := range wants {
-				if w >= from && w < c.rContig && w < c.rLength {
-					sp = span{w, w + 1}
-					break
-				}
+		wants, _ := c.b.Wants()
+		for _, w := range wants {
+			if w >= from && w < c.rContig && w < c.rLength {
+				sp = span{w, w + 1}
+				break
 			}
 		}
 	}
