@@ -70,10 +70,15 @@
 // proven against the newest head even when the author appended meanwhile.
 // A reader that sees a head of a newer fork asks for it alone, keeps the
 // pages below the fork point (see package book) and then asks for the
-// rest. A reader asks each peer for its head once per change of that peer's head,
-// which is how equivocation between two peers is seen. The author never
-// asks readers for pages. A relay answers from what it stores, with the
-// author's signatures.
+// rest. A reader asks each peer for its head once per change of that
+// peer's head, which is how equivocation between two peers is seen. The
+// author never asks readers for pages. A relay answers from what it
+// stores, with the author's signatures.
+//
+// Each channel is in one state — offered, paired, live, stalled or closed
+// (chanstate.go draws the transitions) — and the session's core (step)
+// handles one message at a time, leaving what to send in an outbox that
+// the loop flushes; testdata/session holds scripts that drive the core.
 //
 // Flow control: each side keeps at most MaxInflight requests in flight and
 // answers at most MaxRangeBytes of pages per request, so what an honest
