@@ -5,6 +5,17 @@ import (
 	"testing"
 )
 
+// wholeReader returns a writer of n pages and a reader holding all of them.
+func wholeReader(t *testing.T, n int) (w, r *Book) {
+	t.Helper()
+	pdb := openPebble(t)
+	w = newWriter(t, pdb, "w/", 1, &Options{NoSync: true})
+	mustAppend(t, w, testPages(0, n)...)
+	r = newReader(t, pdb, "r/", w.Key(), &Options{NoSync: true})
+	mustApply(t, r, mustProof(t, w, ProofRequest{Upgrade: &UpgradeRequest{}, Range: &RangeRequest{Start: 0, End: uint64(n)}}))
+	return w, r
+}
+
 // TestForkKeepsSharedPrefix: a reader that held a whole 16-page book moves
 // to a fork truncated at 12 and grown by one page. It keeps pages 0–11 (the
 // new roots [0,8) and [8,12) are nodes it holds), drops 12–15 and every
@@ -14,11 +25,7 @@ import (
 // needs to be whole again.
 func TestForkKeepsSharedPrefix(t *testing.T) {
 	ctx := context.Background()
-	pdb := openPebble(t)
-	w := newWriter(t, pdb, "w/", 1, &Options{NoSync: true})
-	mustAppend(t, w, testPages(0, 16)...)
-	r := newReader(t, pdb, "r/", w.Key(), &Options{NoSync: true})
-	mustApply(t, r, mustProof(t, w, ProofRequest{Upgrade: &UpgradeRequest{}, Range: &RangeRequest{Start: 0, End: 16}}))
+	w, r := wholeReader(t, 16)
 	if _, err := getNode(r.pdb, r.keys, 15); err != nil {
 		t.Fatalf("the reader does not hold the old root [0,16): %v", err)
 	}
@@ -58,11 +65,7 @@ func TestForkKeepsSharedPrefix(t *testing.T) {
 // subtree: the reader keeps nothing of the old one.
 func TestForkKeepsNothingRewritten(t *testing.T) {
 	ctx := context.Background()
-	pdb := openPebble(t)
-	w := newWriter(t, pdb, "w/", 1, &Options{NoSync: true})
-	mustAppend(t, w, testPages(0, 8)...)
-	r := newReader(t, pdb, "r/", w.Key(), &Options{NoSync: true})
-	mustApply(t, r, mustProof(t, w, ProofRequest{Upgrade: &UpgradeRequest{}, Range: &RangeRequest{Start: 0, End: 8}}))
+	w, r := wholeReader(t, 8)
 	if err := w.Truncate(ctx, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,6 @@ package db
 
 import (
 	"context"
-	"crypto/ed25519"
-	"net"
 	"testing"
 )
 
@@ -12,22 +10,8 @@ import (
 // 4,000 pages below the fork point and downloads only the 10 new ones.
 func TestReplicateForkFetchesOnlyTheChange(t *testing.T) {
 	ctx := context.Background()
-	wdb := openTest(t, t.TempDir(), &Options{NoSync: true})
-	rdb := openTest(t, t.TempDir(), &Options{NoSync: true})
-	w, err := wdb.Book(ctx, "fork")
-	if err != nil {
-		t.Fatal(err)
-	}
-	scnFill(t, w, "old", 0, 4096, 512)
-	r, err := rdb.OpenKey(ctx, w.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := []ed25519.PublicKey{w.Key()}
-	var tap *tapConn
 	var errs peerErrors
-	pipePairWrapped(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys}, ReplicateOptions{Books: keys, Listener: errs.listener()},
-		func(c net.Conn) net.Conn { tap = &tapConn{Conn: c}; return tap })
+	w, r, tap := tappedPair(t, "old", 4096, 512, errs.listener())
 	waitPages(t, r, 4096)
 	scnWait(t, "the transfer to settle", func() bool {
 		got, _ := tap.since(0, 0)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
 
@@ -63,10 +64,11 @@ func (c *tapConn) marks() (int, int) {
 	return len(c.got), len(c.put)
 }
 
-// TestPushNotifiesInOneMessage: a reader that holds every page learns of
-// each new append, with its page, from one pushed Data, and asks for
-// nothing; a reader behind still catches up by requests.
-func TestPushNotifiesInOneMessage(t *testing.T) {
+// tappedPair starts a writer whose book holds pages of tag in appends of
+// batch, and a reader replicating it over a pipe whose reader end is
+// tapped.
+func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *ReplicationListener) (w, r *book.Book, tap *tapConn) {
+	t.Helper()
 	ctx := context.Background()
 	wdb := openTest(t, t.TempDir(), &Options{NoSync: true})
 	rdb := openTest(t, t.TempDir(), &Options{NoSync: true})
@@ -74,15 +76,22 @@ func TestPushNotifiesInOneMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	scnFill(t, w, "w", 0, 300, 100)
-	r, err := rdb.OpenKey(ctx, w.Key())
-	if err != nil {
+	scnFill(t, w, tag, 0, pages, batch)
+	if r, err = rdb.OpenKey(ctx, w.Key()); err != nil {
 		t.Fatal(err)
 	}
-	var tap *tapConn
 	keys := []ed25519.PublicKey{w.Key()}
-	pipePairWrapped(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys}, ReplicateOptions{Books: keys},
+	pipePairWrapped(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys}, ReplicateOptions{Books: keys, Listener: listener},
 		func(c net.Conn) net.Conn { tap = &tapConn{Conn: c}; return tap })
+	return w, r, tap
+}
+
+// TestPushNotifiesInOneMessage: a reader that holds every page learns of
+// each new append, with its page, from one pushed Data, and asks for
+// nothing; a reader behind still catches up by requests.
+func TestPushNotifiesInOneMessage(t *testing.T) {
+	ctx := context.Background()
+	w, r, tap := tappedPair(t, "w", 300, 100, nil)
 	waitPages(t, r, 300)
 	for i := uint64(300); i < 320; i++ {
 		// The reader has told the writer it holds every page before the

@@ -308,15 +308,11 @@ func benchProof(ctx context.Context, dir string, c BenchConfig) ([]time.Duration
 }
 
 func benchPebble(dir string, c BenchConfig) ([]time.Duration, error) {
-	pdb, err := pebble.Open(dir, &pebble.Options{Logger: quiet{}})
+	pdb, wo, err := openRaw(dir, &pebble.Options{Logger: quiet{}}, c.Sync)
 	if err != nil {
 		return nil, err
 	}
 	defer pdb.Close()
-	wo := pebble.NoSync
-	if c.Sync {
-		wo = pebble.Sync
-	}
 	val := randomPages(1, c.Size)[0]
 	lat := make([]time.Duration, c.Pages)
 	key := make([]byte, 8)

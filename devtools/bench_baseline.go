@@ -30,16 +30,12 @@ const (
 func benchPebbleBatch(dir string, c BenchConfig) ([]time.Duration, error) {
 	defer os.RemoveAll(dir)
 	po := db.PebbleOptions(&db.Options{NoSync: !c.Sync})
-	pdb, err := pebble.Open(dir, po)
+	pdb, wo, err := openRaw(dir, po, c.Sync)
 	po.Cache.Unref()
 	if err != nil {
 		return nil, err
 	}
 	defer pdb.Close()
-	wo := pebble.NoSync
-	if c.Sync {
-		wo = pebble.Sync
-	}
 	pages := randomPages(c.Pages, c.Size)
 	prefix := []byte{0x02, 0, 0, 0, 1} // a book's prefix, as db gives it
 	key := func(tag byte, i uint64) []byte {
@@ -82,4 +78,17 @@ func benchPebbleBatch(dir string, c BenchConfig) ([]time.Duration, error) {
 		lat = append(lat, time.Since(t))
 	}
 	return lat, nil
+}
+
+// openRaw opens a raw Pebble for a baseline, with the write options of
+// sync.
+func openRaw(dir string, po *pebble.Options, sync bool) (*pebble.DB, *pebble.WriteOptions, error) {
+	pdb, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sync {
+		return pdb, pebble.Sync, nil
+	}
+	return pdb, pebble.NoSync, nil
 }
