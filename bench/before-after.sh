@@ -7,7 +7,8 @@
 # (bench/hypercore, installed with npm ci) once each, rotating which goes
 # first, and appends every run's JSON line, tagged with impl (before, after,
 # hypercore) and round, to OUT.jsonl. Flags before `--` go to every run
-# (--pages, --size, --batch). Summarise with bench/summary.py OUT.jsonl.
+# (--pages, --size, --batch). BEFORE_BINARY - runs only the after binary
+# and hypercore. Summarise with bench/summary.py OUT.jsonl.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 before="$1" after="$2" runs="$3" out="$4"
@@ -29,10 +30,12 @@ run() { # impl shape round
 		'"  \(.shape) round \($round) \($impl) \(.pages_per_sec|floor) pages/s \(.mb_per_sec*10|floor/10) MB/s p50=\(.p50_us // 0)µs p99=\(.p99_us // 0)µs ratio=\(.ratio // "-")"' >&2
 }
 impls=(before after hypercore)
+[ "$before" != - ] || impls=(after hypercore)
+n=${#impls[@]}
 for shape in "$@"; do
 	for ((i = 1; i <= runs; i++)); do
-		for ((k = 0; k < 3; k++)); do
-			run "${impls[$(((i + k) % 3))]}" "$shape" "$i"
+		for ((k = 0; k < n; k++)); do
+			run "${impls[$(((i + k) % n))]}" "$shape" "$i"
 		done
 	done
 done
