@@ -1,6 +1,7 @@
 package devtools
 
 import (
+	"context"
 	"encoding/binary"
 	"math/bits"
 	"os"
@@ -25,61 +26,102 @@ const (
 	baseRootRecord = 48
 )
 
-// benchPebbleBatch times c.Pages pages committed in batches of c.Batch as
-// the raw records above, into a fresh Pebble in dir (removed after).
-func benchPebbleBatch(dir string, c BenchConfig) ([]time.Duration, error) {
-	defer os.RemoveAll(dir)
-	po := db.PebbleOptions(&db.Options{NoSync: !c.Sync})
-	pdb, wo, err := openRaw(dir, po, c.Sync)
+// rawBook is the baseline's side: a fresh Pebble taking the raw records.
+type rawBook struct {
+	pdb    *pebble.DB
+	wo     *pebble.WriteOptions
+	dir    string
+	prefix []byte // a book's prefix, as db gives it
+	zero   [baseNodeValue]byte
+	head   []byte
+}
+
+func openRawBook(dir string, sync bool) (*rawBook, error) {
+	po := db.PebbleOptions(&db.Options{NoSync: !sync})
+	pdb, wo, err := openRaw(dir, po, sync)
 	po.Cache.Unref()
 	if err != nil {
 		return nil, err
 	}
-	defer pdb.Close()
-	pages := randomPages(c.Pages, c.Size)
-	prefix := []byte{0x02, 0, 0, 0, 1} // a book's prefix, as db gives it
-	key := func(tag byte, i uint64) []byte {
-		return binary.BigEndian.AppendUint64(append(append(make([]byte, 0, 16), prefix...), tag), i)
+	return &rawBook{pdb: pdb, wo: wo, dir: dir, prefix: []byte{0x02, 0, 0, 0, 1},
+		head: make([]byte, baseHeadFixed+64*baseRootRecord)}, nil
+}
+
+func (r *rawBook) close() {
+	r.pdb.Close()
+	os.RemoveAll(r.dir)
+}
+
+func (r *rawBook) key(tag byte, i uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(append(make([]byte, 0, 16), r.prefix...), tag), i)
+}
+
+// commit writes pages, the first at index first, as one batch.
+func (r *rawBook) commit(pages [][]byte, first uint64) error {
+	// Sized up front and kept by Pebble's pool, as folio's own batches
+	// are: the baseline pays no buffer growth folio does not.
+	b := r.pdb.NewBatchWithSize(baseBatchSize(pages), pebble.WithMaxRetainedSizeBytes(8<<20))
+	defer b.Close()
+	for j, p := range pages {
+		i := first + uint64(j)
+		// SetDeferred copies the page straight into the batch, as the
+		// fastest raw use of Pebble would.
+		k := r.key('p', i)
+		op := b.SetDeferred(len(k), baseHashSize+len(p))
+		copy(op.Key, k)
+		copy(op.Value, r.zero[:baseHashSize])
+		copy(op.Value[baseHashSize:], p)
+		if err := op.Finish(); err != nil {
+			return err
+		}
+		// Appending leaf i completes one parent per trailing one bit of i.
+		for d := 1; d <= bits.TrailingZeros64(^i); d++ {
+			off := i >> d
+			if err := b.Set(r.key('n', off<<(d+1)|(1<<d-1)), r.zero[:], nil); err != nil {
+				return err
+			}
+		}
 	}
-	var zero [baseNodeValue]byte
-	head := make([]byte, baseHeadFixed+64*baseRootRecord)
-	lat := make([]time.Duration, 0, c.Pages/c.Batch+1)
+	roots := bits.OnesCount64(first + uint64(len(pages)))
+	if err := b.Set(append(append([]byte(nil), r.prefix...), 'h'), r.head[:baseHeadFixed+roots*baseRootRecord], nil); err != nil {
+		return err
+	}
+	return b.Commit(r.wo)
+}
+
+// benchAppendVsRaw times c.Pages pages appended to a book in batches of
+// c.Batch, and the same pages committed as raw records (rawBook) into a
+// second Pebble, batch by batch in turn, so that whatever else runs on the
+// machine weighs on both alike. It returns folio's latencies and the
+// baseline's.
+func benchAppendVsRaw(ctx context.Context, dir string, c BenchConfig) (lat, base []time.Duration, _ error) {
+	d, b, err := openBench(dir, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer d.Close()
+	raw, err := openRawBook(dir+"-baseline", c.Sync)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer raw.close()
+	pages := randomPages(c.Pages, c.Size)
+	lat = make([]time.Duration, 0, c.Pages/c.Batch+1)
+	base = make([]time.Duration, 0, c.Pages/c.Batch+1)
 	for lo := 0; lo < len(pages); lo += c.Batch {
-		hi := min(lo+c.Batch, len(pages))
+		batch := pages[lo:min(lo+c.Batch, len(pages))]
 		t := time.Now()
-		// Sized up front and kept by Pebble's pool, as folio's own batches
-		// are: the baseline pays no buffer growth folio does not.
-		b := pdb.NewBatchWithSize(baseBatchSize(pages[lo:hi]), pebble.WithMaxRetainedSizeBytes(8<<20))
-		for i := lo; i < hi; i++ {
-			// SetDeferred copies the page straight into the batch, as the
-			// fastest raw use of Pebble would.
-			k := key('p', uint64(i))
-			op := b.SetDeferred(len(k), baseHashSize+len(pages[i]))
-			copy(op.Key, k)
-			copy(op.Value, zero[:baseHashSize])
-			copy(op.Value[baseHashSize:], pages[i])
-			if err := op.Finish(); err != nil {
-				return nil, err
-			}
-			// Appending leaf i completes one parent per trailing one bit of i.
-			for d := 1; d <= bits.TrailingZeros64(^uint64(i)); d++ {
-				off := uint64(i) >> d
-				if err := b.Set(key('n', off<<(d+1)|(1<<d-1)), zero[:], nil); err != nil {
-					return nil, err
-				}
-			}
+		if err := raw.commit(batch, uint64(lo)); err != nil {
+			return nil, nil, err
 		}
-		roots := bits.OnesCount64(uint64(hi))
-		if err := b.Set(append(append([]byte(nil), prefix...), 'h'), head[:baseHeadFixed+roots*baseRootRecord], nil); err != nil {
-			return nil, err
+		base = append(base, time.Since(t))
+		t = time.Now()
+		if _, err := b.Append(ctx, batch...); err != nil {
+			return nil, nil, err
 		}
-		if err := b.Commit(wo); err != nil {
-			return nil, err
-		}
-		b.Close()
 		lat = append(lat, time.Since(t))
 	}
-	return lat, nil
+	return lat, base, nil
 }
 
 // baseBatchSize is the encoded size of one append's records, near enough:
