@@ -58,12 +58,12 @@ type BenchResult struct {
 // BenchShapes lists the shapes Bench knows, with what each measures.
 var BenchShapes = map[string]string{
 	"append-single": "one page per append (one signature and one Pebble batch each)",
-	"append-batch":  "--batch pages per append",
+	"append-batch":  "--batch pages per append, in turn with the same records committed to raw Pebble (the baseline)",
 	"get-random":    "random local gets from a book of --pages pages (settled LSM, warm cache)",
 	"proof-verify":  "build a page proof with upgrade and verify it into a read-only book",
 	"pebble-sync":   "baseline: raw Pebble writes of --size bytes, one batch each (use --sync)",
 	"open-books":    "open a DB holding --books books, then one of them",
-	"replicate":     "a reader downloads a book of --pages pages over one libp2p stream (TCP loopback, two hosts in one process)",
+	"replicate":     "a reader downloads a book of --pages pages over one libp2p stream (TCP loopback, two hosts in one process), after the same bytes over a raw stream (the baseline)",
 	"notify":        "append one page every 2 ms (--pages appends, default 2000); latency from Append to the reader's subscription over libp2p",
 }
 
