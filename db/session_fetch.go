@@ -97,7 +97,16 @@ func (s *Session) requestUpgrade(c *channel) {
 	from := c.b.Length()
 	req := &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: from}}
 	sp := span{}
-	if first := max(c.next, c.contig); !s.o.Sparse && first < c.rContig {
+	if !s.o.Sparse && len(c.retry) > 0 && c.retry[0].start < c.rContig {
+		// Pages that went unanswered come first, with the head: else a
+		// stalled channel's retry would wait a round trip for the upgrade.
+		sp = span{c.retry[0].start, min(c.retry[0].end, c.rContig)}
+		if c.retry[0].end > sp.end {
+			c.retry[0].start = sp.end // the rest waits for the remote to hold it
+		} else {
+			c.retry = c.retry[1:]
+		}
+	} else if first := max(c.next, c.contig); !s.o.Sparse && first < c.rContig {
 		// A follow asks on from the first page it has not asked for.
 		sp = span{first, min(c.rContig, first+maxRangePages)}
 	} else if s.o.Sparse {
