@@ -3,7 +3,8 @@
 #
 #   bench/compare.sh [--runs N] [--pages N] [--size N] [--batch N] [--settle S] [--out FILE] [shape ...]
 #
-# Shapes (default: all three): append-single append-batch get-random.
+# Shapes (default: the first three): append-single append-batch get-random
+# replicate notify.
 # For each shape it runs folio and hypercore alternately, N times each
 # (default 5), swapping which goes first on every round so machine noise and
 # order effects hit both, then prints each side's median pages/s and the
@@ -49,8 +50,8 @@ done
 [ ${#shapes[@]} -gt 0 ] || shapes=(append-single append-batch get-random)
 for s in "${shapes[@]}"; do
 	case "$s" in
-	append-single|append-batch|get-random) ;;
-	*) echo "compare.sh: shape $s has no hypercore counterpart (want append-single, append-batch or get-random)" >&2; exit 2 ;;
+	append-single|append-batch|get-random|replicate|notify) ;;
+	*) echo "compare.sh: shape $s has no hypercore counterpart (want append-single, append-batch, get-random, replicate or notify)" >&2; exit 2 ;;
 	esac
 done
 
@@ -143,3 +144,17 @@ done |
 		printf '%-14s %6s %8s %14.0f %14.0f %7.2fx   %.0f-%.0f | %.0f-%.0f\n' \
 			"$shape" "$batch" "$n" "$f" "$h" "$r" "$fmin" "$fmax" "$hmin" "$hmax"
 	done
+
+# Latency medians (each percentile's median over the runs, on its own) and
+# the median of folio's own baseline ratio, where the shape has them.
+echo
+for shape in "${shapes[@]}"; do
+	jq -rs --arg shape "$shape" '
+		def med: sort | .[(length/2|floor)];
+		map(select(.shape==$shape)) as $g
+		| ($g | map(select(.impl=="folio"))) as $f
+		| ($g | map(select(.impl=="hypercore"))) as $h
+		| "\($shape): median p50 folio \($f|map(.p50_us // 0)|med) µs, hypercore \($h|map(.p50_us // 0)|med) µs (ratio \((($f|map(.p50_us // 0)|med)/(($h|map(.p50_us // 0)|med)+1e-9))*100|round/100)); "
+		+ "median p99 folio \($f|map(.p99_us // 0)|med) µs, hypercore \($h|map(.p99_us // 0)|med) µs"
+		+ (if ($f|map(.ratio // empty)|length) > 0 then "; folio/baseline ratio median \($f|map(.ratio)|med*100|round/100)" else "" end)' "$out"
+done

@@ -46,7 +46,7 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 	}
 	head, parents := grow(old.head, leaves)
 	b.sign(head)
-	batch := b.pdb.NewBatchWithSize(batchSize(pages, len(parents)))
+	batch := b.pdb.NewBatchWithSize(batchSize(pages, len(parents)), pebble.WithMaxRetainedSizeBytes(batchRetain))
 	defer batch.Close()
 	for i, p := range pages {
 		putPage(batch, b.keys.page(old.head.Length+uint64(i)), leaves[i].Hash, p)
@@ -161,6 +161,14 @@ func hashRange(pages [][]byte, out []Node) {
 		out[i] = Node{Size: uint64(len(p)), Hash: LeafHash(p)}
 	}
 }
+
+// batchRetain is the largest batch buffer Pebble's batch pool keeps for the
+// next append. Its default (1 MiB) is just below a batch of 1,000 pages of
+// 1 KiB, so each such append allocated (and zeroed) a fresh buffer of over
+// 1 MiB. The pool is a sync.Pool, so an idle buffer is dropped within two
+// garbage collections: keeping larger ones costs memory only while
+// appending. Batches past this (up to MaxBatchBytes) are still allocated.
+const batchRetain = 8 << 20
 
 // batchSize estimates a batch's encoded size, so it is allocated once
 // rather than grown (and copied) as records are added.

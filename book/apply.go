@@ -56,12 +56,10 @@ func (b *Book) store(cur *state, v *verified) error {
 	batch := b.pdb.NewBatch()
 	defer batch.Close()
 	if v.forked {
-		// A new fork voids what was verified under the old one.
-		for _, tag := range []byte{tagPage, tagNode} {
-			start, end := b.keys.span(tag)
-			if err := batch.DeleteRange(start, end, nil); err != nil {
-				return err
-			}
+		// A new fork voids what was verified under the old one, but for
+		// the prefix the two trees share (forkkeep.go).
+		if err := dropFrom(batch, b.keys, keptPrefix(b.pdb, b.keys, v.head)); err != nil {
+			return err
 		}
 	}
 	for _, n := range v.nodes {

@@ -445,15 +445,13 @@ func TestReaderFollowsFork(t *testing.T) {
 	if len(truncs) != 1 || truncs[0].Fork != 1 || truncs[0].Length != 15 || len(appends) != 1 {
 		t.Fatalf("truncated events %+v, appended %+v", truncs, appends)
 	}
-	// old data is gone: nothing of the old fork is stored
-	for i := uint64(0); i < 20; i++ {
-		if ok, _ := r.Has(i); ok {
-			t.Fatalf("page %d of the old fork still held", i)
-		}
+	// What the new tree shares with the old (its roots [0,8) and [8,12)
+	// are the old tree's nodes) is kept, page 2 with it; the rest of the
+	// old fork is gone.
+	if got := keyIndices(t, r, tagPage); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("page records %v after the fork, want [2]", got)
 	}
-	if n := countKeys(t, r, tagPage); n != 0 {
-		t.Fatalf("%d page records left from the old fork", n)
-	}
+	checkPageStored(t, r, 2, testPage(2))
 	for _, idx := range keyIndices(t, r, tagNode) {
 		if !within(idx, 15) {
 			t.Fatalf("node %d outside the new tree kept", idx)
@@ -482,8 +480,9 @@ func TestReaderFollowsFork(t *testing.T) {
 }
 
 func TestForkWithPageInOneProof(t *testing.T) {
-	// a new fork's head and a page in one proof: the old data goes, the
-	// page (checked against the new roots alone) stays
+	// a new fork's head and a page in one proof: the old data goes but for
+	// the subtrees the forks share, the page (checked against the new
+	// roots alone) stays
 	ctx := context.Background()
 	pdb := openPebble(t)
 	w := newWriter(t, pdb, "w/", 1, &Options{NoSync: true})
@@ -509,14 +508,12 @@ func TestForkWithPageInOneProof(t *testing.T) {
 		t.Fatalf("reader at %d/%d", r.Length(), r.Fork())
 	}
 	checkPageStored(t, r, 11, []byte("eleven"))
-	for _, i := range []uint64{1, 9} {
-		if ok, _ := r.Has(i); ok {
-			t.Fatalf("old fork's page %d kept", i)
-		}
+	// Page 1 is under the root [0,8) the two forks share: kept. Page 9 is
+	// under [8,12), which the new fork rewrote: gone.
+	if got := keyIndices(t, r, tagPage); len(got) != 2 || got[0] != 1 || got[1] != 11 {
+		t.Fatalf("page records %v, want [1 11]", got)
 	}
-	if got := keyIndices(t, r, tagPage); len(got) != 1 || got[0] != 11 {
-		t.Fatalf("page records %v", got)
-	}
+	checkPageStored(t, r, 1, testPage(1))
 	mustAudit(t, r)
 	if m, err := r.MissingNodes(13); err != nil || m != 0 {
 		t.Fatalf("MissingNodes past the length = %d, %v", m, err)

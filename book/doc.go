@@ -37,7 +37,11 @@
 // A book opened with its secret key is writable: Append and Truncate sign.
 // A book opened with its key alone is read-only: it grows only through
 // ApplyProof, which verifies a Proof (a page with its Merkle path, and/or a
-// signed head linked to the one held) before storing anything. Relays pass
+// signed head linked to the one held) before storing anything. A head of a
+// newer fork voids what was stored under the old one, except the subtrees
+// the two trees share: the leading roots of the new head whose node the
+// book holds with the same hash keep every node and page below them
+// (forkkeep.go), so a reader fetches only what the fork changed. Relays pass
 // the author's signatures on; nothing is ever re-signed. Two valid heads of
 // one fork that disagree are equivocation: the book freezes, both heads are
 // kept (Evidence) and the EventListener hears of it.

@@ -14,19 +14,19 @@ type channel struct {
 	key    ed25519.PublicKey
 	b      *book.Book
 
+	state chanState // see chanstate.go
+
 	// What the remote said in its last Sync.
-	synced               bool
 	rFork, rLength       uint64
 	rContig              uint64
 	rFollow              bool
 	rChecked             bool   // we asked for the remote's head since its last change
-	stalled              bool   // the remote answered NoData: wait for its next Sync
 	syncs                uint64 // Syncs received: a NoData to a request older than the last one stalls nothing
 	starved              bool   // waiting in Session.starved for a free request slot
-	dead                 bool   // frozen or closed: no more requests
 	sentSync             bool
 	sFork, sLen, sContig uint64 // what we last told the remote
 	contig               uint64 // pages we hold from 0 without a gap
+	pushFork, pushLen    uint64 // where our last push left the remote (session_push.go)
 
 	// Our requests.
 	upgrading uint64 // the id of our upgrade request in flight, or 0
@@ -50,8 +50,6 @@ type asked struct {
 	sp    span
 	syncs uint64
 }
-
-func (c *channel) open() bool { return c.local != 0 && c.remote != 0 && c.synced && !c.dead }
 
 // remoteNewer reports whether the remote's signed head is ahead of ours.
 func (c *channel) remoteNewer() bool {

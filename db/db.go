@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
-	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/folio-p2p/folio/book"
 )
 
@@ -46,19 +45,8 @@ func Open(dir string, o *Options) (*DB, error) {
 	defer lock.Close() // Pebble holds its own reference until it closes
 	cache := pebble.NewCache(opts.CacheSize)
 	defer cache.Unref()
-	po := &pebble.Options{
-		FS:           opts.FS,
-		Cache:        cache,
-		Lock:         lock,
-		MemTableSize: opts.MemTableSize,
-		Logger:       opts.Logger,
-		ReadOnly:     opts.ReadOnly,
-	}
-	// Bloom filters on every level: most reads are point gets of pages and
-	// nodes, and a filter skips the tables that cannot hold the key.
-	for i := range po.Levels {
-		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
-	}
+	po := opts.pebbleOptions(cache)
+	po.Lock = lock
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		if errors.Is(err, pebble.ErrDBDoesNotExist) { // only read-only opens do not create

@@ -50,8 +50,14 @@
 // lazily from either side.
 //
 // Each side then sends Sync{fork, length, contiguous, follow} and again on
-// every change of its book: for a reader, the Sync a writer pushes after an
-// append is the notification. A reader whose peer is ahead sends
+// every change of its book. A follower that holds every page up to the
+// length it last told us is caught up: when our book grows by at most 64
+// pages, we first push it the new signed head linked from its length with
+// the new pages and their range proof, in one Data with id 0 that answers
+// no request (session_push.go), so a notification costs one message and no
+// round trip. A push that does not start at the receiver's length is
+// dropped (the Sync after it still tells); one that does not verify ends
+// the session like a false answer. A reader whose peer is ahead sends
 // Request{upgrade from its length, and the new pages}; the answer is Data
 // carrying a book.Proof: the author's signed head with the nodes linking it
 // to the reader's, and a range proof (pages plus two sibling nodes per tree
@@ -62,10 +68,17 @@
 // carries an upgrade from the asker's length, so each answer brings the
 // answerer's current head linked to the asker's, and pages are always
 // proven against the newest head even when the author appended meanwhile.
-// A reader asks each peer for its head once per change of that peer's head,
-// which is how equivocation between two peers is seen. The author never
-// asks readers for pages. A relay answers from what it stores, with the
-// author's signatures.
+// A reader that sees a head of a newer fork asks for it alone, keeps the
+// pages below the fork point (see package book) and then asks for the
+// rest. A reader asks each peer for its head once per change of that
+// peer's head, which is how equivocation between two peers is seen. The
+// author never asks readers for pages. A relay answers from what it
+// stores, with the author's signatures.
+//
+// Each channel is in one state — offered, paired, live, stalled or closed
+// (chanstate.go draws the transitions) — and the session's core (step)
+// handles one message at a time, leaving what to send in an outbox that
+// the loop flushes; testdata/session holds scripts that drive the core.
 //
 // Flow control: each side keeps at most MaxInflight requests in flight and
 // answers at most MaxRangeBytes of pages per request, so what an honest

@@ -8,11 +8,14 @@ import (
 	"io"
 	"sync"
 
+	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
 
-// ProtocolID is the libp2p protocol of a replication stream.
-const ProtocolID = "/folio/replicate/1.0.0"
+// ProtocolID is the libp2p protocol of a replication stream. Version 2
+// added pushes (a Data with id 0, session_push.go), which a version 1 peer
+// would take for an answer to no request; so the two do not talk.
+const ProtocolID = "/folio/replicate/2.0.0"
 
 // ReplicateOptions configures one replication session. Zero fields mean
 // the documented defaults.
@@ -130,6 +133,13 @@ type Session struct {
 	nextReq      uint64
 	inflight     int        // our requests awaiting an answer
 	starved      []*channel // channels that found the window full, in turn
+	// outbox holds the messages the core sent in the current step; the
+	// shell (flush) frames and queues them.
+	outbox []*pb.Message
+	// startWatch starts reporting a channel's book changes to the loop; the
+	// shell's runs a goroutine (watch), a test of the core drives changes
+	// itself.
+	startWatch func(*channel, *book.Subscription)
 }
 
 // Replicate starts a replication session over rw with the peer identified
@@ -149,6 +159,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
 		nextChan: 1, nextReq: 1,
 	}
+	s.startWatch = func(c *channel, sub *book.Subscription) { go s.watch(c, sub) }
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	if !d.addSession(s) {
 		return nil, ErrClosed
@@ -160,6 +171,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 		}
 	}()
 	err := s.openBooks(o.Books)
+	s.flush()
 	go s.loop()
 	if err != nil {
 		s.Close()
@@ -265,17 +277,27 @@ type inMessage struct {
 	size int
 }
 
-// send queues m for the remote; too much queued ends the session.
-func (s *Session) send(m *pb.Message) {
-	f, err := appendFrame(nil, m)
-	if err != nil {
-		s.fail(fmt.Errorf("db: replicate: encode: %w", err))
-		return
-	}
-	if s.out.push(f) > s.o.MaxQueuedBytes {
-		err := fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
-		s.peerError(err)
-		s.fail(err)
+// send is the core's output: m goes to the remote when the step ends.
+func (s *Session) send(m *pb.Message) { s.outbox = append(s.outbox, m) }
+
+// flush frames the core's output and queues it for the remote; too much
+// queued ends the session. The shell calls it after every step.
+func (s *Session) flush() {
+	out := s.outbox
+	s.outbox = s.outbox[:0]
+	for i, m := range out {
+		out[i] = nil
+		f, err := appendFrame(nil, m)
+		if err != nil {
+			s.fail(fmt.Errorf("db: replicate: encode: %w", err))
+			return
+		}
+		if s.out.push(f) > s.o.MaxQueuedBytes {
+			err := fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
+			s.peerError(err)
+			s.fail(err)
+			return
+		}
 	}
 }
 

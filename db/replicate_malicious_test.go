@@ -232,6 +232,23 @@ func (e *malEnv) answer(r *pb.Request, tamper func(d *pb.Data)) {
 	e.f.send(&pb.Message{Body: &pb.Message_Data{Data: d}})
 }
 
+// push claims the reader's 10 pages as the fake's length, then pushes the
+// writer's head with pages [from, 20), linked from from, after tamper
+// changed it.
+func (e *malEnv) push(from uint64, tamper func(d *pb.Data)) {
+	e.t.Helper()
+	e.open()
+	e.f.send(fakeSync(0, 10))
+	p, err := e.w.Proof(book.ProofRequest{Range: &book.RangeRequest{Start: from, End: 20}, Upgrade: &book.UpgradeRequest{Start: from}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	d := toPBData(fakeChan, pushID, p)
+	tamper(d)
+	e.f.send(&pb.Message{Body: &pb.Message_Data{Data: d}})
+	e.f.send(fakeSync(0, 20))
+}
+
 // serve answers every request honestly until the reader holds the
 // writer's 20 pages.
 func (e *malEnv) serve() {
@@ -310,6 +327,9 @@ func malCases() []malCase {
 			r := e.handshake()
 			e.answer(r, func(d *pb.Data) { tamper(e, d) })
 		}}
+	}
+	pushed := func(name string, from uint64, tamper func(d *pb.Data)) malCase {
+		return malCase{name: name, run: func(e *malEnv) { e.push(from, tamper) }}
 	}
 	return []malCase{
 		tampered("wrong page bytes", func(e *malEnv, d *pb.Data) {
@@ -500,6 +520,15 @@ func malCases() []malCase {
 		{name: "same book opened on a second channel", run: func(e *malEnv) {
 			e.handshake()
 			e.f.send(fakeOpen(e.w.Key(), fakeChan+1, capability(e.w.Key(), []byte(fakeID), []byte(readerID))))
+		}},
+		pushed("pushed page with a flipped bit", 10, func(d *pb.Data) { flip(d.Range.Values[4]) }),
+		pushed("pushed head with a forged signature", 10, func(d *pb.Data) { flip(d.Upgrade.Signature) }),
+		pushed("push without its head", 10, func(d *pb.Data) { d.Upgrade = nil }),
+		pushed("push of pages not from its head's start", 10, func(d *pb.Data) { d.Range.Start = 12 }),
+		{name: "honest push", ignored: true, run: func(e *malEnv) { e.push(10, func(*pb.Data) {}) }},
+		{name: "push from a length the reader is past", ignored: true, run: func(e *malEnv) {
+			// As from an honest peer whose previous push the reader dropped.
+			e.push(4, func(*pb.Data) {})
 		}},
 		{name: "oversized range request", run: func(e *malEnv) {
 			e.handshake()

@@ -13,7 +13,7 @@ import (
 // following, every page up to the remote's contiguous prefix; when sparse,
 // the pages local readers wait for.
 func (s *Session) schedule(c *channel) {
-	if !c.open() || c.stalled || c.b.Frozen() || c.b.Writable() {
+	if c.state != chLive || c.b.Frozen() || c.b.Writable() {
 		return // (the author holds every page and takes no proofs)
 	}
 	if c.remoteNewer() {
@@ -86,31 +86,35 @@ func (s *Session) feedStarved() {
 }
 
 // requestUpgrade asks for the remote's head, with the pages past our length
-// that a follower (or a waiting reader) wants.
+// that a follower (or a waiting reader) wants. A head of a new fork comes
+// alone: once it is stored, the pages below the fork point that the book
+// kept count as held, and only the rest is asked for.
 func (s *Session) requestUpgrade(c *channel) {
-	start := c.b.Length()
 	if c.rFork != c.b.Fork() {
-		start = 0 // a new fork: the head stands alone
+		c.upgrading = s.request(c, &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: 0}}, span{})
+		return
 	}
-	req := &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: start}}
-	sp := span{}
 	from := c.b.Length()
-	if c.rFork != c.b.Fork() {
-		from = 0
-	}
-	first := from // a follow asks on from the first page it has not asked for
-	if c.rFork == c.b.Fork() {
-		first = max(c.next, c.contig)
-	}
-	if !s.o.Sparse && first < c.rContig {
+	req := &pb.Request{Fork: c.rFork, Upgrade: &pb.UpgradeRequest{Start: from}}
+	sp := span{}
+	if !s.o.Sparse && len(c.retry) > 0 && c.retry[0].start < c.rContig {
+		// Pages that went unanswered come first, with the head: else a
+		// stalled channel's retry would wait a round trip for the upgrade.
+		sp = span{c.retry[0].start, min(c.retry[0].end, c.rContig)}
+		if c.retry[0].end > sp.end {
+			c.retry[0].start = sp.end // the rest waits for the remote to hold it
+		} else {
+			c.retry = c.retry[1:]
+		}
+	} else if first := max(c.next, c.contig); !s.o.Sparse && first < c.rContig {
+		// A follow asks on from the first page it has not asked for.
 		sp = span{first, min(c.rContig, first+maxRangePages)}
 	} else if s.o.Sparse {
-		if wants, _ := c.b.Wants(); len(wants) > 0 {
-			for _, w := range wants {
-				if w >= from && w < c.rContig && w < c.rLength {
-					sp = span{w, w + 1}
-					break
-				}
+		wants, _ := c.b.Wants()
+		for _, w := range wants {
+			if w >= from && w < c.rContig && w < c.rLength {
+				sp = span{w, w + 1}
+				break
 			}
 		}
 	}
@@ -193,6 +197,9 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	if c == nil {
 		return fmt.Errorf("%w: answer on unopened channel %d", ErrProtocol, ch)
 	}
+	if id == pushID && d != nil {
+		return s.onPush(c, d)
+	}
 	a, ok := c.inflight[id]
 	if !ok {
 		return fmt.Errorf("%w: answer to unknown request %d", ErrProtocol, id)
@@ -207,7 +214,9 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	if d == nil {
 		s.requeue(c, sp)
 		if a.syncs == c.syncs {
-			c.stalled = true // until the remote's next Sync
+			if c.state == chLive {
+				c.move(chStalled) // until the remote's next Sync
+			}
 		} else {
 			s.schedule(c) // the remote changed since we asked: ask again
 		}
@@ -226,37 +235,16 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 			return nil
 		}
 	}
-	err = c.b.ApplyProof(s.ctx, p)
-	switch {
-	case err == nil:
-	case errors.Is(err, book.ErrStale):
-		s.requeue(c, sp) // nothing was stored
-		s.schedule(c)
-		return nil
-	case errors.Is(err, book.ErrEquivocation):
-		c.dead = true
-		s.peerError(err) // the author's fault: the book froze, the session goes on
-		return nil
-	case errors.Is(err, book.ErrFrozen): // frozen before: nobody's fault here
-		c.dead = true
-		return nil
-	case errors.Is(err, book.ErrClosed), s.ctx.Err() != nil:
-		c.dead = true
-		return nil
-	default:
-		if u := p.Upgrade; u != nil && p.Fork == c.b.Fork() && u.Start < c.b.Length() {
-			// We grew since we asked (from another peer or session): the
-			// head no longer links to ours. Stale, not false: ask again.
-			s.requeue(c, sp)
+	stored, err := s.apply(c, p)
+	if err != nil || !stored {
+		if err == nil && c.state != chClosed {
+			s.requeue(c, sp) // nothing was stored
 			s.schedule(c)
-			return nil
 		}
-		return fmt.Errorf("%w: book %x: %v", ErrProtocol, c.b.DiscoveryKey(), err)
+		return err
 	}
+	s.stored(c, p)
 	if p.Range != nil {
-		if got := p.Range.Start + uint64(len(p.Range.Values)); p.Range.Start <= c.contig && got > c.contig {
-			c.contig = got // saves sendSync rescanning the pages just stored
-		}
 		if got := p.Range.Start + uint64(len(p.Range.Values)); got < sp.end {
 			c.retry = append(c.retry, span{got, sp.end})
 		}
@@ -270,6 +258,48 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	s.feedStarved()
 	s.schedule(c)
 	return nil
+}
+
+// apply verifies and stores a proof from the remote into c's book. stored
+// is false, with a nil error, when nothing was stored and nobody is at
+// fault: the proof is stale (we grew since it was made), or the book froze
+// or closed (then c is dead). An equivocation is reported and freezes the
+// book; the session goes on. Any other failure is the remote's.
+func (s *Session) apply(c *channel, p *book.Proof) (stored bool, _ error) {
+	err := c.b.ApplyProof(s.ctx, p)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, book.ErrStale):
+		return false, nil
+	case errors.Is(err, book.ErrEquivocation):
+		c.close()
+		s.peerError(err) // the author's fault: the book froze, the session goes on
+		return false, nil
+	case errors.Is(err, book.ErrFrozen): // frozen before: nobody's fault here
+		c.close()
+		return false, nil
+	case errors.Is(err, book.ErrClosed), s.ctx.Err() != nil:
+		c.close()
+		return false, nil
+	}
+	if u := p.Upgrade; u != nil && p.Fork == c.b.Fork() && u.Start < c.b.Length() {
+		// We grew since it was made (from another peer or session): the
+		// head no longer links to ours. Stale, not false.
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: book %x: %v", ErrProtocol, c.b.DiscoveryKey(), err)
+}
+
+// stored notes the pages of a proof just stored in c's contiguous prefix,
+// which saves sendSync rescanning them.
+func (s *Session) stored(c *channel, p *book.Proof) {
+	if p.Range == nil {
+		return
+	}
+	if got := p.Range.Start + uint64(len(p.Range.Values)); p.Range.Start <= c.contig && got > c.contig {
+		c.contig = got
+	}
 }
 
 // requeue puts an unanswered span back to be asked for again.

@@ -30,7 +30,8 @@ func (s *Session) loop() {
 			if !ok {
 				return // the remote ended the stream
 			}
-			err := s.handle(m.m)
+			err := s.step(m.m)
+			s.flush()
 			s.inUsed.give(m.size)
 			if err != nil {
 				s.peerError(err)
@@ -39,19 +40,25 @@ func (s *Session) loop() {
 			}
 		case f := <-s.events:
 			f()
+			s.flush()
 		case <-s.ctx.Done():
 			return
 		}
 	}
 }
 
-func (s *Session) handle(m *pb.Message) error {
+// step is the session's deterministic core: it handles one message from
+// the remote and leaves what to send in s.outbox, in order. It runs no
+// goroutine, reads no clock and does no I/O of its own but through the
+// books (proofs read from them, verified proofs stored). The loop (the
+// shell) feeds it messages and local changes, and flushes its output.
+func (s *Session) step(m *pb.Message) error {
 	switch b := m.Body.(type) {
 	case *pb.Message_Open:
 		return s.onOpen(b.Open)
 	case *pb.Message_Close:
 		if c := s.remote[b.Close.GetChannel()]; c != nil {
-			c.dead = true
+			c.close()
 			delete(s.remote, c.remote)
 		}
 	case *pb.Message_Sync:
@@ -88,7 +95,7 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 		s.byKey[string(key)] = c
 		// Subscribe before reading the state sendSync sends, so that an
 		// append in between is not missed.
-		go s.watch(c, b.Subscribe())
+		s.startWatch(c, b.Subscribe())
 	}
 	if c.local != 0 {
 		return
@@ -160,6 +167,9 @@ func (s *Session) onOffer(dk [32]byte, o offer) error {
 	}
 	c.remote = o.channel
 	s.remote[c.remote] = c
+	if c.state == chOffered { // (closed if the book closed meanwhile)
+		c.move(chPaired)
+	}
 	if l := s.o.Listener.ChannelOpened; l != nil {
 		l(s.o.RemoteID, in.Key)
 	}
@@ -204,9 +214,10 @@ func (s *Session) watch(c *channel, sub *book.Subscription) {
 // onLocalChange tells the remote about a new state and fetches more.
 func (s *Session) onLocalChange(c *channel) {
 	if c.b.Closed() {
-		c.dead = true
+		c.close()
 		return
 	}
+	s.push(c)
 	s.sendSync(c)
 	s.schedule(c)
 }
@@ -235,7 +246,7 @@ func (s *Session) onSync(c *channel, m *pb.Sync) error {
 	if m.GetContiguous() > m.GetLength() {
 		return nil
 	}
-	if c.synced && (m.GetFork() < c.rFork || (m.GetFork() == c.rFork && m.GetLength() < c.rLength)) {
+	if c.synced() && (m.GetFork() < c.rFork || (m.GetFork() == c.rFork && m.GetLength() < c.rLength)) {
 		// A signed length never shrinks but in a new fork.
 		return fmt.Errorf("%w: book %x: the remote went back from length %d fork %d to length %d fork %d",
 			ErrProtocol, c.b.DiscoveryKey(), c.rLength, c.rFork, m.GetLength(), m.GetFork())
@@ -243,7 +254,9 @@ func (s *Session) onSync(c *channel, m *pb.Sync) error {
 	if m.GetFork() != c.rFork || m.GetLength() != c.rLength {
 		c.rChecked = false // a head we have not seen from this remote
 	}
-	c.synced, c.stalled = true, false
+	if c.state != chClosed {
+		c.move(chLive)
+	}
 	c.syncs++
 	c.rFork, c.rLength, c.rContig, c.rFollow = m.GetFork(), m.GetLength(), m.GetContiguous(), m.GetFollow()
 	s.schedule(c)

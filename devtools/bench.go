@@ -41,22 +41,29 @@ type BenchResult struct {
 	MBPerSec    float64 `json:"mb_per_sec"`
 	P50us       float64 `json:"p50_us,omitempty"`
 	P99us       float64 `json:"p99_us,omitempty"`
-	// Baseline is the same run's raw Pebble rate (pebble-sync with the
-	// same --pages, --size and --sync), measured for append-single --sync;
-	// Ratio is pages_per_sec / baseline_pages_per_sec.
+	// Baseline is the same run's raw Pebble rate: for append-single --sync,
+	// pebble-sync with the same --pages, --size and --sync, just before;
+	// for append-batch, the same records (pages, tree nodes, head) in the
+	// same batches with nothing hashed or signed, committed to a second
+	// Pebble in turn with folio's appends, batch by batch
+	// (bench_baseline.go). Ratio is pages_per_sec / baseline_pages_per_sec.
 	Baseline float64 `json:"baseline_pages_per_sec,omitempty"`
-	Ratio    float64 `json:"ratio,omitempty"`
+	// BaselineMB is, for replicate, the rate of the same bytes copied over
+	// one raw libp2p stream between the same two hosts, just before the
+	// replication; Ratio is then mb_per_sec / baseline_mb_per_sec.
+	BaselineMB float64 `json:"baseline_mb_per_sec,omitempty"`
+	Ratio      float64 `json:"ratio,omitempty"`
 }
 
 // BenchShapes lists the shapes Bench knows, with what each measures.
 var BenchShapes = map[string]string{
 	"append-single": "one page per append (one signature and one Pebble batch each)",
-	"append-batch":  "--batch pages per append",
+	"append-batch":  "--batch pages per append, in turn with the same records committed to raw Pebble (the baseline)",
 	"get-random":    "random local gets from a book of --pages pages (settled LSM, warm cache)",
 	"proof-verify":  "build a page proof with upgrade and verify it into a read-only book",
 	"pebble-sync":   "baseline: raw Pebble writes of --size bytes, one batch each (use --sync)",
 	"open-books":    "open a DB holding --books books, then one of them",
-	"replicate":     "a reader downloads a book of --pages pages over one libp2p stream (TCP loopback, two hosts in one process)",
+	"replicate":     "a reader downloads a book of --pages pages over one libp2p stream (TCP loopback, two hosts in one process), after the same bytes over a raw stream (the baseline)",
 	"notify":        "append one page every 2 ms (--pages appends, default 2000); latency from Append to the reader's subscription over libp2p",
 }
 
@@ -113,7 +120,13 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		lat, err = benchAppend(ctx, dir, c, 1)
 	case "append-batch":
 		r.Batch = c.Batch
-		lat, err = benchAppend(ctx, dir, c, c.Batch)
+		var blat []time.Duration
+		if lat, blat, err = benchAppendVsRaw(ctx, dir, c); err != nil {
+			return nil, err
+		}
+		base := &BenchResult{Pages: c.Pages, Size: c.Size}
+		base.fill(blat)
+		r.Baseline = base.PagesPerSec
 	case "get-random":
 		lat, err = benchGet(ctx, dir, c)
 	case "proof-verify":
@@ -124,7 +137,11 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		r.Pages = c.Books
 		lat, err = benchOpen(ctx, dir, c)
 	case "replicate":
-		lat, err = benchReplicate(ctx, dir, c)
+		var raw time.Duration
+		lat, raw, err = benchReplicate(ctx, dir, c)
+		if raw > 0 {
+			r.BaselineMB = float64(c.Pages) * float64(c.Size) / 1e6 / raw.Seconds()
+		}
 	case "notify":
 		lat, err = benchNotify(ctx, dir, c)
 	}
@@ -137,6 +154,9 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 	}
 	if r.Baseline > 0 {
 		r.Ratio = r.PagesPerSec / r.Baseline
+	}
+	if r.BaselineMB > 0 {
+		r.Ratio = r.MBPerSec / r.BaselineMB
 	}
 	return r, nil
 }
@@ -288,15 +308,11 @@ func benchProof(ctx context.Context, dir string, c BenchConfig) ([]time.Duration
 }
 
 func benchPebble(dir string, c BenchConfig) ([]time.Duration, error) {
-	pdb, err := pebble.Open(dir, &pebble.Options{Logger: quiet{}})
+	pdb, wo, err := openRaw(dir, &pebble.Options{Logger: quiet{}}, c.Sync)
 	if err != nil {
 		return nil, err
 	}
 	defer pdb.Close()
-	wo := pebble.NoSync
-	if c.Sync {
-		wo = pebble.Sync
-	}
 	val := randomPages(1, c.Size)[0]
 	lat := make([]time.Duration, c.Pages)
 	key := make([]byte, 8)

@@ -134,19 +134,30 @@ func (p *replPair) sessionErr() error {
 }
 
 // benchReplicate times a reader downloading a whole book of c.Pages pages:
-// from opening the stream until the reader holds every page.
-func benchReplicate(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, error) {
+// from opening the stream until the reader holds every page. Before that it
+// times the same bytes copied over one raw stream between the same hosts
+// (rawCopy), the baseline.
+func benchReplicate(ctx context.Context, dir string, c BenchConfig) (_ []time.Duration, raw time.Duration, _ error) {
 	pages := randomPages(c.Pages, c.Size)
 	p, err := newReplPair(ctx, dir, c, pages)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer p.close()
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
+	if raw, err = p.rawCopy(ctx, pages); err != nil {
+		return nil, 0, err
+	}
+	lat, err := p.download(ctx, pages)
+	return lat, raw, err
+}
+
+// download replicates the writer's book to the reader and times it.
+func (p *replPair) download(ctx context.Context, pages [][]byte) ([]time.Duration, error) {
 	sub := p.r.Subscribe()
 	defer sub.Close()
-	n := uint64(c.Pages)
+	n := uint64(len(pages))
 	t := time.Now()
 	if err := p.replicate(ctx); err != nil {
 		return nil, err

@@ -57,5 +57,10 @@ func TestBenchShapesRun(t *testing.T) {
 		if r.Ops == 0 || r.Seconds <= 0 || r.PagesPerSec <= 0 || r.Shape != shape {
 			t.Fatalf("%s: implausible result %+v", shape, r)
 		}
+		// The shapes with a baseline measure it in the same run.
+		if (shape == "append-batch" && r.Baseline <= 0) || (shape == "replicate" && r.BaselineMB <= 0) || r.Ratio < 0 ||
+			((shape == "append-batch" || shape == "replicate") && r.Ratio == 0) {
+			t.Fatalf("%s: no baseline in %+v", shape, r)
+		}
 	}
 }

@@ -97,6 +97,9 @@ func printResult(w io.Writer, r *BenchResult, asJSON bool, label string) {
 	if r.Baseline > 0 {
 		fmt.Fprintf(w, "  raw Pebble %.0f pages/s, ratio %.2f", r.Baseline, r.Ratio)
 	}
+	if r.BaselineMB > 0 {
+		fmt.Fprintf(w, "  raw stream %.1f MB/s, ratio %.2f", r.BaselineMB, r.Ratio)
+	}
 	fmt.Fprintln(w)
 }
 

@@ -29,7 +29,7 @@
 // introductions Options.Accept approves. For every handshake the vault
 // opens the introduced books (read-only) and replicates the shared and
 // introduced books with that peer: one replication session (db.Replicate
-// on a /folio/replicate/1.0.0 stream) per peer, opened by the peer with
+// on a /folio/replicate/2.0.0 stream) per peer, opened by the peer with
 // the smaller ID, books added to it as they become shared. Introduce hands
 // books to a peer and replicates them.
 //

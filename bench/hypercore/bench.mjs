@@ -12,6 +12,13 @@
 //                  of --pages pages that was appended in batches of 1000, then
 //                  compacted (core.compact()), then read once sequentially
 //                  untimed to warm the caches                   (default 100,000 pages)
+//   replicate      a reader core downloads a writer's core of --pages pages over
+//                  an in-process pipe (writer.replicate(true) piped to
+//                  reader.replicate(false): Noise-encrypted, no network), timed
+//                  from piping the streams until download().done() (default 100,000)
+//   notify         the writer appends one page every 2 ms (--pages appends,
+//                  default 2000) to a core the reader downloads live over the
+//                  same pipe; latency from append() to the reader's 'append' event
 //
 // Each run stores into a fresh temporary directory with hypercore's default
 // storage (hypercore-storage on RocksDB via rocksdb-native), removed after.
@@ -34,7 +41,9 @@ import path from 'node:path'
 const SHAPES = {
   'append-single': 'one page per append (one signature and one RocksDB batch each)',
   'append-batch': '--batch pages per append',
-  'get-random': 'random local gets from a core of --pages pages (compacted, warm cache)'
+  'get-random': 'random local gets from a core of --pages pages (compacted, warm cache)',
+  replicate: 'a reader downloads a core of --pages pages over an in-process pipe',
+  notify: 'append one page every 2 ms; latency until the live reader\'s append event'
 }
 
 function usage(out) {
@@ -75,7 +84,7 @@ function parseArgs(argv) {
   if (cfg.runs < 1) throw new Error('--runs must be at least 1')
   if (cfg.size <= 0) cfg.size = 1024
   if (cfg.batch <= 0) cfg.batch = 1000
-  if (cfg.pages <= 0) cfg.pages = cfg.shape === 'append-single' ? 10000 : 100000
+  if (cfg.pages <= 0) cfg.pages = { 'append-single': 10000, notify: 2000 }[cfg.shape] ?? 100000
   return cfg
 }
 
@@ -155,6 +164,94 @@ async function benchGet(cfg) {
   })
 }
 
+// withPair runs fn with a writer core holding pages (appended in batches of
+// 1000, untimed) and an empty reader core of the same key, each in its own
+// temporary directory.
+async function withPair(pages, fn) {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hypercore-bench-'))
+  const w = new Hypercore(path.join(tmp, 'writer'))
+  let r = null
+  try {
+    await w.ready()
+    for (let i = 0; i < pages.length; i += 1000) await w.append(pages.slice(i, Math.min(i + 1000, pages.length)))
+    r = new Hypercore(path.join(tmp, 'reader'), w.key)
+    await r.ready()
+    return await fn(w, r)
+  } finally {
+    if (r) await r.close()
+    await w.close()
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+}
+
+// pipe connects the two cores' replication streams in this process.
+function pipe(w, r) {
+  const a = w.replicate(true)
+  const b = r.replicate(false)
+  a.pipe(b).pipe(a)
+  return () => {
+    a.destroy()
+    b.destroy()
+  }
+}
+
+async function benchReplicate(cfg) {
+  const pages = randomPages(cfg.pages, cfg.size)
+  return withPair(pages, async (w, r) => {
+    const t = process.hrtime.bigint()
+    const stop = pipe(w, r)
+    try {
+      await r.download({ start: 0, end: cfg.pages }).done()
+      const took = Number(process.hrtime.bigint() - t)
+      if (r.contiguousLength !== cfg.pages) throw new Error(`reader holds ${r.contiguousLength} of ${cfg.pages} pages`)
+      const last = await r.get(cfg.pages - 1, { wait: false })
+      if (last === null || !last.equals(pages[cfg.pages - 1])) throw new Error("the reader's last page is wrong")
+      return [took]
+    } finally {
+      stop()
+    }
+  })
+}
+
+async function benchNotify(cfg) {
+  const pages = randomPages(cfg.pages + 1, cfg.size)
+  return withPair(pages.slice(0, 1), async (w, r) => {
+    const stop = pipe(w, r)
+    try {
+      r.download({ start: 0, end: -1 }) // live: follow every append
+      const waitLength = (n) =>
+        new Promise((resolve, reject) => {
+          if (r.length >= n) return resolve()
+          const timer = setTimeout(() => reject(new Error(`the reader never reached length ${n}`)), 10000)
+          const onAppend = () => {
+            if (r.length < n) return
+            clearTimeout(timer)
+            r.off('append', onAppend)
+            resolve()
+          }
+          r.on('append', onAppend)
+        })
+      await waitLength(1)
+      const lat = []
+      let next = performance.now()
+      for (let i = 1; i < pages.length; i++) {
+        next += 2
+        const d = next - performance.now()
+        if (d > 0) await new Promise((resolve) => setTimeout(resolve, d))
+        else next = performance.now() // behind: keep the spacing rather than burst
+        const t = process.hrtime.bigint()
+        const arrived = waitLength(i + 1)
+        await w.append(pages[i])
+        await arrived
+        lat.push(Number(process.hrtime.bigint() - t))
+      }
+      return lat
+    } finally {
+      stop()
+    }
+  })
+}
+
 // fill mirrors BenchResult.fill in devtools/bench.go.
 function fill(r, lat) {
   let total = 0
@@ -200,8 +297,20 @@ async function bench(cfg) {
     case 'get-random':
       lat = await benchGet(cfg)
       break
+    case 'replicate':
+      lat = await benchReplicate(cfg)
+      break
+    case 'notify':
+      lat = await benchNotify(cfg)
+      break
   }
-  return fill(r, lat)
+  fill(r, lat)
+  if (cfg.shape === 'replicate') {
+    // one timed transfer: no per-operation latency
+    r.p50_us = 0
+    r.p99_us = 0
+  }
+  return r
 }
 
 function print(r, json, label) {

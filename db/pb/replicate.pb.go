@@ -1,4 +1,4 @@
-// Wire messages of folio's replication protocol (/folio/replicate/1.0.0).
+// Wire messages of folio's replication protocol (/folio/replicate/2.0.0).
 // Each message travels as an unsigned varint length followed by that many
 // bytes of one Message. See package db's doc for the protocol.
 
@@ -670,7 +670,9 @@ func (x *UpgradeRequest) GetStart() uint64 {
 }
 
 // Data answers a Request with a proof; the range may be a prefix of the
-// one requested (bounded in bytes).
+// one requested (bounded in bytes). Id 0 answers no request: it is a push
+// to a caught-up follower (since 2.0.0), the new signed head linked from
+// the follower's length with the pages from that length.
 type Data struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Channel       uint32                 `protobuf:"varint,1,opt,name=channel,proto3" json:"channel,omitempty"`

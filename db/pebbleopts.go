@@ -1,0 +1,33 @@
+package db
+
+import (
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// pebbleOptions returns the Pebble options Open uses for o (already
+// defaulted), with cache as the block cache and no directory lock.
+func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
+	po := &pebble.Options{
+		FS:           o.FS,
+		Cache:        cache,
+		MemTableSize: o.MemTableSize,
+		Logger:       o.Logger,
+		ReadOnly:     o.ReadOnly,
+	}
+	// Bloom filters on every level: most reads are point gets of pages and
+	// nodes, and a filter skips the tables that cannot hold the key.
+	for i := range po.Levels {
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	return po
+}
+
+// PebbleOptions returns the options Open would pass to Pebble for o (nil
+// means the defaults), with a block cache of its own that the caller
+// releases with Cache.Unref after pebble.Open. It is for baselines: raw
+// Pebble measured with exactly the settings a DB uses.
+func PebbleOptions(o *Options) *pebble.Options {
+	opts := o.withDefaults()
+	return opts.pebbleOptions(pebble.NewCache(opts.CacheSize))
+}

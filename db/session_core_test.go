@@ -1,0 +1,307 @@
+package db
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/datadriven"
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db/pb"
+)
+
+// TestSessionCore drives the session's core (step, onLocalChange) by hand
+// from the scripts in testdata/session, on real DBs: a writer's book and,
+// facing the session under test, a remote played by the script. Each
+// command prints what the core sent and the channel's state after it.
+// Run with -rewrite to regenerate the expected output after a deliberate
+// change.
+//
+//	writer pages=N          the writer's book, N pages (once, first)
+//	append pages=N          the writer appends N pages
+//	reader pages=K          a reader DB holding the writer's head and its
+//	                        first K pages
+//	session side=writer|reader [sparse]
+//	                        the core under test, offering the book
+//	recv                    feed it messages, one a line:
+//	  open [cap=bad]            the remote opens the book on its channel 7
+//	  sync len=L [contig=C] [fork=F] [follow]
+//	  answer id=I               the writer's honest answer to our request I
+//	  push from=F               the writer's head and pages from F (id 0)
+//	  nodata id=I | close | request id=I start=S end=E [upgrade=U]
+//	local                   the book changed (what the watcher reports)
+func TestSessionCore(t *testing.T) {
+	datadriven.Walk(t, "testdata/session", func(t *testing.T, path string) {
+		e := &coreEnv{asked: map[uint64]*pb.Request{}}
+		datadriven.RunTest(t, path, e.run)
+	})
+}
+
+// coreEnv is one script's world.
+type coreEnv struct {
+	wdb, rdb *DB
+	w, r     *book.Book
+	s        *Session
+	asked    map[uint64]*pb.Request // our requests, by id
+}
+
+const coreRemoteChan = 7
+
+func (e *coreEnv) run(t *testing.T, d *datadriven.TestData) string {
+	ctx := context.Background()
+	arg := func(k string, def uint64) uint64 {
+		if a, ok := d.Arg(k); ok {
+			n, err := strconv.ParseUint(a.SingleVal(t), 10, 64)
+			if err != nil {
+				d.Fatalf(t, "%s: %v", k, err)
+			}
+			return n
+		}
+		return def
+	}
+	switch d.Cmd {
+	case "writer":
+		e.wdb = openTest(t, t.TempDir(), &Options{NoSync: true})
+		var err error
+		if e.w, err = e.wdb.Book(ctx, "w"); err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		scnFill(t, e.w, "w", 0, arg("pages", 0), 5)
+		return fmt.Sprintf("writer length %d", e.w.Length())
+	case "append":
+		scnFill(t, e.w, "w", e.w.Length(), e.w.Length()+arg("pages", 1), 5)
+		return fmt.Sprintf("writer length %d", e.w.Length())
+	case "reader":
+		e.rdb = openTest(t, t.TempDir(), &Options{NoSync: true})
+		var err error
+		if e.r, err = e.rdb.OpenKey(ctx, e.w.Key()); err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		if k := arg("pages", 0); k > 0 {
+			// The writer's head with its first k pages, as an earlier
+			// session would have left them.
+			p, err := e.w.Proof(book.ProofRequest{Range: &book.RangeRequest{Start: 0, End: k}, Upgrade: &book.UpgradeRequest{}})
+			if err != nil {
+				d.Fatalf(t, "%v", err)
+			}
+			if err := e.r.ApplyProof(ctx, p); err != nil {
+				d.Fatalf(t, "%v", err)
+			}
+		}
+		return fmt.Sprintf("reader length %d", e.r.Length())
+	case "session":
+		d1 := e.rdb
+		if a, _ := d.Arg("side"); a.SingleVal(t) == "writer" {
+			d1 = e.wdb
+		}
+		e.s = newCoreSession(t, d1, ReplicateOptions{Sparse: d.HasArg("sparse")})
+		e.asked = map[uint64]*pb.Request{}
+		if err := e.s.openBooks([]ed25519.PublicKey{e.w.Key()}); err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		return e.output(nil)
+	case "recv":
+		var err error
+		for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {
+			if err = e.s.step(e.message(t, d, line)); err != nil {
+				break
+			}
+		}
+		return e.output(err)
+	case "local":
+		e.s.onLocalChange(e.s.chans[1])
+		return e.output(nil)
+	}
+	d.Fatalf(t, "unknown command %s", d.Cmd)
+	return ""
+}
+
+// newCoreSession builds a session with no goroutine, stream or watcher:
+// only its core, which the script drives.
+func newCoreSession(t *testing.T, d *DB, o ReplicateOptions) *Session {
+	o.LocalID, o.RemoteID = []byte("local"), []byte("remote")
+	o = o.withDefaults(d)
+	s := &Session{
+		d: d, rw: nopStream{}, o: o, out: newOutQueue(), events: make(chan func(), 1), done: make(chan struct{}),
+		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
+		nextChan: 1, nextReq: 1,
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.startWatch = func(_ *channel, sub *book.Subscription) { sub.Close() }
+	t.Cleanup(func() { s.fail(nil) })
+	return s
+}
+
+type nopStream struct{}
+
+func (nopStream) Read([]byte) (int, error)    { return 0, io.EOF }
+func (nopStream) Write(p []byte) (int, error) { return len(p), nil }
+func (nopStream) Close() error                { return nil }
+
+// message parses one script line into what the remote sends.
+func (e *coreEnv) message(t *testing.T, d *datadriven.TestData, line string) *pb.Message {
+	f := strings.Fields(line)
+	kv := map[string]uint64{}
+	flags := map[string]string{}
+	for _, a := range f[1:] {
+		k, v, ok := strings.Cut(a, "=")
+		if n, err := strconv.ParseUint(v, 10, 64); ok && err == nil {
+			kv[k] = n
+		} else {
+			flags[k] = v
+		}
+	}
+	ch := uint32(coreRemoteChan)
+	switch f[0] {
+	case "open":
+		capa := capability(e.w.Key(), e.s.o.RemoteID, e.s.o.LocalID)
+		if flags["cap"] == "bad" {
+			capa = capability(e.w.Key(), []byte("someone"), e.s.o.LocalID)
+		}
+		return fakeOpen(e.w.Key(), ch, capa)
+	case "sync":
+		l := kv["len"]
+		c, ok := kv["contig"]
+		if !ok {
+			c = l
+		}
+		_, follow := flags["follow"]
+		return &pb.Message{Body: &pb.Message_Sync{Sync: &pb.Sync{Channel: ch, Fork: kv["fork"], Length: l, Contiguous: c, Follow: follow}}}
+	case "answer":
+		r := e.asked[kv["id"]]
+		if r == nil {
+			d.Fatalf(t, "no request %d", kv["id"])
+		}
+		var req book.ProofRequest
+		if rr := r.GetRange(); rr != nil {
+			req.Range = &book.RangeRequest{Start: rr.GetStart(), End: rr.GetEnd(), MaxBytes: 512 << 10}
+		}
+		if u := r.GetUpgrade(); u != nil {
+			req.Upgrade = &book.UpgradeRequest{Start: u.GetStart()}
+		}
+		p, err := e.w.Proof(req)
+		if err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		return &pb.Message{Body: &pb.Message_Data{Data: toPBData(ch, r.GetId(), p)}}
+	case "push":
+		from := kv["from"]
+		p, err := e.w.Proof(book.ProofRequest{Upgrade: &book.UpgradeRequest{Start: from}, Range: &book.RangeRequest{Start: from, End: e.w.Length()}})
+		if err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		return &pb.Message{Body: &pb.Message_Data{Data: toPBData(ch, pushID, p)}}
+	case "nodata":
+		return &pb.Message{Body: &pb.Message_NoData{NoData: &pb.NoData{Channel: ch, Id: kv["id"]}}}
+	case "close":
+		return &pb.Message{Body: &pb.Message_Close{Close: &pb.Close{Channel: ch}}}
+	case "request":
+		r := &pb.Request{Channel: ch, Id: kv["id"], Fork: kv["fork"]}
+		if _, ok := kv["end"]; ok {
+			r.Range = &pb.RangeRequest{Start: kv["start"], End: kv["end"]}
+		}
+		if u, ok := kv["upgrade"]; ok {
+			r.Upgrade = &pb.UpgradeRequest{Start: u}
+		}
+		return &pb.Message{Body: &pb.Message_Request{Request: r}}
+	}
+	d.Fatalf(t, "unknown message %q", line)
+	return nil
+}
+
+// output prints the messages the core sent in this step, then the error it
+// returned and each channel's state; it empties the outbox.
+func (e *coreEnv) output(err error) string {
+	var b strings.Builder
+	for _, m := range e.s.outbox {
+		fmt.Fprintf(&b, "send %s\n", e.format(m))
+		if r := m.GetRequest(); r != nil {
+			e.asked[r.GetId()] = r
+		}
+	}
+	e.s.outbox = e.s.outbox[:0]
+	if err != nil {
+		// The book's key is random: name it instead.
+		dk := book.DiscoveryKey(e.w.Key())
+		fmt.Fprintf(&b, "error: %s\n", strings.ReplaceAll(err.Error(), fmt.Sprintf("%x", dk[:8]), "<book>"))
+	}
+	nums := make([]int, 0, len(e.s.chans))
+	for n := range e.s.chans {
+		nums = append(nums, int(n))
+	}
+	sort.Ints(nums)
+	for _, n := range nums {
+		c := e.s.chans[uint32(n)]
+		contig, _ := c.b.Contiguous(0)
+		fmt.Fprintf(&b, "channel %d: %s; book length %d, pages %d; remote length %d; inflight %d\n",
+			n, c.state, c.b.Length(), contig, c.rLength, len(c.inflight))
+	}
+	return b.String()
+}
+
+// format prints a message the core sent, briefly.
+func (e *coreEnv) format(m *pb.Message) string {
+	rng := func(start uint64, n int) string { return fmt.Sprintf("[%d,%d)", start, start+uint64(n)) }
+	switch b := m.Body.(type) {
+	case *pb.Message_Open:
+		ok := checkCapability(e.w.Key(), e.s.o.LocalID, e.s.o.RemoteID, b.Open.GetCapability())
+		return fmt.Sprintf("open ch=%d capability-ok=%v", b.Open.GetChannel(), ok)
+	case *pb.Message_Sync:
+		s := b.Sync
+		return fmt.Sprintf("sync ch=%d fork=%d len=%d contig=%d follow=%v", s.GetChannel(), s.GetFork(), s.GetLength(), s.GetContiguous(), s.GetFollow())
+	case *pb.Message_Request:
+		r := b.Request
+		out := fmt.Sprintf("request ch=%d id=%d fork=%d", r.GetChannel(), r.GetId(), r.GetFork())
+		if u := r.GetUpgrade(); u != nil {
+			out += fmt.Sprintf(" upgrade-from=%d", u.GetStart())
+		}
+		if rr := r.GetRange(); rr != nil {
+			out += fmt.Sprintf(" range=[%d,%d)", rr.GetStart(), rr.GetEnd())
+		}
+		return out
+	case *pb.Message_Data:
+		dt := b.Data
+		out := fmt.Sprintf("data ch=%d id=%d fork=%d", dt.GetChannel(), dt.GetId(), dt.GetFork())
+		if u := dt.GetUpgrade(); u != nil {
+			out += fmt.Sprintf(" head=%d..%d", u.GetStart(), u.GetLength())
+		}
+		if r := dt.GetRange(); r != nil {
+			out += " pages=" + rng(r.GetStart(), len(r.GetValues()))
+		}
+		return out
+	case *pb.Message_NoData:
+		return fmt.Sprintf("nodata ch=%d id=%d", b.NoData.GetChannel(), b.NoData.GetId())
+	}
+	return m.String()
+}
+
+// TestChannelMoves: every transition chanstate.go draws is allowed, and a
+// move it does not draw panics (a bug in the session, not the remote's).
+func TestChannelMoves(t *testing.T) {
+	legal := map[[2]chanState]bool{
+		{chOffered, chPaired}: true, {chPaired, chLive}: true, {chLive, chStalled}: true, {chStalled, chLive}: true,
+	}
+	all := []chanState{chOffered, chPaired, chLive, chStalled, chClosed}
+	for _, from := range all {
+		legal[[2]chanState{from, from}] = true
+		legal[[2]chanState{from, chClosed}] = true
+	}
+	for _, from := range all {
+		for _, to := range all {
+			c := &channel{state: from}
+			panicked := func() (p bool) {
+				defer func() { p = recover() != nil }()
+				c.move(to)
+				return false
+			}()
+			if panicked == legal[[2]chanState{from, to}] {
+				t.Errorf("%s → %s: panicked %v", from, to, panicked)
+			}
+		}
+	}
+}

@@ -1,0 +1,149 @@
+package devtools
+
+import (
+	"context"
+	"encoding/binary"
+	"math/bits"
+	"os"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/folio-p2p/folio/db"
+)
+
+// The raw-Pebble baseline of append-batch: the records an append of the
+// same pages writes — one per page (32-byte leaf hash ‖ page), one per new
+// parent node (40 bytes), the head — under the same key layout, committed
+// as one batch per append with the Pebble options a DB uses, but with
+// nothing hashed or signed (the hashes are zero). The gap between it and
+// append-batch is what folio adds on top of Pebble.
+
+// Sizes of the records book writes (book/head.go, book/node.go).
+const (
+	baseHashSize   = 32
+	baseNodeValue  = 40  // u64le size ‖ hash
+	baseHeadFixed  = 123 // a head record without its roots
+	baseRootRecord = 48
+)
+
+// rawBook is the baseline's side: a fresh Pebble taking the raw records.
+type rawBook struct {
+	pdb    *pebble.DB
+	wo     *pebble.WriteOptions
+	dir    string
+	prefix []byte // a book's prefix, as db gives it
+	zero   [baseNodeValue]byte
+	head   []byte
+}
+
+func openRawBook(dir string, sync bool) (*rawBook, error) {
+	po := db.PebbleOptions(&db.Options{NoSync: !sync})
+	pdb, wo, err := openRaw(dir, po, sync)
+	po.Cache.Unref()
+	if err != nil {
+		return nil, err
+	}
+	return &rawBook{pdb: pdb, wo: wo, dir: dir, prefix: []byte{0x02, 0, 0, 0, 1},
+		head: make([]byte, baseHeadFixed+64*baseRootRecord)}, nil
+}
+
+func (r *rawBook) close() {
+	r.pdb.Close()
+	os.RemoveAll(r.dir)
+}
+
+func (r *rawBook) key(tag byte, i uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(append(make([]byte, 0, 16), r.prefix...), tag), i)
+}
+
+// commit writes pages, the first at index first, as one batch.
+func (r *rawBook) commit(pages [][]byte, first uint64) error {
+	// Sized up front and kept by Pebble's pool, as folio's own batches
+	// are: the baseline pays no buffer growth folio does not.
+	b := r.pdb.NewBatchWithSize(baseBatchSize(pages), pebble.WithMaxRetainedSizeBytes(8<<20))
+	defer b.Close()
+	for j, p := range pages {
+		i := first + uint64(j)
+		// SetDeferred copies the page straight into the batch, as the
+		// fastest raw use of Pebble would.
+		k := r.key('p', i)
+		op := b.SetDeferred(len(k), baseHashSize+len(p))
+		copy(op.Key, k)
+		copy(op.Value, r.zero[:baseHashSize])
+		copy(op.Value[baseHashSize:], p)
+		if err := op.Finish(); err != nil {
+			return err
+		}
+		// Appending leaf i completes one parent per trailing one bit of i.
+		for d := 1; d <= bits.TrailingZeros64(^i); d++ {
+			off := i >> d
+			if err := b.Set(r.key('n', off<<(d+1)|(1<<d-1)), r.zero[:], nil); err != nil {
+				return err
+			}
+		}
+	}
+	roots := bits.OnesCount64(first + uint64(len(pages)))
+	if err := b.Set(append(append([]byte(nil), r.prefix...), 'h'), r.head[:baseHeadFixed+roots*baseRootRecord], nil); err != nil {
+		return err
+	}
+	return b.Commit(r.wo)
+}
+
+// benchAppendVsRaw times c.Pages pages appended to a book in batches of
+// c.Batch, and the same pages committed as raw records (rawBook) into a
+// second Pebble, batch by batch in turn, so that whatever else runs on the
+// machine weighs on both alike. It returns folio's latencies and the
+// baseline's.
+func benchAppendVsRaw(ctx context.Context, dir string, c BenchConfig) (lat, base []time.Duration, _ error) {
+	d, b, err := openBench(dir, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer d.Close()
+	raw, err := openRawBook(dir+"-baseline", c.Sync)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer raw.close()
+	pages := randomPages(c.Pages, c.Size)
+	lat = make([]time.Duration, 0, c.Pages/c.Batch+1)
+	base = make([]time.Duration, 0, c.Pages/c.Batch+1)
+	for lo := 0; lo < len(pages); lo += c.Batch {
+		batch := pages[lo:min(lo+c.Batch, len(pages))]
+		t := time.Now()
+		if err := raw.commit(batch, uint64(lo)); err != nil {
+			return nil, nil, err
+		}
+		base = append(base, time.Since(t))
+		t = time.Now()
+		if _, err := b.Append(ctx, batch...); err != nil {
+			return nil, nil, err
+		}
+		lat = append(lat, time.Since(t))
+	}
+	return lat, base, nil
+}
+
+// baseBatchSize is the encoded size of one append's records, near enough:
+// per page its record and about one parent node, and the head.
+func baseBatchSize(pages [][]byte) int {
+	const perRecord = 1 + 2*5 + 16 // kind, two varint lengths, key
+	n := 12 + baseHeadFixed + 64*baseRootRecord + perRecord
+	for _, p := range pages {
+		n += 2*perRecord + baseHashSize + len(p) + baseNodeValue
+	}
+	return n
+}
+
+// openRaw opens a raw Pebble for a baseline, with the write options of
+// sync.
+func openRaw(dir string, po *pebble.Options, sync bool) (*pebble.DB, *pebble.WriteOptions, error) {
+	pdb, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sync {
+		return pdb, pebble.Sync, nil
+	}
+	return pdb, pebble.NoSync, nil
+}
