@@ -193,10 +193,14 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	m.acked = true
 	p.mu.Unlock()
 	// The inviter introduces its own book for us next; the task is known
-	// once its first pages (the task's title) have arrived.
+	// once its first pages (the task's title) have arrived and been read:
+	// the introduction alone names the task, but our first message's
+	// clock must come after the inviter's history, or a rename right
+	// after joining could lose to the task's creation.
 	for {
 		p.mu.Lock()
-		ok := m.book != nil && r.tasks[task] != nil
+		l := r.logs[inviter]
+		ok := m.book != nil && r.tasks[task] != nil && l != nil && l.next > 1
 		p.mu.Unlock()
 		p.poke()
 		if ok {
