@@ -202,7 +202,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		l := r.logs[inviter]
 		ok := m.book != nil && r.tasks[task] != nil && l != nil && l.next > 1
 		p.mu.Unlock()
-		p.poke()
+		p.pokeTask(task)
 		if ok {
 			break
 		}
@@ -212,7 +212,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	p.poke()
+	p.pokeTask(task)
 	return task, nil
 }
 

@@ -42,7 +42,7 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	if err := p.levelMyBooks(ctx, r); err != nil {
 		return nil, err
 	}
-	p.watch(b)
+	p.watch(task, b)
 	return b, nil
 }
 

@@ -41,7 +41,7 @@ type Peer struct {
 	roots   map[TaskID]*root
 	sub     map[TaskID]TaskID // subtask → root
 	invites map[string]*invite
-	watched map[string]bool // books whose changes kick the watcher
+	wakes   wakes // which tasks the watcher must read again
 }
 
 type invite struct {
@@ -54,12 +54,13 @@ type invite struct {
 
 // Open opens (or creates) the vault in dir and the messenger on it.
 func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
-	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, watched: map[string]bool{}, kick: make(chan struct{}, 1)}
+	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
 	vo := vault.Options{}
 	if p.o.Vault != nil {
 		vo = *p.o.Vault
 	}
 	vo.Accept = p.accept
+	vo.DB = p.dbOptions(vo.DB)
 	vo.Offer = p.offerTo
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	// The vault may hand introductions to accept before Open returns:
@@ -93,11 +94,14 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 	p.wg.Add(2)
 	go p.watchLoop()
 	go p.retryLoop()
-	// Meet the members again.
+	// Meet the members again: each peer once, however many tasks it
+	// shares with us.
 	p.mu.Lock()
+	met := map[peer.ID]bool{}
 	for _, r := range p.roots {
 		for _, m := range r.members {
-			if len(m.addrs) > 0 {
+			if len(m.addrs) > 0 && !met[m.id] {
+				met[m.id] = true
 				_ = p.v.Connect(peer.AddrInfo{ID: m.id, Addrs: m.addrs})
 			}
 		}
@@ -211,6 +215,9 @@ func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
 		}
 		if addrs := decodeAddrs(b.Member.Addrs); len(addrs) > 0 {
 			m.addrs = addrs
+		}
+		if r.myBooks[pid] != nil {
+			return // a later record of the same member: its book is open
 		}
 		if bk, err := p.v.DB().LookupName(bookName(p.me, pid, id)); err == nil {
 			if b, err := p.v.DB().OpenKey(ctx, bk.Key); err == nil {
@@ -333,7 +340,7 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 	if !m.acked && len(in.Token) == 0 {
 		p.introduceLocked(r, m)
 	}
-	p.poke()
+	p.pokeTask(id)
 	return nil
 }
 
@@ -359,10 +366,3 @@ func (p *Peer) offerTo(remote peer.ID) []ed25519.PublicKey {
 	return keys
 }
 
-// poke wakes the watcher.
-func (p *Peer) poke() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
-}

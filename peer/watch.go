@@ -14,34 +14,6 @@ import (
 // learns members from join messages and task structure from task updates,
 // keeps the Lamport clock, and feeds live subscriptions.
 
-// watch makes changes of b wake the watcher.
-func (p *Peer) watch(b *book.Book) {
-	p.mu.Lock()
-	if p.watched[string(b.Key())] || p.closed {
-		p.mu.Unlock()
-		return
-	}
-	p.watched[string(b.Key())] = true
-	p.mu.Unlock()
-	sub := b.Subscribe()
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		defer sub.Close()
-		for {
-			select {
-			case <-p.ctx.Done():
-				return
-			case _, ok := <-sub.C:
-				if !ok {
-					return
-				}
-				p.poke()
-			}
-		}
-	}()
-}
-
 func (p *Peer) watchLoop() {
 	defer p.wg.Done()
 	for {
@@ -49,7 +21,19 @@ func (p *Peer) watchLoop() {
 		case <-p.ctx.Done():
 			return
 		case <-p.kick:
-			p.scan()
+			all, tasks := p.takeWakes()
+			if all {
+				p.scan()
+				continue
+			}
+			for _, t := range tasks {
+				p.mu.Lock()
+				r := p.roots[t]
+				p.mu.Unlock()
+				if r != nil {
+					p.scanOne(r)
+				}
+			}
 		}
 	}
 }
@@ -57,6 +41,7 @@ func (p *Peer) watchLoop() {
 // source is one author's log as the watcher and the timeline read it.
 type source struct {
 	author peer.ID
+	book   *book.Book // a member's book; nil for this peer's own log
 	length uint64
 	get    func(ctx context.Context, i uint64) ([]byte, error)
 }
@@ -67,14 +52,11 @@ func (p *Peer) sources(r *root) []source {
 	n, get := p.myLog(r)
 	out := []source{{author: p.me, length: n, get: get}}
 	for _, m := range r.members {
-		if m.book == nil {
+		b := p.memberBook(r, m)
+		if b == nil {
 			continue
 		}
-		b, err := p.v.DB().OpenKey(p.ctx, m.book)
-		if err != nil {
-			continue
-		}
-		out = append(out, source{author: m.id, length: b.Length(), get: func(ctx context.Context, i uint64) ([]byte, error) {
+		out = append(out, source{author: m.id, book: b, length: b.Length(), get: func(ctx context.Context, i uint64) ([]byte, error) {
 			return b.Get(ctx, i, &book.GetOptions{LocalOnly: true})
 		}})
 	}
@@ -133,16 +115,14 @@ func (p *Peer) scanRoot(r *root) {
 		start := l.next
 		last := l.lastClock
 		p.mu.Unlock()
-		if s.author != p.me {
-			if b := p.bookOf(r, s.author); b != nil {
-				p.watch(b)
-			}
-		}
 		i := start
 		var back []uint64
 		for ; i < s.length; i++ {
 			page, err := s.get(p.ctx, i)
 			if err != nil {
+				if s.book != nil {
+					p.awaitPage(r.id, s.book, i)
+				}
 				break // not here yet
 			}
 			env, err := decode(s.author, i, page)
@@ -212,20 +192,20 @@ func (p *Peer) scanRoot(r *root) {
 	}
 }
 
-// bookOf is m's book for this peer, if introduced.
-func (p *Peer) bookOf(r *root, a peer.ID) *book.Book {
-	p.mu.Lock()
-	var key []byte // m.book changes under p.mu (accept)
-	if m := r.members[a]; m != nil {
-		key = m.book
-	}
-	p.mu.Unlock()
-	if key == nil {
+// memberBook is m's book for this peer, opened once and kept (nil until
+// m introduced it), and watched. Call with p.mu held.
+func (p *Peer) memberBook(r *root, m *member) *book.Book {
+	if m.book == nil {
 		return nil
 	}
-	b, err := p.v.DB().OpenKey(p.ctx, key)
+	if m.b != nil && m.b.Key().Equal(m.book) && !m.b.Closed() {
+		return m.b
+	}
+	b, err := p.v.DB().OpenKey(p.ctx, m.book)
 	if err != nil {
 		return nil
 	}
+	m.b = b
+	p.watch(r.id, b)
 	return b
 }
