@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"time"
 )
@@ -23,6 +25,7 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 	dir := fs.String("dir", "", "directory for the vaults (default: a temporary one, removed after)")
 	runs := fs.Int("runs", 1, "repeat the run this many times; with more than one, also print the medians")
 	asJSON := fs.Bool("json", false, "print one JSON object per run")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of all the runs to this file")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long (each run)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: folio bench %s [flags]\n\n%s\n\nflags:\n", shape, PeerBenchShapes[shape])
@@ -37,6 +40,14 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 	if fs.NArg() > 0 || *runs < 1 {
 		fs.Usage()
 		return 2
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "folio bench %s: %v\n", shape, err)
+			return 1
+		}
+		defer stop()
 	}
 	var results []map[string]float64
 	for i := range *runs {
@@ -64,6 +75,19 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 		printPeerResult(stdout, medians(results), *asJSON, "median")
 	}
 	return 0
+}
+
+// startCPUProfile profiles the process into file until the returned stop.
+func startCPUProfile(file string) (func(), error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // numbers is r's JSON fields that are numbers.
