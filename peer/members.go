@@ -117,7 +117,7 @@ func (p *Peer) learnLocked(r *root, j *pb.Join) {
 	if m == nil {
 		m = &member{id: id}
 		r.members[id] = m
-		_ = p.record(p.ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}})
+		p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}})
 	}
 	if addrs := decodeAddrs(j.Addrs); len(addrs) > 0 && len(m.addrs) == 0 {
 		m.addrs = addrs

@@ -41,7 +41,8 @@ type Peer struct {
 	roots   map[TaskID]*root
 	sub     map[TaskID]TaskID // subtask → root
 	invites map[string]*invite
-	wakes   wakes // which tasks the watcher must read again
+	wakes   wakes        // which tasks the watcher must read again
+	jq      journalQueue // records made under mu, appended by journalLoop
 }
 
 type invite struct {
@@ -55,6 +56,7 @@ type invite struct {
 // Open opens (or creates) the vault in dir and the messenger on it.
 func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
+	p.jq.wake = make(chan struct{}, 1)
 	vo := vault.Options{}
 	if p.o.Vault != nil {
 		vo = *p.o.Vault
@@ -91,9 +93,10 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 		p.repair(ctx, r)
 	}
 	p.scan()
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go p.watchLoop()
 	go p.retryLoop()
+	go p.journalLoop()
 	// Meet the members again: each peer once, however many tasks it
 	// shares with us.
 	p.mu.Lock()
@@ -128,6 +131,7 @@ func (p *Peer) Close() error {
 	for _, s := range subs {
 		s.end(ErrClosed)
 	}
+	p.flushJournal(context.Background())
 	p.cancel()
 	err := p.v.Close()
 	p.wg.Wait()
@@ -300,9 +304,7 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 			return err
 		}
 		iv.used = true
-		if err := p.record(p.ctx, &pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: iv.id}}); err != nil {
-			return err
-		}
+		p.recordLater(&pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: iv.id}})
 		r = p.rootFor(id)
 		if r.members[remote] == nil {
 			r.members[remote] = &member{id: remote}
@@ -324,11 +326,9 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 		}
 	}
 	m.book = append(ed25519.PublicKey(nil), in.Key...)
-	if err := p.record(p.ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
+	p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
 		Task: id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(m.addrs),
-	}}}); err != nil {
-		return err
-	}
+	}}})
 	for _, j := range meta.Members {
 		p.learnLocked(r, j)
 	}
