@@ -38,6 +38,9 @@ type GroupResult struct {
 	// CPUMsPerMessage: the process's CPU time (every peer) over the send
 	// phase, divided by the messages.
 	CPUMsPerMessage float64 `json:"cpu_ms_per_message"`
+	// ConnsMax: after the send phase, the most connections one peer has
+	// (one per other member is Members−1; more are duplicates).
+	ConnsMax int `json:"conns_max"`
 }
 
 // BenchGroup runs one group benchmark.
@@ -72,6 +75,9 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	r.FormedMs = ms(time.Since(start))
 	if err := sendPhase(ctx, c, ps, task, r); err != nil {
 		return nil, err
+	}
+	for _, p := range ps {
+		r.ConnsMax = max(r.ConnsMax, len(p.Vault().Host().Network().Conns()))
 	}
 	return r, nil
 }

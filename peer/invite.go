@@ -193,17 +193,23 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	m.acked = true
 	p.mu.Unlock()
 	// The inviter introduces its own book for us next; the task is known
-	// once its first pages (the task's title) have arrived and been read:
-	// the introduction alone names the task, but our first message's
-	// clock must come after the inviter's history, or a rename right
-	// after joining could lose to the task's creation.
+	// once the introduction names it. Then we wait a little more (at most
+	// historyWait) for the inviter's first pages to be read, so that our
+	// first message's clock comes after the inviter's history (else a
+	// rename right after joining can lose to the task's creation); but
+	// the pages' replication is not ours to wait for without bound.
+	var known time.Time
 	for {
 		p.mu.Lock()
 		l := r.logs[inviter]
-		ok := m.book != nil && r.tasks[task] != nil && l != nil && l.next > 1
+		ok := m.book != nil && r.tasks[task] != nil
+		read := l != nil && l.next > 1
 		p.mu.Unlock()
 		p.pokeTask(task)
-		if ok {
+		if ok && known.IsZero() {
+			known = time.Now()
+		}
+		if ok && (read || time.Since(known) > p.historyWait()) {
 			break
 		}
 		select {
@@ -215,6 +221,10 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	p.pokeTask(task)
 	return task, nil
 }
+
+// historyWait is how long Join waits for the inviter's history once the
+// task is known: five introduction retries.
+func (p *Peer) historyWait() time.Duration { return 5 * p.o.Retry }
 
 // welcome runs at the inviter once a newcomer's invite checked out: it
 // writes the inviter's book for the newcomer (with the task's history),
