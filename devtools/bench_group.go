@@ -85,18 +85,9 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 // formGroup: the first peer creates a task and invites each other peer in
 // turn; it returns once every member holds a book from every other.
 func formGroup(ctx context.Context, ps []*peer.Peer) (peer.TaskID, error) {
-	task, err := ps[0].CreateTask(ctx, "bench", peer.TaskID{})
+	task, err := createAndJoin(ctx, ps, "bench")
 	if err != nil {
 		return task, err
-	}
-	for _, p := range ps[1:] {
-		code, err := ps[0].Invite(ctx, task)
-		if err != nil {
-			return task, err
-		}
-		if _, err := p.Join(ctx, code); err != nil {
-			return task, err
-		}
 	}
 	want := 2 * (len(ps) - 1)
 	return task, pollUntil(ctx, "the group to form", func() bool {
@@ -144,6 +135,21 @@ func (a *arrivals) last(text string, others []libp2ppeer.ID) (time.Time, bool) {
 		}
 	}
 	return l, true
+}
+
+// wait returns when the last of others got text.
+func (a *arrivals) wait(ctx context.Context, text string, others []libp2ppeer.ID) (time.Time, error) {
+	for {
+		if l, ok := a.last(text, others); ok {
+			return l, nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("not delivered to every other member: %w", ctx.Err())
+		case <-a.wake:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // subscribeAll records every peer's deliveries until ctx ends.
@@ -199,18 +205,11 @@ func sendPhase(ctx context.Context, c GroupConfig, ps []*peer.Peer, task peer.Ta
 			return fmt.Errorf("send %d: %w", i, err)
 		}
 		sends = append(sends, time.Since(t0))
-		for {
-			if l, ok := a.last(text, others); ok {
-				delivers = append(delivers, l.Sub(t0))
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("message %d not delivered to every member: %w", i, ctx.Err())
-			case <-a.wake:
-			case <-time.After(50 * time.Millisecond):
-			}
+		l, err := a.wait(ctx, text, others)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", i, err)
 		}
+		delivers = append(delivers, l.Sub(t0))
 	}
 	r.CPUMsPerMessage = ms((cpuTime() - cpu0) / time.Duration(c.Messages))
 	r.SendP50Ms, r.SendP99Ms = quantileMs(sends, 0.5), quantileMs(sends, 0.99)

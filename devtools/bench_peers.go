@@ -76,6 +76,25 @@ func pollUntil(ctx context.Context, what string, ok func() bool) error {
 	return nil
 }
 
+// createAndJoin: the first peer creates a task and invites each other
+// peer in turn, who joins (Join returns) before the next is invited.
+func createAndJoin(ctx context.Context, ps []*peer.Peer, title string) (peer.TaskID, error) {
+	task, err := ps[0].CreateTask(ctx, title, peer.TaskID{})
+	if err != nil {
+		return task, err
+	}
+	for _, p := range ps[1:] {
+		code, err := ps[0].Invite(ctx, task)
+		if err != nil {
+			return task, err
+		}
+		if _, err := p.Join(ctx, code); err != nil {
+			return task, err
+		}
+	}
+	return task, nil
+}
+
 // closeAll closes every non-nil peer.
 func closeAll(ps []*peer.Peer) {
 	for _, p := range ps {

@@ -85,20 +85,7 @@ func BenchTasks(ctx context.Context, c TasksConfig) (*TasksResult, error) {
 
 // addTask: the owner creates task i and invites the two others, who join.
 func addTask(ctx context.Context, ps []*peer.Peer, i int) (peer.TaskID, error) {
-	task, err := ps[0].CreateTask(ctx, fmt.Sprintf("task %d", i), peer.TaskID{})
-	if err != nil {
-		return task, err
-	}
-	for _, p := range ps[1:] {
-		code, err := ps[0].Invite(ctx, task)
-		if err != nil {
-			return task, err
-		}
-		if _, err := p.Join(ctx, code); err != nil {
-			return task, err
-		}
-	}
-	return task, nil
+	return createAndJoin(ctx, ps, fmt.Sprintf("task %d", i))
 }
 
 // firstMessage sends one message from the owner to task and returns the
@@ -116,15 +103,9 @@ func firstMessage(ctx context.Context, ps []*peer.Peer, task peer.TaskID) (float
 		return 0, err
 	}
 	others := []libp2ppeer.ID{ps[1].ID(), ps[2].ID()}
-	for {
-		if l, ok := a.last(text, others); ok {
-			return ms(l.Sub(t0)), nil
-		}
-		select {
-		case <-ctx.Done():
-			return 0, fmt.Errorf("first message after reopen not delivered: %w", ctx.Err())
-		case <-a.wake:
-		case <-time.After(50 * time.Millisecond):
-		}
+	l, err := a.wait(ctx, text, others)
+	if err != nil {
+		return 0, fmt.Errorf("first message after reopen: %w", err)
 	}
+	return ms(l.Sub(t0)), nil
 }
