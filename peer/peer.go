@@ -365,4 +365,3 @@ func (p *Peer) offerTo(remote peer.ID) []ed25519.PublicKey {
 	}
 	return keys
 }
-
