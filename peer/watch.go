@@ -100,6 +100,9 @@ func decode(author peer.ID, i uint64, page []byte) (*pb.Envelope, error) {
 	return &env, nil
 }
 
+// scanRoot is the shell around the core (core.go) for one task: it reads
+// each log's new pages from the books, then folds them and runs the
+// effects under p.mu.
 func (p *Peer) scanRoot(r *root) {
 	p.mu.Lock()
 	if p.closed {
@@ -111,43 +114,12 @@ func (p *Peer) scanRoot(r *root) {
 	var fresh []decoded
 	for _, s := range srcs {
 		p.mu.Lock()
-		l := r.log(s.author)
-		start := l.next
-		last := l.lastClock
+		start := r.log(s.author).next
 		p.mu.Unlock()
-		i := start
-		var back []uint64
-		for ; i < s.length; i++ {
-			page, err := s.get(p.ctx, i)
-			if err != nil {
-				if s.book != nil {
-					p.awaitPage(r.id, s.book, i)
-				}
-				break // not here yet
-			}
-			env, err := decode(s.author, i, page)
-			d := decoded{env: env, err: err, key: cursorKey{Clock: last, Author: s.author, Index: i}}
-			if err == nil {
-				if env.Meta.Clock <= last {
-					d.env, d.err = nil, errClock
-					back = append(back, i)
-				} else {
-					last = env.Meta.Clock
-					d.key.Clock = last
-				}
-			}
-			fresh = append(fresh, d)
-		}
+		pages := p.readFrom(r, s, start)
 		p.mu.Lock()
-		l.next, l.lastClock = i, last
-		for _, b := range back {
-			if l.backwards == nil {
-				l.backwards = map[uint64]bool{}
-			}
-			l.backwards[b] = true
-		}
-		if last > r.maxClock {
-			r.maxClock = last
+		if r.log(s.author).next == start { // scanMu makes this hold; checked all the same
+			fresh = append(fresh, ingest(r, s.author, pages)...)
 		}
 		p.mu.Unlock()
 	}
@@ -155,30 +127,15 @@ func (p *Peer) scanRoot(r *root) {
 		return
 	}
 	p.mu.Lock()
-	for _, d := range fresh {
-		if d.env == nil {
-			continue
-		}
-		switch d.env.Type {
-		case pb.Type_TYPE_JOIN:
-			var j pb.Join
-			if proto.Unmarshal(d.env.Data, &j) == nil {
-				delete(r.gone, peer.ID(j.PeerId))
-				p.learnLocked(r, &j)
-			}
-		case pb.Type_TYPE_LEAVE:
-			// Only a member can say it leaves.
-			var j pb.Join
-			if proto.Unmarshal(d.env.Data, &j) == nil && peer.ID(j.PeerId) == d.key.Author {
-				r.gone[d.key.Author] = true
-			}
-		case pb.Type_TYPE_TASK_UPDATE:
-			var u pb.TaskUpdate
-			if proto.Unmarshal(d.env.Data, &u) == nil {
-				p.applyTaskLocked(r, &u, d.key)
-			}
-		case pb.Type_TYPE_EDIT, pb.Type_TYPE_DELETE, pb.Type_TYPE_REACTION:
-			r.applied.add(d.key.Author, d.key, d.env)
+	offer := false
+	for _, e := range fold(r, fresh) {
+		switch {
+		case e.learn != nil:
+			p.learnLocked(r, e.learn)
+		case e.subtask != TaskID{}:
+			p.sub[e.subtask] = r.id
+		case e.fresh:
+			offer = true
 		}
 	}
 	subs := make([]*Subscription, 0, len(r.subs))
@@ -187,9 +144,29 @@ func (p *Peer) scanRoot(r *root) {
 	}
 	present, _ := r.checked()
 	p.mu.Unlock()
+	if !offer {
+		return
+	}
 	for _, s := range subs {
 		s.offer(present)
 	}
+}
+
+// readFrom reads s's pages from start up to its length, stopping at the
+// first one not stored here yet (and waiting for it in the background).
+func (p *Peer) readFrom(r *root, s source, start uint64) [][]byte {
+	var pages [][]byte
+	for i := start; i < s.length; i++ {
+		page, err := s.get(p.ctx, i)
+		if err != nil {
+			if s.book != nil {
+				p.awaitPage(r.id, s.book, i)
+			}
+			break // not here yet
+		}
+		pages = append(pages, page)
+	}
+	return pages
 }
 
 // memberBook is m's book for this peer, opened once and kept (nil until
