@@ -330,7 +330,7 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 		Task: id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(m.addrs),
 	}}})
 	for _, j := range meta.Members {
-		p.learnLocked(r, j)
+		p.awaitLocked(r, j)
 	}
 	for _, u := range meta.Tasks {
 		if tid, ok := taskOf(u.Task); ok && r.tasks[tid] == nil {
