@@ -174,8 +174,12 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: task[:], PeerId: []byte(inviter), Addrs: in.Addrs}}}); err != nil {
 		return TaskID{}, err
 	}
-	if err := p.v.Connect(peer.AddrInfo{ID: inviter, Addrs: addrs}); err != nil {
-		return TaskID{}, fmt.Errorf("peer: join: dial inviter: %w", err)
+	// Connected already (another task with the inviter): no Connect,
+	// which would handshake again, offering every shared book.
+	if !p.connected(inviter) {
+		if err := p.v.Connect(peer.AddrInfo{ID: inviter, Addrs: addrs}); err != nil {
+			return TaskID{}, fmt.Errorf("peer: join: dial inviter: %w", err)
+		}
 	}
 	b, err := p.ensureMyBook(ctx, task, inviter)
 	if err != nil {
