@@ -59,7 +59,7 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	ps := make([]*peer.Peer, c.Members)
 	defer closeAll(ps)
 	for i := range ps {
-		if ps[i], err = openBenchPeer(ctx, dir, fmt.Sprintf("m%03d", i)); err != nil {
+		if ps[i], err = openBenchPeer(ctx, dir, fmt.Sprintf("m%03d", i), c.Members+8); err != nil {
 			return nil, err
 		}
 	}

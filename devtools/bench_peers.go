@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	folioio "github.com/folio-p2p/folio/io"
 	"github.com/folio-p2p/folio/peer"
 	"github.com/folio-p2p/folio/vault"
 )
@@ -26,11 +27,11 @@ var PeerBenchShapes = map[string]string{
 }
 
 // openBenchPeer opens a messenger in dir/name, listening on loopback only.
-func openBenchPeer(ctx context.Context, dir, name string) (*peer.Peer, error) {
-	return peer.Open(ctx, filepath.Join(dir, name), &peer.Options{
-		Vault: &vault.Options{Name: name, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, DisableDHT: true, DisableMDNS: true},
-		Retry: 200 * time.Millisecond,
-	})
+// peers > 0 raises the swarm's MaxPeers (default 64) to hold that many.
+func openBenchPeer(ctx context.Context, dir, name string, peers int) (*peer.Peer, error) {
+	vo := &vault.Options{Name: name, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, DisableDHT: true, DisableMDNS: true}
+	vo.Swarm = func(o *folioio.Options) { o.MaxPeers = max(o.MaxPeers, peers) }
+	return peer.Open(ctx, filepath.Join(dir, name), &peer.Options{Vault: vo, Retry: 200 * time.Millisecond})
 }
 
 // benchDir returns dir, or a fresh temporary directory and its removal.

@@ -49,7 +49,7 @@ func BenchTasks(ctx context.Context, c TasksConfig) (*TasksResult, error) {
 	ps := make([]*peer.Peer, 3)
 	defer func() { closeAll(ps) }()
 	for i, n := range []string{"owner", "b", "c"} {
-		if ps[i], err = openBenchPeer(ctx, dir, n); err != nil {
+		if ps[i], err = openBenchPeer(ctx, dir, n, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -72,7 +72,7 @@ func BenchTasks(ctx context.Context, c TasksConfig) (*TasksResult, error) {
 	r.AddTaskMsLast = quantileMs(adds[len(adds)-tenth:], 0.5)
 	ps[0].Close()
 	t0 := time.Now()
-	if ps[0], err = openBenchPeer(ctx, dir, "owner"); err != nil {
+	if ps[0], err = openBenchPeer(ctx, dir, "owner", 0); err != nil {
 		return nil, fmt.Errorf("reopen: %w", err)
 	}
 	r.ReopenMs = ms(time.Since(t0))
