@@ -16,4 +16,7 @@ var (
 	ErrEquivocation  = errors.New("book: equivocation (two signed heads disagree)")
 	ErrFrozen        = errors.New("book: frozen after equivocation")
 	ErrOutOfRange    = errors.New("book: out of range")
+	// ErrMultiAppend: the books of one AppendMulti do not share one
+	// Pebble, or one of them appears twice.
+	ErrMultiAppend = errors.New("book: books of one multi-book append must be distinct and share one Pebble")
 )

@@ -21,6 +21,19 @@
 // otherwise. DeleteBook and Clear use range deletions and then compact the
 // range, so disk space comes back at once.
 //
+// # Appending to several books at once
+//
+// AppendMulti appends to several of the DB's writable books as one atomic
+// Pebble batch: every book's pages, new tree nodes and signed head, one
+// commit, one fsync. After a crash each book holds its share or none does
+// (TestAppendMultiCrash, TestAppendMultiErrorFS). Each book still gets
+// its own signature (the signed format is per book), made on every core.
+// The books are locked in the order of their keys, so multi-book and
+// single appends never deadlock; with CheckLength a share fails the whole
+// append (book.ErrLengthChanged) and nothing is written. Use it where one
+// event writes to many books, like the messenger, whose message goes to
+// one book per other member: n−1 appends cost one fsync, not n−1.
+//
 // # Replication
 //
 // DB.Replicate runs one session over any byte stream (a libp2p stream with

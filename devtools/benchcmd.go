@@ -14,6 +14,9 @@ import (
 // BenchCommand runs `folio bench <shape> [flags]` and returns the exit code:
 // 0 success, 1 runtime failure, 2 usage error.
 func BenchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && PeerBenchShapes[args[0]] != "" {
+		return peerBenchCommand(ctx, args[0], args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c BenchConfig
@@ -34,6 +37,9 @@ func BenchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		sort.Strings(names)
 		for _, n := range names {
 			fmt.Fprintf(stderr, "  %-14s %s\n", n, BenchShapes[n])
+		}
+		for _, n := range []string{"group", "tasks"} {
+			fmt.Fprintf(stderr, "  %-14s %s (its own flags: folio bench %s --help)\n", n, PeerBenchShapes[n], n)
 		}
 		fmt.Fprintf(stderr, "\nflags:\n")
 		fs.PrintDefaults()

@@ -89,6 +89,43 @@
 // only the pair books of the tasks it is a member of; a peer met by
 // chance (mDNS, the DHT) is offered nothing.
 //
+// # Costs and how they grow
+//
+// For a task of n members, T tasks in the vault, and a message of b bytes
+// (issue 13; figures in BENCHMARKS.md):
+//
+//   - Per message, at its author: one envelope, written to the n−1 pair
+//     books as one atomic Pebble batch (db.AppendMulti): one commit and
+//     one fsync whatever n, n−1 Ed25519 signatures made on every core,
+//     O(n·b) bytes. Then a read of that task's logs only.
+//   - Per message, at each other member: one replicated page verified
+//     (one signature check, one commit), and a read of that task's logs
+//     only: O(n) to list the logs (member books stay open: no catalogue
+//     lookup), plus the new pages. So all peers together spend O(n) signs,
+//     checks and commits per message, plus an O(n²) term of cheap
+//     in-memory work that has no I/O.
+//   - Per member: 2·(n−1) books on each member's disk; a newcomer costs
+//     each member one book (a copy of its history for the task) and one
+//     introduction, so forming a group of n costs O(n²) introductions in
+//     all, made one by one as the members read the join messages.
+//   - Per task: a book that grows wakes the watcher for its task only
+//     (the DB's Appended callback names the book), so adding a task or
+//     a message costs the same with 1 or 1,000 tasks, except where noted
+//     here. The messenger starts no goroutine per book or task: three
+//     loops (watcher, retries, journal writer), a goroutine per
+//     introduction in flight and one per book while one of its pages is
+//     awaited. Open replays the journal (O(records)) and reads every
+//     task once; it dials each member once, however many tasks they
+//     share. Still O(T) per handshake: Offer lists every book shared with
+//     the remote (and the handshake carries them all); and below peer,
+//     db's replication session keeps one goroutine per shared book.
+//
+// Journal records made while the messenger's lock is held (members learnt
+// from join messages, invites used and books accepted in a handshake) go
+// through a queue with one writer, which appends them in batches: the
+// handshake's accept checks the token and the membership in memory and
+// never waits for a write.
+//
 // # State
 //
 // The peer's private journal book ("private/messenger", never offered to

@@ -174,8 +174,12 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: task[:], PeerId: []byte(inviter), Addrs: in.Addrs}}}); err != nil {
 		return TaskID{}, err
 	}
-	if err := p.v.Connect(peer.AddrInfo{ID: inviter, Addrs: addrs}); err != nil {
-		return TaskID{}, fmt.Errorf("peer: join: dial inviter: %w", err)
+	// Connected already (another task with the inviter): no Connect,
+	// which would handshake again, offering every shared book.
+	if !p.connected(inviter) {
+		if err := p.v.Connect(peer.AddrInfo{ID: inviter, Addrs: addrs}); err != nil {
+			return TaskID{}, fmt.Errorf("peer: join: dial inviter: %w", err)
+		}
 	}
 	b, err := p.ensureMyBook(ctx, task, inviter)
 	if err != nil {
@@ -193,16 +197,23 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	m.acked = true
 	p.mu.Unlock()
 	// The inviter introduces its own book for us next; the task is known
-	// once its first pages (the task's title) have been read. Not before:
-	// the introduction names the task too, but a message written before
-	// its pages are read would take a clock no later than the task's own
-	// and could lose to it (a rename right after joining undone).
+	// once the introduction names it. Then we wait a little more (at most
+	// historyWait) for the inviter's first pages to be read, so that our
+	// first message's clock comes after the inviter's history (else a
+	// rename right after joining can lose to the task's creation); but
+	// the pages' replication is not ours to wait for without bound.
+	var known time.Time
 	for {
 		p.mu.Lock()
-		ok := m.book != nil && r.tasks[task] != nil && !r.taskKeys[task].zero()
+		l := r.logs[inviter]
+		ok := m.book != nil && r.tasks[task] != nil
+		read := l != nil && l.next > 1
 		p.mu.Unlock()
-		p.poke()
-		if ok {
+		p.pokeTask(task)
+		if ok && known.IsZero() {
+			known = time.Now()
+		}
+		if ok && (read || time.Since(known) > p.historyWait()) {
 			break
 		}
 		select {
@@ -211,9 +222,13 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	p.poke()
+	p.pokeTask(task)
 	return task, nil
 }
+
+// historyWait is how long Join waits for the inviter's history once the
+// task is known: five introduction retries.
+func (p *Peer) historyWait() time.Duration { return 5 * p.o.Retry }
 
 // welcome runs at the inviter once a newcomer's invite checked out: it
 // writes the inviter's book for the newcomer (with the task's history),

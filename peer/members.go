@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 	"google.golang.org/protobuf/proto"
@@ -42,7 +43,7 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	if err := p.levelMyBooks(ctx, r); err != nil {
 		return nil, err
 	}
-	p.watch(b)
+	p.watch(task, b)
 	return b, nil
 }
 
@@ -106,24 +107,43 @@ func (p *Peer) repair(ctx context.Context, r *root) {
 	_ = p.levelMyBooks(ctx, r)
 }
 
-// learnLocked records a member named by a join message or an introducer,
-// and starts introducing our book to it. Call with p.mu held.
+// learnLocked records a member named by a join message, and starts
+// introducing our book to it. Call with p.mu held.
 func (p *Peer) learnLocked(r *root, j *pb.Join) {
+	if m := p.knowLocked(r, j); m != nil && !m.acked {
+		p.introduceLocked(r, m)
+	}
+}
+
+// knowLocked records a member named by a join message or an introducer
+// and returns it (nil: not a member to know). Call with p.mu held.
+func (p *Peer) knowLocked(r *root, j *pb.Join) *member {
 	id, err := peer.IDFromBytes(j.PeerId)
 	if err != nil || id == p.me {
-		return
+		return nil
 	}
 	m := r.members[id]
 	if m == nil {
 		m = &member{id: id}
 		r.members[id] = m
-		_ = p.record(p.ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}})
+		p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}})
 	}
 	if addrs := decodeAddrs(j.Addrs); len(addrs) > 0 && len(m.addrs) == 0 {
 		m.addrs = addrs
 	}
-	if !m.acked {
-		p.introduceLocked(r, m)
+	return m
+}
+
+// awaitLocked records a member an introducer named, without introducing
+// our book to it yet: a newcomer's members introduce their books to it
+// when they read the join message, and it answers each on that
+// connection (accept). Were it to dial them too, each pair would dial at
+// once and keep two connections, two TLS handshakes. A member that has
+// not introduced itself within Options.Retry is introduced to by the
+// retry loop. Call with p.mu held.
+func (p *Peer) awaitLocked(r *root, j *pb.Join) {
+	if m := p.knowLocked(r, j); m != nil && !m.acked && !m.introducing && m.lastTry.IsZero() {
+		m.lastTry = time.Now()
 	}
 }
 
@@ -162,7 +182,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 func (p *Peer) introduce(task TaskID, id peer.ID, addrs []ma.Multiaddr, meta *pb.IntroMeta) bool {
 	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
 	defer cancel()
-	if len(addrs) > 0 {
+	if len(addrs) > 0 && !p.connected(id) {
 		_ = p.v.Connect(peer.AddrInfo{ID: id, Addrs: addrs})
 	}
 	b, err := p.ensureMyBook(ctx, task, id)
@@ -172,6 +192,15 @@ func (p *Peer) introduce(task TaskID, id peer.ID, addrs []ma.Multiaddr, meta *pb
 	mb, _ := proto.Marshal(meta)
 	h, err := p.v.Introduce(ctx, id, folioio.Introduction{Key: b.Key(), Meta: mb})
 	return err == nil && len(h.Rejected) == 0
+}
+
+// connected reports whether this peer has a connection to id now. Then
+// an introduction needs no Connect: Connect handshakes again (offering
+// every shared book) and, when both sides dial at once, leaves two
+// connections.
+func (p *Peer) connected(id peer.ID) bool {
+	h := p.v.Host()
+	return h != nil && h.Network().Connectedness(id) == network.Connected
 }
 
 // retryLoop tries again, every Options.Retry, the introductions members

@@ -41,7 +41,8 @@ type Peer struct {
 	roots   map[TaskID]*root
 	sub     map[TaskID]TaskID // subtask → root
 	invites map[string]*invite
-	watched map[string]bool // books whose changes kick the watcher
+	wakes   wakes        // which tasks the watcher must read again
+	jq      journalQueue // records made under mu, appended by journalLoop
 }
 
 type invite struct {
@@ -54,12 +55,14 @@ type invite struct {
 
 // Open opens (or creates) the vault in dir and the messenger on it.
 func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
-	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, watched: map[string]bool{}, kick: make(chan struct{}, 1)}
+	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
+	p.jq.wake = make(chan struct{}, 1)
 	vo := vault.Options{}
 	if p.o.Vault != nil {
 		vo = *p.o.Vault
 	}
 	vo.Accept = p.accept
+	vo.DB = p.dbOptions(vo.DB)
 	vo.Offer = p.offerTo
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	// The vault may hand introductions to accept before Open returns:
@@ -90,14 +93,18 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 		p.repair(ctx, r)
 	}
 	p.scan()
-	p.wg.Add(2)
+	p.wg.Add(3)
 	go p.watchLoop()
 	go p.retryLoop()
-	// Meet the members again.
+	go p.journalLoop()
+	// Meet the members again: each peer once, however many tasks it
+	// shares with us.
 	p.mu.Lock()
+	met := map[peer.ID]bool{}
 	for _, r := range p.roots {
 		for _, m := range r.members {
-			if len(m.addrs) > 0 {
+			if len(m.addrs) > 0 && !met[m.id] {
+				met[m.id] = true
 				_ = p.v.Connect(peer.AddrInfo{ID: m.id, Addrs: m.addrs})
 			}
 		}
@@ -124,6 +131,7 @@ func (p *Peer) Close() error {
 	for _, s := range subs {
 		s.end(ErrClosed)
 	}
+	p.flushJournal(context.Background())
 	p.cancel()
 	err := p.v.Close()
 	p.wg.Wait()
@@ -212,6 +220,9 @@ func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
 		if addrs := decodeAddrs(b.Member.Addrs); len(addrs) > 0 {
 			m.addrs = addrs
 		}
+		if r.myBooks[pid] != nil {
+			return // a later record of the same member: its book is open
+		}
 		if bk, err := p.v.DB().LookupName(bookName(p.me, pid, id)); err == nil {
 			if b, err := p.v.DB().OpenKey(ctx, bk.Key); err == nil {
 				r.myBooks[pid] = b
@@ -293,9 +304,7 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 			return err
 		}
 		iv.used = true
-		if err := p.record(p.ctx, &pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: iv.id}}); err != nil {
-			return err
-		}
+		p.recordLater(&pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: iv.id}})
 		r = p.rootFor(id)
 		if r.members[remote] == nil {
 			r.members[remote] = &member{id: remote}
@@ -317,13 +326,11 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 		}
 	}
 	m.book = append(ed25519.PublicKey(nil), in.Key...)
-	if err := p.record(p.ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
+	p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
 		Task: id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(m.addrs),
-	}}}); err != nil {
-		return err
-	}
+	}}})
 	for _, j := range meta.Members {
-		p.learnLocked(r, j)
+		p.awaitLocked(r, j)
 	}
 	for _, u := range meta.Tasks {
 		if tid, ok := taskOf(u.Task); ok && r.tasks[tid] == nil {
@@ -333,7 +340,7 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 	if !m.acked && len(in.Token) == 0 {
 		p.introduceLocked(r, m)
 	}
-	p.poke()
+	p.pokeTask(id)
 	return nil
 }
 
@@ -357,12 +364,4 @@ func (p *Peer) offerTo(remote peer.ID) []ed25519.PublicKey {
 		}
 	}
 	return keys
-}
-
-// poke wakes the watcher.
-func (p *Peer) poke() {
-	select {
-	case p.kick <- struct{}{}:
-	default:
-	}
 }

@@ -6,8 +6,11 @@ import (
 	"sort"
 	"unicode/utf8"
 
+	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db"
 	"github.com/folio-p2p/folio/peer/pb"
 )
 
@@ -126,19 +129,29 @@ func (p *Peer) write(ctx context.Context, task TaskID, typ pb.Type, data []byte,
 		p.mu.Lock()
 		r.outbox = append(r.outbox, page)
 		p.mu.Unlock()
-	} else {
-		for reader, b := range mine {
-			if b.Length() != n {
-				return Head{}, false, fmt.Errorf("peer: book for %s has %d pages, want %d", reader, b.Length(), n)
-			}
-			if _, err := b.Append(ctx, page); err != nil {
-				return Head{}, false, fmt.Errorf("peer: send: %w", err)
-			}
-		}
+	} else if err := p.appendAll(ctx, mine, n, page); err != nil {
+		return Head{}, false, err
 	}
 	if idem != nil {
 		p.keepKey(r, idem, n)
 	}
 	p.scanOne(r)
 	return Head{Author: p.me, Index: n}, false, nil
+}
+
+// appendAll appends page at index n to every book of mine as one atomic
+// batch: one commit and one fsync for the n−1 books, their signatures made
+// in parallel; either every book has the message or none has.
+func (p *Peer) appendAll(ctx context.Context, mine map[peer.ID]*book.Book, n uint64, page []byte) error {
+	parts := make([]db.Append, 0, len(mine))
+	for reader, b := range mine {
+		if b.Length() != n {
+			return fmt.Errorf("peer: book for %s has %d pages, want %d", reader, b.Length(), n)
+		}
+		parts = append(parts, db.Append{Book: b, Pages: [][]byte{page}, CheckLength: true, ExpectedLength: n})
+	}
+	if _, err := p.v.DB().AppendMulti(ctx, book.SyncDefault, parts...); err != nil {
+		return fmt.Errorf("peer: send: %w", err)
+	}
+	return nil
 }

@@ -46,6 +46,7 @@ type root struct {
 type member struct {
 	id    peer.ID
 	book  ed25519.PublicKey // their book for us; nil until introduced
+	b     *book.Book        // that book, once opened (see memberBook)
 	addrs []ma.Multiaddr
 	// acked: they accepted our book for them (this process's lifetime).
 	acked       bool

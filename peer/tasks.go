@@ -86,30 +86,12 @@ func checkTitle(s string) error {
 	return nil
 }
 
-// applyTaskLocked folds a task update read from a log: the newest by
-// (clock, author, index) wins. Call with p.mu held.
+// applyTaskLocked folds a task update (see applyTask) and routes a new
+// subtask to its root. Call with p.mu held.
 func (p *Peer) applyTaskLocked(r *root, u *pb.TaskUpdate, k cursorKey) {
-	id, ok := taskOf(u.Task)
-	if !ok {
-		return
+	if sub, isNew := applyTask(r, u, k); isNew {
+		p.sub[sub] = r.id
 	}
-	parent, _ := taskOf(u.Parent)
-	if id != r.id && parent == (TaskID{}) {
-		return // only the root itself may lack a parent
-	}
-	t := r.tasks[id]
-	if t == nil {
-		t = &Task{ID: id, Root: r.id, Parent: parent}
-		r.tasks[id] = t
-		if id != r.id {
-			p.sub[id] = r.id
-		}
-	}
-	if prev, ok := r.taskKeys[id]; ok && k.less(prev) {
-		return
-	}
-	r.taskKeys[id] = k
-	t.Title, t.Closed = u.Title, u.Closed
 }
 
 // Tasks lists every task and subtask, roots first by title.

@@ -14,34 +14,6 @@ import (
 // learns members from join messages and task structure from task updates,
 // keeps the Lamport clock, and feeds live subscriptions.
 
-// watch makes changes of b wake the watcher.
-func (p *Peer) watch(b *book.Book) {
-	p.mu.Lock()
-	if p.watched[string(b.Key())] || p.closed {
-		p.mu.Unlock()
-		return
-	}
-	p.watched[string(b.Key())] = true
-	p.mu.Unlock()
-	sub := b.Subscribe()
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		defer sub.Close()
-		for {
-			select {
-			case <-p.ctx.Done():
-				return
-			case _, ok := <-sub.C:
-				if !ok {
-					return
-				}
-				p.poke()
-			}
-		}
-	}()
-}
-
 func (p *Peer) watchLoop() {
 	defer p.wg.Done()
 	for {
@@ -49,7 +21,19 @@ func (p *Peer) watchLoop() {
 		case <-p.ctx.Done():
 			return
 		case <-p.kick:
-			p.scan()
+			all, tasks := p.takeWakes()
+			if all {
+				p.scan()
+				continue
+			}
+			for _, t := range tasks {
+				p.mu.Lock()
+				r := p.roots[t]
+				p.mu.Unlock()
+				if r != nil {
+					p.scanOne(r)
+				}
+			}
 		}
 	}
 }
@@ -57,6 +41,7 @@ func (p *Peer) watchLoop() {
 // source is one author's log as the watcher and the timeline read it.
 type source struct {
 	author peer.ID
+	book   *book.Book // a member's book; nil for this peer's own log
 	length uint64
 	get    func(ctx context.Context, i uint64) ([]byte, error)
 }
@@ -67,14 +52,11 @@ func (p *Peer) sources(r *root) []source {
 	n, get := p.myLog(r)
 	out := []source{{author: p.me, length: n, get: get}}
 	for _, m := range r.members {
-		if m.book == nil {
+		b := p.memberBook(r, m)
+		if b == nil {
 			continue
 		}
-		b, err := p.v.DB().OpenKey(p.ctx, m.book)
-		if err != nil {
-			continue
-		}
-		out = append(out, source{author: m.id, length: b.Length(), get: func(ctx context.Context, i uint64) ([]byte, error) {
+		out = append(out, source{author: m.id, book: b, length: b.Length(), get: func(ctx context.Context, i uint64) ([]byte, error) {
 			return b.Get(ctx, i, &book.GetOptions{LocalOnly: true})
 		}})
 	}
@@ -118,6 +100,9 @@ func decode(author peer.ID, i uint64, page []byte) (*pb.Envelope, error) {
 	return &env, nil
 }
 
+// scanRoot is the shell around the core (core.go) for one task: it reads
+// each log's new pages from the books, then folds them and runs the
+// effects under p.mu.
 func (p *Peer) scanRoot(r *root) {
 	p.mu.Lock()
 	if p.closed {
@@ -129,45 +114,12 @@ func (p *Peer) scanRoot(r *root) {
 	var fresh []decoded
 	for _, s := range srcs {
 		p.mu.Lock()
-		l := r.log(s.author)
-		start := l.next
-		last := l.lastClock
+		start := r.log(s.author).next
 		p.mu.Unlock()
-		if s.author != p.me {
-			if b := p.bookOf(r, s.author); b != nil {
-				p.watch(b)
-			}
-		}
-		i := start
-		var back []uint64
-		for ; i < s.length; i++ {
-			page, err := s.get(p.ctx, i)
-			if err != nil {
-				break // not here yet
-			}
-			env, err := decode(s.author, i, page)
-			d := decoded{env: env, err: err, key: cursorKey{Clock: last, Author: s.author, Index: i}}
-			if err == nil {
-				if env.Meta.Clock <= last {
-					d.env, d.err = nil, errClock
-					back = append(back, i)
-				} else {
-					last = env.Meta.Clock
-					d.key.Clock = last
-				}
-			}
-			fresh = append(fresh, d)
-		}
+		pages := p.readFrom(r, s, start)
 		p.mu.Lock()
-		l.next, l.lastClock = i, last
-		for _, b := range back {
-			if l.backwards == nil {
-				l.backwards = map[uint64]bool{}
-			}
-			l.backwards[b] = true
-		}
-		if last > r.maxClock {
-			r.maxClock = last
+		if r.log(s.author).next == start { // scanMu makes this hold; checked all the same
+			fresh = append(fresh, ingest(r, s.author, pages)...)
 		}
 		p.mu.Unlock()
 	}
@@ -175,30 +127,15 @@ func (p *Peer) scanRoot(r *root) {
 		return
 	}
 	p.mu.Lock()
-	for _, d := range fresh {
-		if d.env == nil {
-			continue
-		}
-		switch d.env.Type {
-		case pb.Type_TYPE_JOIN:
-			var j pb.Join
-			if proto.Unmarshal(d.env.Data, &j) == nil {
-				delete(r.gone, peer.ID(j.PeerId))
-				p.learnLocked(r, &j)
-			}
-		case pb.Type_TYPE_LEAVE:
-			// Only a member can say it leaves.
-			var j pb.Join
-			if proto.Unmarshal(d.env.Data, &j) == nil && peer.ID(j.PeerId) == d.key.Author {
-				r.gone[d.key.Author] = true
-			}
-		case pb.Type_TYPE_TASK_UPDATE:
-			var u pb.TaskUpdate
-			if proto.Unmarshal(d.env.Data, &u) == nil {
-				p.applyTaskLocked(r, &u, d.key)
-			}
-		case pb.Type_TYPE_EDIT, pb.Type_TYPE_DELETE, pb.Type_TYPE_REACTION:
-			r.applied.add(d.key.Author, d.key, d.env)
+	offer := false
+	for _, e := range fold(r, fresh) {
+		switch {
+		case e.learn != nil:
+			p.learnLocked(r, e.learn)
+		case e.subtask != TaskID{}:
+			p.sub[e.subtask] = r.id
+		case e.fresh:
+			offer = true
 		}
 	}
 	subs := make([]*Subscription, 0, len(r.subs))
@@ -207,25 +144,45 @@ func (p *Peer) scanRoot(r *root) {
 	}
 	present, _ := r.checked()
 	p.mu.Unlock()
+	if !offer {
+		return
+	}
 	for _, s := range subs {
 		s.offer(present)
 	}
 }
 
-// bookOf is m's book for this peer, if introduced.
-func (p *Peer) bookOf(r *root, a peer.ID) *book.Book {
-	p.mu.Lock()
-	var key []byte // m.book changes under p.mu (accept)
-	if m := r.members[a]; m != nil {
-		key = m.book
+// readFrom reads s's pages from start up to its length, stopping at the
+// first one not stored here yet (and waiting for it in the background).
+func (p *Peer) readFrom(r *root, s source, start uint64) [][]byte {
+	var pages [][]byte
+	for i := start; i < s.length; i++ {
+		page, err := s.get(p.ctx, i)
+		if err != nil {
+			if s.book != nil {
+				p.awaitPage(r.id, s.book, i)
+			}
+			break // not here yet
+		}
+		pages = append(pages, page)
 	}
-	p.mu.Unlock()
-	if key == nil {
+	return pages
+}
+
+// memberBook is m's book for this peer, opened once and kept (nil until
+// m introduced it), and watched. Call with p.mu held.
+func (p *Peer) memberBook(r *root, m *member) *book.Book {
+	if m.book == nil {
 		return nil
 	}
-	b, err := p.v.DB().OpenKey(p.ctx, key)
+	if m.b != nil && m.b.Key().Equal(m.book) && !m.b.Closed() {
+		return m.b
+	}
+	b, err := p.v.DB().OpenKey(p.ctx, m.book)
 	if err != nil {
 		return nil
 	}
+	m.b = b
+	p.watch(r.id, b)
 	return b
 }

@@ -89,13 +89,26 @@ func (v *Vault) replicate(remote peer.ID, keys []ed25519.PublicKey) {
 		set = map[string]ed25519.PublicKey{}
 		v.books[remote] = set
 	}
+	// Every handshake names every shared book again: a running session
+	// already carries those it had, so only the new ones are opened on
+	// it, and a handshake costs the books it adds, not all of them.
+	var fresh []ed25519.PublicKey
 	for _, k := range keys {
+		if _, ok := set[string(k)]; !ok {
+			fresh = append(fresh, k)
+		}
 		set[string(k)] = k
 	}
 	if s := v.sessions[remote]; s != nil && s.Err() == nil {
 		v.mu.Unlock()
-		for _, k := range keys {
-			_ = s.Open(k)
+		for _, k := range fresh {
+			if err := s.Open(k); err != nil && s.Err() == nil {
+				// Not opened (not in the DB yet): the next handshake
+				// that names it tries again.
+				v.mu.Lock()
+				delete(set, string(k))
+				v.mu.Unlock()
+			}
 		}
 		return
 	}

@@ -1,0 +1,218 @@
+package devtools
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/folio-p2p/folio/peer"
+)
+
+// GroupConfig describes one run of `folio bench group`.
+type GroupConfig struct {
+	Members  int    // peers in the task, the creator included; default 8
+	Messages int    // messages sent; default 50
+	FromAll  bool   // message i comes from member i mod Members (default: all from the creator)
+	Dir      string // where the vaults go; default a temporary directory, removed after
+}
+
+// GroupResult is one run's figures. Field names are read by other tooling.
+type GroupResult struct {
+	Members  int    `json:"members"`
+	Messages int    `json:"messages"`
+	From     string `json:"from"` // "one" or "all"
+	// FormedMs: from the first invite until every member holds a book
+	// from every other member (invites and joins one after another).
+	FormedMs float64 `json:"formed_ms"`
+	// Send: how long Send takes to return.
+	SendP50Ms float64 `json:"send_p50_ms"`
+	SendP99Ms float64 `json:"send_p99_ms"`
+	// Deliver: from Send's call until the last other member's
+	// subscription delivers the message. Messages go one at a time: the
+	// next is sent once the previous reached everyone.
+	DeliverP50Ms float64 `json:"deliver_p50_ms"`
+	DeliverP99Ms float64 `json:"deliver_p99_ms"`
+	// CPUMsPerMessage: the process's CPU time (every peer) over the send
+	// phase, divided by the messages.
+	CPUMsPerMessage float64 `json:"cpu_ms_per_message"`
+	// ConnsMax: after the send phase, the most connections one peer has
+	// (one per other member is Members−1; more are duplicates).
+	ConnsMax int `json:"conns_max"`
+}
+
+// BenchGroup runs one group benchmark.
+func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
+	if c.Members < 2 {
+		c.Members = 8
+	}
+	if c.Messages <= 0 {
+		c.Messages = 50
+	}
+	dir, done, err := benchDir(c.Dir)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	ps := make([]*peer.Peer, c.Members)
+	defer closeAll(ps)
+	for i := range ps {
+		if ps[i], err = openBenchPeer(ctx, dir, fmt.Sprintf("m%03d", i), c.Members+8); err != nil {
+			return nil, err
+		}
+	}
+	r := &GroupResult{Members: c.Members, Messages: c.Messages, From: "one"}
+	if c.FromAll {
+		r.From = "all"
+	}
+	start := time.Now()
+	task, err := formGroup(ctx, ps)
+	if err != nil {
+		return nil, err
+	}
+	r.FormedMs = ms(time.Since(start))
+	if err := sendPhase(ctx, c, ps, task, r); err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		r.ConnsMax = max(r.ConnsMax, len(p.Vault().Host().Network().Conns()))
+	}
+	return r, nil
+}
+
+// formGroup: the first peer creates a task and invites each other peer in
+// turn; it returns once every member holds a book from every other.
+func formGroup(ctx context.Context, ps []*peer.Peer) (peer.TaskID, error) {
+	task, err := createAndJoin(ctx, ps, "bench")
+	if err != nil {
+		return task, err
+	}
+	want := 2 * (len(ps) - 1)
+	return task, pollUntil(ctx, "the group to form", func() bool {
+		for _, p := range ps {
+			if bs, err := p.Books(task); err != nil || len(bs) < want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// arrivals records when each peer's subscription delivered each text.
+type arrivals struct {
+	mu   sync.Mutex
+	at   map[string]map[libp2ppeer.ID]time.Time
+	wake chan struct{}
+}
+
+func (a *arrivals) add(text string, who libp2ppeer.ID, t time.Time) {
+	a.mu.Lock()
+	if a.at[text] == nil {
+		a.at[text] = map[libp2ppeer.ID]time.Time{}
+	}
+	a.at[text][who] = t
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// last is when the last of others got text, or false if one has not yet.
+func (a *arrivals) last(text string, others []libp2ppeer.ID) (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var l time.Time
+	for _, o := range others {
+		t, ok := a.at[text][o]
+		if !ok {
+			return l, false
+		}
+		if t.After(l) {
+			l = t
+		}
+	}
+	return l, true
+}
+
+// wait returns when the last of others got text.
+func (a *arrivals) wait(ctx context.Context, text string, others []libp2ppeer.ID) (time.Time, error) {
+	for {
+		if l, ok := a.last(text, others); ok {
+			return l, nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("not delivered to every other member: %w", ctx.Err())
+		case <-a.wake:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// subscribeAll records every peer's deliveries until ctx ends.
+func subscribeAll(ctx context.Context, ps []*peer.Peer, task peer.TaskID, a *arrivals) error {
+	for _, p := range ps {
+		sub, err := p.Subscribe(task)
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer sub.Close()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case m, ok := <-sub.C:
+					if !ok {
+						return
+					}
+					a.add(m.Text, p.ID(), time.Now())
+				}
+			}
+		}()
+	}
+	return nil
+}
+
+// sendPhase sends the messages one at a time, each once the previous one
+// reached every other member, and fills r's send, deliver and CPU figures.
+func sendPhase(ctx context.Context, c GroupConfig, ps []*peer.Peer, task peer.TaskID, r *GroupResult) error {
+	subCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	a := &arrivals{at: map[string]map[libp2ppeer.ID]time.Time{}, wake: make(chan struct{}, 1)}
+	if err := subscribeAll(subCtx, ps, task, a); err != nil {
+		return err
+	}
+	var sends, delivers []time.Duration
+	cpu0 := cpuTime()
+	for i := range c.Messages {
+		from := ps[0]
+		if c.FromAll {
+			from = ps[i%len(ps)]
+		}
+		var others []libp2ppeer.ID
+		for _, p := range ps {
+			if p != from {
+				others = append(others, p.ID())
+			}
+		}
+		text := fmt.Sprintf("bench message %06d from %s", i, from.ID().ShortString())
+		t0 := time.Now()
+		if _, err := from.Send(ctx, task, text); err != nil {
+			return fmt.Errorf("send %d: %w", i, err)
+		}
+		sends = append(sends, time.Since(t0))
+		l, err := a.wait(ctx, text, others)
+		if err != nil {
+			return fmt.Errorf("message %d: %w", i, err)
+		}
+		delivers = append(delivers, l.Sub(t0))
+	}
+	r.CPUMsPerMessage = ms((cpuTime() - cpu0) / time.Duration(c.Messages))
+	r.SendP50Ms, r.SendP99Ms = quantileMs(sends, 0.5), quantileMs(sends, 0.99)
+	r.DeliverP50Ms, r.DeliverP99Ms = quantileMs(delivers, 0.5), quantileMs(delivers, 0.99)
+	return nil
+}
