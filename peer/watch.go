@@ -199,6 +199,8 @@ func (p *Peer) scanRoot(r *root) {
 			}
 		case pb.Type_TYPE_EDIT, pb.Type_TYPE_DELETE, pb.Type_TYPE_REACTION:
 			r.applied.add(d.key.Author, d.key, d.env)
+		case pb.Type_TYPE_PROFILE:
+			p.renamedLocked(d.key.Author, string(d.env.Data))
 		}
 	}
 	subs := make([]*Subscription, 0, len(r.subs))

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/folio-p2p/folio/cli"
@@ -41,9 +42,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch args[0] {
-	case "init", "id", "run", "task", "invite", "join", "send", "log", "chat":
+	if slices.Contains(cli.Names(), args[0]) {
 		return cli.Run(ctx, cli.Config{Inspector: devtools.RunInspector}, args[0], args[1:], stdout, stderr)
+	}
+	switch args[0] {
 	case "devtools":
 		return devtools.DevtoolsCommand(ctx, args[1:], stdout, stderr)
 	case "demo":
