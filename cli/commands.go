@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -284,6 +285,8 @@ func (c *cmd) run(ctx context.Context, args []string) error {
 		return c.revoke(ctx, args)
 	case "name":
 		return c.setName(ctx, args)
+	case "open":
+		return c.webOpen(ctx, args)
 	}
 	return usagef("unknown command")
 }
@@ -575,7 +578,7 @@ func messageLine(m api.Message) string {
 	if m.Ref != "" {
 		text = "↪ " + shortRef(m.Ref) + " " + text
 	}
-	return fmt.Sprintf("%s [%s] %s: %s", when, id, who, text)
+	return fmt.Sprintf("%s [%s] %s: %s%s", when, id, who, text, reactionsLine(m.Reactions))
 }
 
 // shortPeer is the last 6 characters of a peer ID: enough to tell the
@@ -595,4 +598,17 @@ func shortRef(ref string) string {
 		return ref
 	}
 	return shortPeer(a) + "/" + i
+}
+
+// reactionsLine is "  👍 2 ❤️ 1", reactions in a stable order.
+func reactionsLine(rs map[string][]string) string {
+	keys := slices.Sorted(maps.Keys(rs))
+	out := ""
+	for _, r := range keys {
+		out += fmt.Sprintf(" %s %d", r, len(rs[r]))
+	}
+	if out != "" {
+		out = "  " + out[1:]
+	}
+	return out
 }

@@ -60,7 +60,7 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 			return err
 		}
 		// The token's path, not the token: output ends up in logs.
-		fmt.Fprintf(c.stdout, "API and web app on http://%s (folio open --dir %s signs you in; the API wants Authorization: Bearer <the token in %s>)\n", addr, c.dir, filepath.Join(c.dir, api.TokenName))
+		fmt.Fprintf(c.stdout, "API on http://%s (and the web app: folio open --dir %s signs you in; the API wants Authorization: Bearer <the token in %s>)\n", addr, c.dir, filepath.Join(c.dir, api.TokenName))
 	}
 	fmt.Fprintf(c.stdout, "folio peer %s running\nAPI on %s\n", p.ID(), sock)
 	for _, a := range p.Vault().Host().Addrs() {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,7 +25,10 @@ func resolveHead(ctx context.Context, p *peer.Peer, task peer.TaskID, s string) 
 		return peer.Head{}, fmt.Errorf("%w: %q is not a message ID (they look like 3xYz9q/4, as folio log shows them)", peer.ErrInvalid, s)
 	}
 	author, err := authorOf(p, task, who)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNoAuthor):
+		return peer.Head{}, fmt.Errorf("%w: %s: %v", peer.ErrNoMessage, s, err)
+	case err != nil:
 		return peer.Head{}, err
 	}
 	h := peer.Head{Author: author, Index: i}
@@ -33,6 +37,9 @@ func resolveHead(ctx context.Context, p *peer.Peer, task peer.TaskID, s string) 
 	}
 	return h, nil
 }
+
+// errNoAuthor: no member's ID ends with what a message ID names.
+var errNoAuthor = errors.New("no member of this task has an ID ending in")
 
 // authorOf finds the member whose peer ID is who, or ends with it.
 func authorOf(p *peer.Peer, task peer.TaskID, who string) (libp2ppeer.ID, error) {
@@ -54,7 +61,7 @@ func authorOf(p *peer.Peer, task peer.TaskID, who string) (libp2ppeer.ID, error)
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("%w: no member of this task has an ID ending in %q", peer.ErrNoMessage, who)
+		return "", fmt.Errorf("%w %q", errNoAuthor, who)
 	case 1:
 		return found[0], nil
 	}

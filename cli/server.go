@@ -55,6 +55,7 @@ func NewServer(p *peer.Peer, dir string, inspect Inspector, env *devtools.Env) *
 	s.mux.HandleFunc("GET /v1/tasks/{task}/events", s.events)
 	s.mux.HandleFunc("POST /v1/devtools", s.devtools)
 	s.routeVerbs()
+	s.routeWeb()
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	return s
