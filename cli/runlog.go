@@ -16,7 +16,8 @@ import (
 
 // runLog tells the person running `folio run` what they want to know:
 // peers met and lost, messages arriving, and when catching up with a
-// peer just met is done (no message from it for catchUpQuiet). Vault
+// peer just met is done (no message it wrote before the meeting for
+// catchUpQuiet; those are counted, not listed). Vault
 // callbacks only queue events (they must be quick); one goroutine
 // writes.
 type runLog struct {
@@ -83,12 +84,13 @@ func (l *runLog) run(ctx context.Context, p *peer.Peer) {
 			switch {
 			case e.met != "":
 				l.say("met %s: catching up", l.who(ctx, e.met))
-				catching[e.met] = &catchUp{last: time.Now()}
+				catching[e.met] = &catchUp{since: time.Now(), last: time.Now()}
 			case e.lost != "":
 				l.say("lost %s", l.who(ctx, e.lost))
 			}
 		case m := <-msgs:
-			if c := catching[m.Head.Author]; c != nil {
+			// Written before the meeting: catching up, counted; after it: news.
+			if c := catching[m.Head.Author]; c != nil && m.Time.Before(c.since) {
 				c.n++
 				c.last = time.Now()
 				continue
@@ -105,9 +107,10 @@ func (l *runLog) run(ctx context.Context, p *peer.Peer) {
 	}
 }
 
+// catchUp counts what a peer just met brings that it wrote before.
 type catchUp struct {
-	n    int
-	last time.Time
+	n           int
+	since, last time.Time // the meeting; the last message counted
 }
 
 func (l *runLog) title(id peer.TaskID) string {
