@@ -32,8 +32,8 @@ type Server struct {
 	ln      []net.Listener
 	closed  chan struct{}
 	close   sync.Once
-	sock    string // the Unix socket this server created, removed by Close
-	token   string // the credential on TCP (api.TokenName), set before serving TCP
+	sock    string                 // the Unix socket this server created, removed by Close
+	token   string                 // the credential on TCP (api.TokenName), set before serving TCP
 	http    atomic.Pointer[string] // the TCP address served, for GET /v1/id (folio open)
 }
 
