@@ -19,8 +19,14 @@ var forbidden = map[string][]string{
 	"vault":        {"peer", "api", "devtools", "cli", "cmd"},
 	"peer":         {"api", "devtools", "cli", "cmd"},
 	"api":          {"devtools", "cli", "cmd"},
-	"devtools":     {"cli", "cmd"},
-	"cli":          {"cmd"},
+	"devtools":     {"demo", "bench", "lab", "cli", "cmd"},
+	// The programs that drive peers sit above what they drive, beside
+	// the inspector; none of them is a library for the others but demo's
+	// rendering, which lab shares.
+	"demo":  {"devtools", "bench", "lab", "cli", "cmd"},
+	"bench": {"devtools", "demo", "lab", "peer", "vault", "cli", "cmd"},
+	"lab":   {"devtools", "bench", "cli", "cmd"},
+	"cli":   {"demo", "bench", "lab", "cmd"},
 }
 
 // layerOf returns the layer a folio package belongs to ("" if none).
@@ -83,6 +89,9 @@ func TestLayerOf(t *testing.T) {
 		module + "/io":                "io",
 		module + "/cmd/folio":         "cmd",
 		module + "/devtools":          "devtools",
+		module + "/demo":              "demo",
+		module + "/bench":             "bench",
+		module + "/lab":               "lab",
 		module + "/internal/whatever": "",
 	} {
 		if got := layerOf(pkg); got != want {

@@ -1,4 +1,4 @@
-package devtools
+package demo
 
 import (
 	"context"
@@ -189,7 +189,7 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 					bs, _ := d.p.Books(task)
 					for t, k := range bs {
 						b, _ := d.p.Vault().DB().OpenKey(context.Background(), k)
-						fmt.Fprintf(log, "  state: %s holds %s, %d pages\n", d.name, renderTitle(t, names), b.Length())
+						fmt.Fprintf(log, "  state: %s holds %s, %d pages\n", d.name, RenderTitle(t, names), b.Length())
 					}
 					fmt.Fprintf(log, "  state: %s replicates with %v\n", d.name, d.p.Vault().Sessions())
 				}
@@ -252,7 +252,7 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 			if err != nil {
 				return nil, err
 			}
-			views = append(views, renderTimeline(ms, names))
+			views = append(views, RenderTimeline(ms, names))
 		}
 		if len(views[0]) >= 10 && slices.Equal(views[0], views[1]) && slices.Equal(views[0], views[2]) {
 			break
@@ -287,7 +287,7 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 				rep.OK = false
 				rep.Problems = append(rep.Problems, fmt.Sprintf("%s's book %s did not verify", d.name, t))
 			}
-			dp.Books = append(dp.Books, DemoBook{Title: renderTitle(t, names), Length: b.Length(), Writable: b.Writable(), Verified: ok})
+			dp.Books = append(dp.Books, DemoBook{Title: RenderTitle(t, names), Length: b.Length(), Writable: b.Writable(), Verified: ok})
 		}
 		sort.Slice(dp.Books, func(i, j int) bool { return dp.Books[i].Title < dp.Books[j].Title })
 		if len(books) != 2*(len(peers)-1) {
@@ -299,7 +299,8 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 	return rep, nil
 }
 
-func renderTimeline(ms []*peer.Message, names map[libp2ppeer.ID]string) []string {
+// RenderTimeline shows a timeline one line a message, authors by name.
+func RenderTimeline(ms []*peer.Message, names map[libp2ppeer.ID]string) []string {
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {
 		who := names[m.Head.Author]
@@ -317,8 +318,8 @@ func renderTimeline(ms []*peer.Message, names map[libp2ppeer.ID]string) []string
 	return out
 }
 
-// renderTitle shows "<author>-<reader>-<task>" with names.
-func renderTitle(t string, names map[libp2ppeer.ID]string) string {
+// RenderTitle shows "<author>-<reader>-<task>" with names.
+func RenderTitle(t string, names map[libp2ppeer.ID]string) string {
 	parts := strings.Split(t, "-")
 	if len(parts) != 3 {
 		return t

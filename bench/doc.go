@@ -1,0 +1,7 @@
+// Package bench is `folio bench <shape>`: appends (single, batched,
+// synced), random reads, proofs, replication and the baselines
+// (pebble-sync, open-books), measured on a DB of its own (BenchCommand,
+// BenchShapes). The same shapes are Go benchmarks (go test -bench .
+// ./bench); BENCHMARKS.md has the figures. The directory also holds the
+// hypercore side of the comparison (hypercore/, compare.sh).
+package bench
