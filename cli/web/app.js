@@ -145,8 +145,8 @@ async function openTask(id) {
   $("app").classList.add("in-task");
   showTaskHead();
   $("messages").replaceChildren();
+  await listen(id); // live first, then the history: nothing falls in between
   await loadMessages();
-  listen(id);
   await loadMembers();
   await loadTasks();
   $("text").focus();
@@ -170,7 +170,9 @@ async function loadMembers() {
 
 async function loadMessages() {
   const ms = await call("GET", "/v1/tasks/" + state.task.id + "/messages?limit=" + PAGE);
-  state.msgs = ms;
+  // What the stream brought meanwhile and the page does not have stays.
+  const live = state.msgs.filter((m) => !ms.some((x) => x.id === m.id));
+  state.msgs = ms.concat(live);
   state.more = ms.length === PAGE;
   render(true);
   await markRead();
@@ -199,9 +201,15 @@ async function reload() {
   render(false);
 }
 
+// listen follows task id live; it resolves once the stream is open (the
+// server answers only when its subscription is live) or has failed.
 function listen(id) {
   const es = new EventSource("/v1/tasks/" + id + "/events");
   state.events = es;
+  const opened = new Promise((resolve) => {
+    es.addEventListener("open", resolve, { once: true });
+    es.addEventListener("error", resolve, { once: true });
+  });
   es.addEventListener("message", (ev) => {
     if (!state.task || state.task.id !== id) return;
     const m = JSON.parse(ev.data);
@@ -215,7 +223,8 @@ function listen(id) {
     }
     if (document.visibilityState === "visible") markRead().catch(() => {});
   });
-  es.addEventListener("lagged", () => { es.close(); reload().then(() => listen(id)).catch(showError); });
+  es.addEventListener("lagged", () => { es.close(); listen(id).then(reload).catch(showError); });
+  return opened;
 }
 
 async function markRead() {
