@@ -318,18 +318,20 @@ func RenderTimeline(ms []*peer.Message, names map[libp2ppeer.ID]string) []string
 	return out
 }
 
-// RenderTitle shows "<author>-<reader>-<task>" with names.
+// RenderTitle shows a pair book's title (package peer's format) with
+// names: "Bob→Ana (task 7a5c0102…)"; any other title as it is.
 func RenderTitle(t string, names map[libp2ppeer.ID]string) string {
-	parts := strings.Split(t, "-")
-	if len(parts) != 3 {
+	b, ok := peer.ParseBookName(t)
+	if !ok {
 		return t
 	}
-	for i := 0; i < 2; i++ {
-		if id, err := libp2ppeer.Decode(parts[i]); err == nil && names[id] != "" {
-			parts[i] = names[id]
+	name := func(id libp2ppeer.ID) string {
+		if n := names[id]; n != "" {
+			return n
 		}
+		return id.String()
 	}
-	return fmt.Sprintf("%s→%s (task %s…)", parts[0], parts[1], parts[2][:8])
+	return fmt.Sprintf("%s→%s (task %s…)", name(b.Author), name(b.Reader), b.Task.String()[:8])
 }
 
 func printDemo(w io.Writer, rep *DemoReport) {
