@@ -40,9 +40,16 @@ func chromium(t *testing.T) string {
 // script ran) fails the test.
 func browser(t *testing.T, width, height int) context.Context {
 	t.Helper()
+	// The profile is removed after chromium has ended (cleanups run last
+	// first), not by t.TempDir, which fails while its files are in use.
+	profile, err := os.MkdirTemp("", "folio-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(profile) })
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(width, height),
 		chromedp.NoSandbox, // tests may run as root, where chromium's sandbox refuses to start
 	)

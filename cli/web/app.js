@@ -92,6 +92,11 @@ function name(id, fallback) {
 
 async function loadTasks() {
   state.tasks = await call("GET", "/v1/tasks");
+  // Unchanged: leave the list alone (focus, a click under way, a screen
+  // reader's place).
+  const sig = JSON.stringify([state.tasks, state.task && state.task.id]);
+  if (sig === state.tasksShown) return;
+  state.tasksShown = sig;
   const list = $("tasks");
   list.replaceChildren();
   const parent = $("new-parent");
