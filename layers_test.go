@@ -19,11 +19,17 @@ var forbidden = map[string][]string{
 	"vault":        {"peer", "api", "devtools", "cli", "cmd"},
 	"peer":         {"api", "devtools", "cli", "cmd"},
 	"api":          {"devtools", "cli", "cmd"},
-	"devtools":     {"cli", "cmd"},
-	"cli":          {"cmd"},
+	"devtools":     {"demo", "bench", "lab", "cli", "cmd"},
+	// The programs that drive peers sit above what they drive, beside
+	// the inspector; none of them is a library for the others but demo's
+	// rendering, which lab shares.
+	"demo":  {"devtools", "bench", "lab", "cli", "cmd"},
+	"bench": {"devtools", "demo", "lab", "cli", "cmd"},
+	"lab":   {"devtools", "bench", "cli", "cmd"},
+	"cli":   {"demo", "bench", "lab", "cmd"},
 	// hypercore is the replicator that speaks hypercore's own wire
 	// protocol beside db's: it stores through book, never above db.
-	"hypercore": {"db/peerstore", "io", "vault", "peer", "api", "devtools", "cli", "cmd"},
+	"hypercore": {"db/peerstore", "io", "vault", "peer", "api", "devtools", "demo", "bench", "lab", "cli", "cmd"},
 }
 
 // wireLayers are hypercore's wire layers, lowest first: standalone codecs
@@ -101,6 +107,9 @@ func TestLayerOf(t *testing.T) {
 		module + "/io":                "io",
 		module + "/cmd/folio":         "cmd",
 		module + "/devtools":          "devtools",
+		module + "/demo":              "demo",
+		module + "/bench":             "bench",
+		module + "/lab":               "lab",
 		module + "/internal/whatever": "",
 		module + "/hypercore":         "hypercore",
 		module + "/hypercore/cenc":    "hypercore/cenc",

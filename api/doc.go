@@ -19,8 +19,22 @@
 //     other than browsers send neither);
 //   - the credential: "Authorization: Bearer <token>", the token being
 //     the 64 hex digits of the vault's TokenName file (mode 0600, made
-//     by the first `folio run --http`; NewHTTP sends it), else 401 with
-//     WWW-Authenticate: Bearer.
+//     by the first `folio run --http`; NewHTTP sends it), or the web
+//     app's session cookie (below), else 401 with WWW-Authenticate:
+//     Bearer.
+//
+// The web app. On TCP, GET /, /app.js and /app.css serve a web app
+// (embedded in the binary; nothing is fetched elsewhere). These files
+// hold no data and need no credential; everything else does. `folio
+// open` opens http://127.0.0.1:PORT/#token=<token> (--print-url prints
+// it): the fragment never reaches a server or a log; the app sends it
+// once as a Bearer credential to POST /v1/session, which sets the cookie
+// folio_session (HttpOnly, SameSite=Strict, Path=/; its value is an HMAC
+// of the token, so a new token ends every session), then drops the
+// fragment from the address bar and history. DELETE /v1/session signs
+// out. The app puts every text a peer wrote on the page as text, never
+// as HTML, under a Content-Security-Policy that allows its own script
+// only.
 //
 // Then on both: 404 or 405 for an unknown route or method, 415 for a
 // body that is not Content-Type application/json (a browser sends JSON
@@ -45,15 +59,29 @@
 // that message and writes nothing (a new message is 201); the same key
 // with another message is 422 (see Send).
 //
-//	GET  /v1/id                              → ID
-//	GET  /v1/tasks                           → []Task
+//	GET  /v1/id                              → ID (HTTP: where the web app is served)
+//	POST /v1/name             {name}         → ID (members see the new name)
+//	GET  /v1/tasks                           → []Task (with unread counts)
 //	POST /v1/tasks            {title,parent} → Task
 //	POST /v1/tasks/{task}/invite             → Invite
-//	POST /v1/join             {code}         → Task
+//	POST /v1/revoke           {code}         → {} (the code is refused from now on)
+//	POST /v1/join             {code}         → Task (409: already a member)
+//	GET  /v1/tasks/{task}/members            → []Member (names, online)
+//	POST /v1/tasks/{task}/read   {upto}      → Task (read up to a message; no body: all)
+//	POST /v1/tasks/{task}/rename {title}     → Task
+//	POST /v1/tasks/{task}/close              → Task
+//	POST /v1/tasks/{task}/leave              → Task
 //	GET  /v1/tasks/{task}/messages?limit=&before=  → []Message (oldest first)
 //	POST /v1/tasks/{task}/messages {type,text,ref,idempotency_key} → Message (its head)
 //	GET  /v1/tasks/{task}/events?after=      → SSE of Message
 //	POST /v1/devtools         {args}         → the inspector's output, streamed
+//	POST /v1/session                         → sets the web app's cookie
 //
-// Tasks may be named by ID, unique ID prefix (4+ hex digits) or title.
+// Edits, deletes and reactions are messages (POST …/messages with type
+// edit, delete or reaction and ref). Tasks may be named by ID, unique ID
+// prefix (4+ hex digits) or title. A message (ref, before, upto) may be
+// named in any form the tools print: "<peer>/<index>", the short
+// "<last 6 characters of the peer>/<index>" of `folio log`, with or
+// without its [brackets]; one that is not in the task's timeline is 404
+// (a reply to it would never show anywhere). Errors are one plain line.
 package api

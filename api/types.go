@@ -9,6 +9,9 @@ type ID struct {
 	Name  string   `json:"name"`
 	Addrs []string `json:"addrs"`
 	Dir   string   `json:"dir"`
+	// HTTP is the loopback address the API (and the web app) is served
+	// on, when `folio run --http` serves it: "127.0.0.1:PORT".
+	HTTP string `json:"http,omitempty"`
 }
 
 // Task is a task or subtask.
@@ -89,4 +92,39 @@ type Devtools struct {
 // Error is the body of every error response.
 type Error struct {
 	Error string `json:"error"`
+}
+
+// Member is a member of a task, as this peer knows it.
+type Member struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Me     bool   `json:"me,omitempty"`     // this peer
+	Online bool   `json:"online,omitempty"` // connected to this peer now
+}
+
+// Read moves a task's read marker: up to message Upto (an ID in any form
+// the tools print), or to the newest message when Upto is "".
+type Read struct {
+	Upto string `json:"upto,omitempty"`
+}
+
+// Rename gives a task a new title.
+type Rename struct {
+	Title string `json:"title"`
+}
+
+// Revoke makes an invite code unusable.
+type Revoke struct {
+	Code string `json:"code"`
+}
+
+// Name changes this peer's name (its members see it).
+type Name struct {
+	Name string `json:"name"`
+}
+
+// Session trades the API token for the web app's cookie: POST /v1/session
+// with the token as a Bearer credential sets it.
+type Session struct {
+	OK bool `json:"ok"`
 }

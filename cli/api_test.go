@@ -222,10 +222,10 @@ func TestAPI(t *testing.T) {
 		if code, b := cleo.call(t, "GET", "/v1/tasks", ""); code != 200 || strings.TrimSpace(string(b)) != "[]" {
 			t.Errorf("cleo's tasks after refused joins: %d %s, want none", code, b)
 		}
-		// One's own invite is a mistake too.
+		// One's own invite is a mistake too: its author is a member.
 		var own api.Invite
 		ana.ok(t, 201, "POST", "/v1/tasks/trip/invite", "", &own)
-		ana.fails(t, 400, "POST", "/v1/join", fmt.Sprintf(`{"code":%q}`, own.Code))
+		ana.fails(t, 409, "POST", "/v1/join", fmt.Sprintf(`{"code":%q}`, own.Code))
 	})
 
 	t.Run("messages", func(t *testing.T) {
@@ -332,7 +332,7 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("unknown", func(t *testing.T) {
-		for _, path := range []string{"/", "/v2/id", "/v1/nothing", "/v1/tasks/trip/nothing", "/v1/tasks/trip/messages/extra"} {
+		for _, path := range []string{"/index.php", "/v2/id", "/v1/nothing", "/v1/tasks/trip/nothing", "/v1/tasks/trip/messages/extra"} {
 			if msg := ana.fails(t, 404, "GET", path, ""); !strings.Contains(msg, path) {
 				t.Errorf("GET %s: error %q does not name the path", path, msg)
 			}

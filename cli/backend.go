@@ -19,6 +19,13 @@ type backend interface {
 	Messages(ctx context.Context, task string, limit int, before string) ([]api.Message, error)
 	Follow(ctx context.Context, task string, f func(api.Message) error) error
 	FollowReady(ctx context.Context, task string, ready func(), f func(api.Message) error) error
+	Members(ctx context.Context, task string) ([]api.Member, error)
+	MarkRead(ctx context.Context, task, upto string) (*api.Task, error)
+	Leave(ctx context.Context, task string) (*api.Task, error)
+	Rename(ctx context.Context, task, title string) (*api.Task, error)
+	CloseTask(ctx context.Context, task string) (*api.Task, error)
+	Revoke(ctx context.Context, code string) error
+	SetName(ctx context.Context, name string) (*api.ID, error)
 }
 
 var _ backend = (*api.Client)(nil)
@@ -71,4 +78,35 @@ func (l *local) Follow(ctx context.Context, task string, f func(api.Message) err
 
 func (l *local) FollowReady(ctx context.Context, task string, ready func(), f func(api.Message) error) error {
 	return opFollow(ctx, l.p, task, ready, f)
+}
+
+func (l *local) Members(ctx context.Context, task string) ([]api.Member, error) {
+	return opMembers(ctx, l.p, task)
+}
+
+func (l *local) MarkRead(ctx context.Context, task, upto string) (*api.Task, error) {
+	out, err := opMarkRead(ctx, l.p, task, upto)
+	return &out, err
+}
+
+func (l *local) Leave(ctx context.Context, task string) (*api.Task, error) {
+	out, err := opTaskVerb(ctx, l.p, task, "leave", "")
+	return &out, err
+}
+
+func (l *local) Rename(ctx context.Context, task, title string) (*api.Task, error) {
+	out, err := opTaskVerb(ctx, l.p, task, "rename", title)
+	return &out, err
+}
+
+func (l *local) CloseTask(ctx context.Context, task string) (*api.Task, error) {
+	out, err := opTaskVerb(ctx, l.p, task, "close", "")
+	return &out, err
+}
+
+func (l *local) Revoke(ctx context.Context, code string) error { return l.p.RevokeInvite(ctx, code) }
+
+func (l *local) SetName(ctx context.Context, name string) (*api.ID, error) {
+	out, err := opSetName(ctx, l.p, l.dir, name)
+	return &out, err
 }

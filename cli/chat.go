@@ -23,7 +23,7 @@ const chatHelp = `commands:
 `
 
 func (c *cmd) chat(ctx context.Context, args []string) error {
-	c.flags("chat TASK")
+	c.flags("chat TASK", fNet)
 	c.online = true
 	b, done, err := c.open(ctx, args, 1, 1)
 	if err != nil {
@@ -31,7 +31,7 @@ func (c *cmd) chat(ctx context.Context, args []string) error {
 	}
 	defer done()
 	task := c.arg(0)
-	ch := &chatUI{c: c, ids: map[string]string{}, shown: map[string]bool{}}
+	ch := &chatUI{c: c, ids: map[string]string{}, shown: map[string]bool{}, read: func(id string) { b.MarkRead(ctx, task, id) }}
 	// Follow first, then load the history, so that nothing falls in
 	// between; show() drops what both deliver.
 	fctx, cancel := context.WithCancel(ctx)
@@ -125,6 +125,7 @@ type chatUI struct {
 	mu    sync.Mutex
 	ids   map[string]string // short ID → full ID
 	shown map[string]bool   // full IDs on screen: each message once
+	read  func(id string)   // marks read up to a message shown
 }
 
 func (u *chatUI) show(m api.Message) {
@@ -137,6 +138,9 @@ func (u *chatUI) show(m api.Message) {
 	u.ids[shortID(m)] = m.ID
 	fmt.Fprintf(u.c.stdout, "\r%s\n> ", formatMessage(m))
 	u.mu.Unlock()
+	if u.read != nil && m.Type != "unreadable" {
+		u.read(m.ID) // on screen is read; an error here is not the reader's concern
+	}
 }
 
 // say prints one line; its string arguments (peers' text) are escaped.
@@ -170,7 +174,7 @@ func (u *chatUI) resolve(id string) (string, error) {
 			return full, nil
 		}
 	}
-	return "", fmt.Errorf("no message %s on screen (use the ID in [brackets])", id)
+	return id, nil // the peer resolves other forms, or refuses them
 }
 
 func (u *chatUI) command(ctx context.Context, b backend, task, line string) error {

@@ -173,7 +173,7 @@ func TestChatInTmux(t *testing.T) {
 	x.typeLine("/edit " + anaShort + " not mine")
 	x.waitScreen("refused edit", regexp.MustCompile(`(?m)^! .*not the author`))
 	x.typeLine("/reply zzzzzz/99 who?")
-	x.waitScreen("unknown ID", regexp.MustCompile(`(?m)^! no message zzzzzz/99 on screen`))
+	x.waitScreen("unknown ID", regexp.MustCompile(`(?m)^! no such message: zzzzzz/99: no member of this task has an ID ending in "zzzzzz"`))
 	x.typeLine("/frobnicate")
 	x.waitScreen("unknown command", regexp.MustCompile(`(?m)^! unknown command /frobnicate`))
 

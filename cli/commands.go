@@ -7,7 +7,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,17 +30,38 @@ type Config struct {
 	Stdin io.Reader
 }
 
-// Commands lists the user commands, for the program's help.
+// Commands lists the user commands, for the program's help. Names gives
+// their names: the program routes exactly these to Run.
 const Commands = `  init            create a vault (folio init --name NAME)
   id              print this peer's ID and addresses
-  run             run the peer and serve the local API (Unix socket, optional --http)
-  task new|list   create or list tasks
+  name NAME       change your name (your tasks' members see it)
+  run             run the peer and serve the local API (Unix socket, optional --http with the web app)
+  open            open the web app in your browser (--print-url: print its login URL)
+  task new|list   create or list tasks (with unread counts)
   invite TASK     print an invite code for a task
+  revoke CODE     make an invite code unusable
   join CODE       join a task with an invite code
+  members TASK    a task's members: names, online or not
   send TASK TEXT  send a message (--reply ID)
-  log TASK        print a task's messages (--json, --limit N, --follow)
+  edit TASK ID TEXT     change one of your messages
+  delete TASK ID        delete one of your messages
+  react TASK ID EMOJI   react to a message
+  log TASK        print a task's messages and mark them read (--json, --limit N, --before ID, --follow)
+  read TASK       mark a task read (--upto ID)
   chat TASK       interactive chat in the terminal
+  rename TASK TITLE     give a task a new title
+  close TASK      mark a task done
+  leave TASK      leave a task
 ` + hypercoreCommands
+
+// Names are the commands Run knows.
+func Names() []string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(Commands), "\n") {
+		out = append(out, strings.Fields(l)[0])
+	}
+	return out
+}
 
 // usageError is a mistake on the command line: exit code 2.
 type usageError struct{ msg string }
@@ -73,7 +96,7 @@ func Run(ctx context.Context, cfg Config, name string, args []string, stdout, st
 // oneLine is an error for a terminal: one line, and what peers put in it
 // (a refusal's reason, a name) escaped.
 func oneLine(err error) string {
-	return safeterm.Printable(strings.ReplaceAll(err.Error(), "\n", " "))
+	return safeterm.Printable(plain(err))
 }
 
 type cmd struct {
@@ -94,29 +117,49 @@ type cmd struct {
 	online   bool // start the network (see open.go)
 }
 
-// flags declares the flags every command shares.
-func (c *cmd) flags(usage string) *flag.FlagSet {
+// Which optional flags a command takes (flags' kinds).
+const (
+	fJSON   = 1 << iota // --json: the command prints something a script may read
+	fNet                // --listen, --bootstrap, --no-mdns, --no-dht: it may start the network
+	fNoWait             // no --wait: it never waits for the vault
+)
+
+// flags declares --dir, and the flags of kinds that apply to the command:
+// its --help lists only those.
+func (c *cmd) flags(usage string, kinds int) *flag.FlagSet {
 	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	fs.StringVar(&c.dir, "dir", DefaultDir(), "vault directory ($FOLIO_DIR)")
-	fs.BoolVar(&c.asJSON, "json", false, "print JSON")
-	fs.StringVar(&c.listen, "listen", "", "comma-separated libp2p listen multiaddrs (default: TCP and QUIC on all interfaces)")
-	fs.StringVar(&c.boot, "bootstrap", "", "comma-separated DHT bootstrap peers (multiaddrs with /p2p/ID)")
-	fs.BoolVar(&c.noMDNS, "no-mdns", false, "no LAN discovery by mDNS")
-	fs.BoolVar(&c.noDHT, "no-dht", false, "no DHT")
-	fs.DurationVar(&c.wait, "wait", defaultWait, "while another folio command holds the vault, wait this long for it (0: fail at once)")
+	if kinds&fJSON != 0 {
+		fs.BoolVar(&c.asJSON, "json", false, "print JSON")
+	}
+	if kinds&fNet != 0 {
+		fs.StringVar(&c.listen, "listen", "", "comma-separated libp2p listen multiaddrs (default: TCP and QUIC on all interfaces)")
+		fs.StringVar(&c.boot, "bootstrap", "", "comma-separated DHT bootstrap peers (multiaddrs with /p2p/ID)")
+		fs.BoolVar(&c.noMDNS, "no-mdns", false, "no LAN discovery by mDNS")
+		fs.BoolVar(&c.noDHT, "no-dht", false, "no DHT")
+	}
+	if kinds&fNoWait == 0 {
+		fs.DurationVar(&c.wait, "wait", defaultWait, "while another folio command holds the vault, wait this long for it (0: fail at once)")
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "usage: folio %s\n\nflags:\n", usage)
+		fmt.Fprintf(fs.Output(), "usage: folio %s\n\nflags:\n", usage)
 		fs.PrintDefaults()
 	}
 	c.fs = fs
 	return fs
 }
 
+// isHelp says whether a is a request for help: its answer goes to stdout.
+func isHelp(a string) bool { return a == "-h" || a == "--help" || a == "-help" }
+
 // parse parses args and checks the number of positional arguments.
 func (c *cmd) parse(args []string, min, max int) error {
 	// Flags may follow the positional arguments.
 	var pos []string
+	if slices.ContainsFunc(args, isHelp) {
+		c.fs.SetOutput(c.stdout)
+	}
 	for {
 		if err := c.fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
@@ -222,6 +265,28 @@ func (c *cmd) run(ctx context.Context, args []string) error {
 		return c.log(ctx, args)
 	case "chat":
 		return c.chat(ctx, args)
+	case "read":
+		return c.read(ctx, args)
+	case "react":
+		return c.react(ctx, args)
+	case "edit":
+		return c.edit(ctx, args)
+	case "delete":
+		return c.del(ctx, args)
+	case "members":
+		return c.members(ctx, args)
+	case "leave":
+		return c.leave(ctx, args)
+	case "rename":
+		return c.rename(ctx, args)
+	case "close":
+		return c.closeTask(ctx, args)
+	case "revoke":
+		return c.revoke(ctx, args)
+	case "name":
+		return c.setName(ctx, args)
+	case "open":
+		return c.webOpen(ctx, args)
 	case "hypercore":
 		return c.hypercore(ctx, args)
 	}
@@ -229,7 +294,7 @@ func (c *cmd) run(ctx context.Context, args []string) error {
 }
 
 func (c *cmd) init(ctx context.Context, args []string) error {
-	fs := c.flags("init [--dir D] [--name NAME]")
+	fs := c.flags("init [--dir D] [--name NAME]", fJSON|fNoWait)
 	fs.StringVar(&c.peerName, "name", "", "your name, as others will see it")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
@@ -258,7 +323,7 @@ func (c *cmd) init(ctx context.Context, args []string) error {
 }
 
 func (c *cmd) id(ctx context.Context, args []string) error {
-	c.flags("id [--dir D] [--json]")
+	c.flags("id [--dir D] [--json]", fJSON)
 	b, done, err := c.open(ctx, args, 0, 0)
 	if err != nil {
 		return err
@@ -289,7 +354,7 @@ func (c *cmd) id(ctx context.Context, args []string) error {
 func (c *cmd) task(ctx context.Context, args []string) error {
 	if len(args) == 0 || (args[0] != "new" && args[0] != "list") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(c.stderr, "usage: folio task new TITLE [--parent TASK] | folio task list [--json]\n")
+			fmt.Fprintf(c.stdout, "usage: folio task new TITLE [--parent TASK] | folio task list [--json]\n")
 			return flag.ErrHelp
 		}
 		return usagef("say folio task new TITLE or folio task list")
@@ -297,7 +362,7 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 	sub := args[0]
 	args = args[1:]
 	if sub == "list" {
-		c.flags("task list [--json]")
+		c.flags("task list [--json]", fJSON)
 		b, done, err := c.open(ctx, args, 0, 0)
 		if err != nil {
 			return err
@@ -327,7 +392,7 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
-	fs := c.flags("task new TITLE [--parent TASK]")
+	fs := c.flags("task new TITLE [--parent TASK]", fJSON)
 	parent := fs.String("parent", "", "make it a subtask of this task")
 	b, done, err := c.open(ctx, args, 1, 1)
 	if err != nil {
@@ -347,7 +412,7 @@ func (c *cmd) task(ctx context.Context, args []string) error {
 }
 
 func (c *cmd) invite(ctx context.Context, args []string) error {
-	c.flags("invite TASK")
+	c.flags("invite TASK", fJSON|fNet)
 	b, done, err := c.inviteBackend(ctx, args)
 	if err != nil {
 		return err
@@ -366,7 +431,7 @@ func (c *cmd) invite(ctx context.Context, args []string) error {
 }
 
 func (c *cmd) join(ctx context.Context, args []string) error {
-	fs := c.flags("join CODE [--timeout D]")
+	fs := c.flags("join CODE [--timeout D]", fJSON|fNet)
 	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
 	if err := c.parse(args, 1, 1); err != nil {
 		return err
@@ -395,7 +460,7 @@ func (c *cmd) join(ctx context.Context, args []string) error {
 }
 
 func (c *cmd) send(ctx context.Context, args []string) error {
-	fs := c.flags("send TASK TEXT [--reply ID] [--idempotency-key KEY]")
+	fs := c.flags("send TASK TEXT [--reply ID] [--idempotency-key KEY]", fJSON)
 	reply := fs.String("reply", "", "the ID of the message this answers (<peer>/<index>)")
 	key := fs.String("idempotency-key", "", "run again with the same KEY, this send writes nothing new and prints the same ID")
 	b, done, err := c.open(ctx, args, 2, 2)
@@ -416,8 +481,9 @@ func (c *cmd) send(ctx context.Context, args []string) error {
 }
 
 func (c *cmd) log(ctx context.Context, args []string) error {
-	fs := c.flags("log TASK [--json] [--limit N] [--follow]")
+	fs := c.flags("log TASK [--json] [--limit N] [--before ID] [--follow]", fJSON|fNet)
 	limit := fs.Int("limit", 50, "show at most this many of the newest messages")
+	before := fs.String("before", "", "show the messages before this one (its ID): older pages")
 	follow := fs.Bool("follow", false, "keep printing new messages")
 	if err := c.parse(args, 1, 1); err != nil {
 		return err
@@ -431,23 +497,30 @@ func (c *cmd) log(ctx context.Context, args []string) error {
 		return err
 	}
 	defer done()
-	ms, err := b.Messages(ctx, c.arg(0), *limit, "")
+	ms, err := b.Messages(ctx, c.arg(0), *limit, *before)
 	if err != nil {
 		return err
 	}
 	if c.asJSON && !*follow {
 		c.printJSON(ms)
-		return nil
+	} else {
+		for _, m := range ms {
+			c.printMessage(m)
+		}
 	}
-	for _, m := range ms {
-		c.printMessage(m)
+	// What was shown is read (the marker never goes back).
+	if len(ms) > 0 {
+		if _, err := b.MarkRead(ctx, c.arg(0), ms[len(ms)-1].ID); err != nil {
+			return err
+		}
 	}
 	if !*follow {
 		return nil
 	}
 	err = b.Follow(ctx, c.arg(0), func(m api.Message) error {
 		c.printMessage(m)
-		return nil
+		_, err := b.MarkRead(ctx, c.arg(0), m.ID)
+		return err
 	})
 	if ctx.Err() != nil {
 		return nil // interrupted: a normal end of --follow
@@ -477,7 +550,7 @@ func messageLine(m api.Message) string {
 	}
 	when := ""
 	if t, err := time.Parse(time.RFC3339Nano, m.Time); err == nil {
-		when = t.Local().Format("15:04")
+		when = t.Local().Format("Jan 2 15:04")
 	}
 	id := shortID(m)
 	switch m.Type {
@@ -493,6 +566,8 @@ func messageLine(m api.Message) string {
 		return fmt.Sprintf("%s [%s] %s added %s", when, id, who, added)
 	case "leave":
 		return fmt.Sprintf("%s [%s] %s left the task", when, id, who)
+	case "profile":
+		return fmt.Sprintf("%s [%s] %s is now called %q", when, id, shortPeer(m.Author), m.Text)
 	case "edit", "delete", "reaction":
 		return fmt.Sprintf("%s [%s] %s %s %s %s", when, id, who, m.Type, shortRef(m.Ref), m.Text)
 	}
@@ -505,7 +580,7 @@ func messageLine(m api.Message) string {
 	if m.Ref != "" {
 		text = "↪ " + shortRef(m.Ref) + " " + text
 	}
-	return fmt.Sprintf("%s [%s] %s: %s", when, id, who, text)
+	return fmt.Sprintf("%s [%s] %s: %s%s", when, id, who, text, reactionsLine(m.Reactions))
 }
 
 // shortPeer is the last 6 characters of a peer ID: enough to tell the
@@ -525,4 +600,17 @@ func shortRef(ref string) string {
 		return ref
 	}
 	return shortPeer(a) + "/" + i
+}
+
+// reactionsLine is "  👍 2 ❤️ 1", reactions in a stable order.
+func reactionsLine(rs map[string][]string) string {
+	keys := slices.Sorted(maps.Keys(rs))
+	out := ""
+	for _, r := range keys {
+		out += fmt.Sprintf(" %s %d", r, len(rs[r]))
+	}
+	if out != "" {
+		out = "  " + out[1:]
+	}
+	return out
 }

@@ -11,8 +11,9 @@ import (
 )
 
 func (c *cmd) runDaemon(ctx context.Context, args []string) error {
-	fs := c.flags("run [--dir D] [--http 127.0.0.1:PORT] [--listen ADDRS] [--bootstrap ADDRS] [--no-mdns] [--no-dht]")
+	fs := c.flags("run [--dir D] [--http 127.0.0.1:PORT] [--listen ADDRS] [--bootstrap ADDRS] [--no-mdns] [--no-dht] [--quiet]", fNet)
 	httpAddr := fs.String("http", "", "also serve the API on this loopback TCP address (127.0.0.1:PORT); requests need the token in <vault>/"+api.TokenName)
+	quiet := fs.Bool("quiet", false, "say nothing after start-up (peers met, messages arriving, catch-up done)")
 	if err := c.parse(args, 0, 0); err != nil {
 		return err
 	}
@@ -32,7 +33,13 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 	// The inspector's watch sees handshakes, sessions, errors and rejected
 	// proofs through the hub.
 	hub := devtools.NewEventHub()
-	o.Vault.Listener = hub.VaultListener(nil)
+	var rl *runLog
+	if !*quiet {
+		rl = newRunLog(c.stdout)
+		o.Vault.Listener = hub.VaultListener(rl.listener())
+	} else {
+		o.Vault.Listener = hub.VaultListener(nil)
+	}
 	o.Vault.DB = &db.Options{EventListener: hub.BookListener(nil)}
 	p, _, err := c.openPeer(ctx, o, false)
 	if err != nil {
@@ -53,11 +60,16 @@ func (c *cmd) runDaemon(ctx context.Context, args []string) error {
 			return err
 		}
 		// The token's path, not the token: output ends up in logs.
-		fmt.Fprintf(c.stdout, "API on http://%s (send Authorization: Bearer <the token in %s>)\n", addr, filepath.Join(c.dir, api.TokenName))
+		fmt.Fprintf(c.stdout, "API on http://%s (and the web app: folio open --dir %s signs you in; the API wants Authorization: Bearer <the token in %s>)\n", addr, c.dir, filepath.Join(c.dir, api.TokenName))
 	}
 	fmt.Fprintf(c.stdout, "folio peer %s running\nAPI on %s\n", p.ID(), sock)
 	for _, a := range p.Vault().Host().Addrs() {
 		fmt.Fprintf(c.stdout, "listening on %s/p2p/%s\n", a, p.ID())
+	}
+	if rl != nil {
+		lctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go rl.run(lctx, p)
 	}
 	<-ctx.Done()
 	fmt.Fprintf(c.stdout, "stopping\n")

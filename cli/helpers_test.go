@@ -231,14 +231,15 @@ type pair struct {
 	task       api.Task
 }
 
-func startPair(t testing.TB) *pair {
+// startPair starts the pair's daemons with the extra flags of folio run.
+func startPair(t testing.TB, extra ...string) *pair {
 	t.Helper()
 	root := t.TempDir()
 	p := &pair{dirA: filepath.Join(root, "a"), dirB: filepath.Join(root, "b")}
 	mustFolio(t, "init", "--dir", p.dirA, "--name", "ana")
 	mustFolio(t, "init", "--dir", p.dirB, "--name", "bob")
-	p.a = startDaemon(t, p.dirA)
-	p.b = startDaemon(t, p.dirB)
+	p.a = startDaemon(t, p.dirA, extra...)
+	p.b = startDaemon(t, p.dirB, extra...)
 	out := mustFolio(t, "task", "new", "trip", "--dir", p.dirA, "--json")
 	if err := json.Unmarshal([]byte(out), &p.task); err != nil {
 		t.Fatalf("task new --json: %v\n%s", err, out)

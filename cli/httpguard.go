@@ -51,6 +51,8 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			writeErr(w, http.StatusMisdirectedRequest, fmt.Errorf("the Host %q is not this API's: use http://127.0.0.1:%s", r.Host, port))
 		case !sameOrigin(r, port):
 			writeErr(w, http.StatusForbidden, fmt.Errorf("requests from other sites are refused (Origin %q, Sec-Fetch-Site %q)", r.Header.Get("Origin"), r.Header.Get("Sec-Fetch-Site")))
+		case isWebFile(r):
+			next.ServeHTTP(w, r) // the app's files hold no data
 		case !s.authorized(r):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="folio"`)
 			writeErr(w, http.StatusUnauthorized, fmt.Errorf("missing or wrong credential: send Authorization: Bearer <the token in %s>", filepath.Join(s.dir, api.TokenName)))
@@ -96,9 +98,12 @@ func sameOrigin(r *http.Request, port string) bool {
 }
 
 // authorized says whether r carries the owner's credential: the vault's
-// API token as a Bearer credential. (A cookie for the web app is to be
-// checked here too.)
+// API token as a Bearer credential, or the web app's session cookie
+// (webapp.go).
 func (s *Server) authorized(r *http.Request) bool {
+	if s.cookieOK(r) {
+		return true
+	}
 	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || s.token == "" {
 		return false

@@ -51,6 +51,9 @@ func opInvite(ctx context.Context, p *peer.Peer, task string) (api.Invite, error
 }
 
 func opJoin(ctx context.Context, p *peer.Peer, code string) (api.Task, error) {
+	if t, ok := memberOf(p, code); ok {
+		return api.Task{}, fmt.Errorf("%w: you are already a member of %s (%q)", errAlready, t.ID, t.Title)
+	}
 	id, err := p.Join(ctx, code)
 	if err != nil {
 		return api.Task{}, err
@@ -60,6 +63,30 @@ func opJoin(ctx context.Context, p *peer.Peer, code string) (api.Task, error) {
 		return api.Task{ID: id.String()}, nil
 	}
 	return taskAPI(ctx, p, t), nil
+}
+
+// errAlready: joining a task this peer is a member of.
+var errAlready = errors.New("already a member")
+
+// memberOf finds the task code invites to, if this peer is in it (and
+// did not leave it: a new invite undoes a leave).
+func memberOf(p *peer.Peer, code string) (peer.Task, bool) {
+	in, err := peer.DecodeInvite(code)
+	if err != nil {
+		return peer.Task{}, false
+	}
+	var id peer.TaskID
+	copy(id[:], in.Task)
+	t, err := p.Task(id)
+	if err != nil {
+		return peer.Task{}, false
+	}
+	for _, m := range t.Members {
+		if m == p.ID() {
+			return t, true
+		}
+	}
+	return peer.Task{}, false
 }
 
 // sendTypes maps api.Send's types to drafts ("" is text, or a reply
@@ -82,9 +109,10 @@ func opSend(ctx context.Context, p *peer.Peer, task string, s api.Send) (m api.M
 	}
 	d := peer.Draft{Type: typ, Text: s.Text, Key: s.IdempotencyKey}
 	if s.Ref != "" {
-		if d.Ref, err = parseHead(s.Ref); err != nil {
+		if d.Ref, err = resolveHead(ctx, p, t.ID, s.Ref); err != nil {
 			return api.Message{}, false, err
 		}
+		s.Ref = headID(d.Ref)
 		if typ == pb.Type_TYPE_TEXT {
 			d.Type = pb.Type_TYPE_REPLY
 		}
@@ -105,7 +133,7 @@ func opMessages(ctx context.Context, p *peer.Peer, task string, limit int, befor
 	}
 	o := &peer.TimelineOptions{Limit: limit}
 	if before != "" {
-		h, err := parseHead(before)
+		h, err := resolveHead(ctx, p, t.ID, before)
 		if err != nil {
 			return nil, err
 		}

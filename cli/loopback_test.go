@@ -24,7 +24,7 @@ func onLoopback(args []string) []string {
 		return args
 	}
 	switch args[0] {
-	case "id", "task", "invite", "join", "send", "log", "chat", "run":
+	case "invite", "join", "log", "chat", "run":
 		return append(slices.Clone(args), loopbackFlags...)
 	}
 	return args

@@ -22,7 +22,8 @@ func TestAPIWrongMethod(t *testing.T) {
 		{"PUT", "/v1/join", http.StatusMethodNotAllowed, "POST"},
 		{"POST", "/v1/id", http.StatusMethodNotAllowed, "GET"},
 		{"GET", "/v1/nothing", http.StatusNotFound, ""},
-		{"GET", "/", http.StatusNotFound, ""},
+		{"GET", "/nothing", http.StatusNotFound, ""},
+		{"POST", "/", http.StatusMethodNotAllowed, "GET, HEAD"},
 	} {
 		code, body := a.call(t, c.method, c.path, "")
 		if code != c.code {

@@ -41,22 +41,29 @@ func TestOfflineCommands(t *testing.T) {
 	mustFolio(t, "init", "--dir", dir, "--name", "cleo")
 	netFlags := []string{"--dir", dir, "--listen", busyAddr(t), "--no-mdns", "--no-dht"}
 	run := func(args ...string) string { return mustFolio(t, append(args, netFlags...)...) }
+	// id, task and send take no network flags (they never start it).
+	offline := func(args ...string) string { return mustFolio(t, append(args, "--dir", dir)...) }
+	for _, args := range [][]string{{"id"}, {"task", "list"}, {"send", "notes", "x"}} {
+		if r := folio(t, append(args, netFlags...)...); r.code != 2 || !strings.Contains(r.stderr, "flag provided but not defined: -listen") {
+			t.Errorf("%s\nwant exit 2: no --listen on an offline command", r)
+		}
+	}
 
-	out := run("id")
+	out := offline("id")
 	if !strings.Contains(out, "(cleo)") || !strings.Contains(out, "not listening") || strings.Contains(out, "/ip4/") {
 		t.Errorf("offline folio id printed %q, want the name, no address and \"not listening\"", out)
 	}
-	run("task", "new", "notes")
-	run("send", "notes", "written offline")
+	offline("task", "new", "notes")
+	offline("send", "notes", "written offline")
 	if out := run("log", "notes"); !strings.Contains(out, "cleo: written offline") {
 		t.Errorf("log printed %q", out)
 	}
-	if out := run("task", "list"); !strings.Contains(out, "notes") {
+	if out := offline("task", "list"); !strings.Contains(out, "notes") {
 		t.Errorf("task list printed %q", out)
 	}
 	for _, args := range [][]string{{"log", "notes", "--follow"}, {"invite", "notes"}} {
 		// (libp2p logs its own lines about it too.)
-		if r := folio(t, append(args, netFlags...)...); r.code != 1 || !strings.Contains(r.stderr, "folio "+args[0]+": io: libp2p host: failed to listen") {
+		if r := folio(t, append(args, netFlags...)...); r.code != 1 || !strings.Contains(r.stderr, "folio "+args[0]+": libp2p host: failed to listen") {
 			t.Errorf("%s\nwant exit 1: the network starts and cannot listen", r)
 		}
 	}

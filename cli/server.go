@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/folio-p2p/folio/api"
@@ -31,8 +32,9 @@ type Server struct {
 	ln      []net.Listener
 	closed  chan struct{}
 	close   sync.Once
-	sock    string // the Unix socket this server created, removed by Close
-	token   string // the credential on TCP (api.TokenName), set before serving TCP
+	sock    string                 // the Unix socket this server created, removed by Close
+	token   string                 // the credential on TCP (api.TokenName), set before serving TCP
+	http    atomic.Pointer[string] // the TCP address served, for GET /v1/id (folio open)
 }
 
 // Inspector runs one `folio devtools` command on a live peer
@@ -52,6 +54,8 @@ func NewServer(p *peer.Peer, dir string, inspect Inspector, env *devtools.Env) *
 	s.mux.HandleFunc("POST /v1/tasks/{task}/messages", s.send)
 	s.mux.HandleFunc("GET /v1/tasks/{task}/events", s.events)
 	s.mux.HandleFunc("POST /v1/devtools", s.devtools)
+	s.routeVerbs()
+	s.routeWeb()
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout: readTimeout, WriteTimeout: writeTimeout, IdleTimeout: idleTimeout}
 	return s
@@ -102,6 +106,8 @@ func (s *Server) ListenTCP(addr string) (string, error) {
 		return "", fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	s.serve(ln)
+	a := ln.Addr().String()
+	s.http.CompareAndSwap(nil, &a)
 	return ln.Addr().String(), nil
 }
 
@@ -176,7 +182,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 func writeErr(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, api.Error{Error: err.Error()})
+	writeJSON(w, code, api.Error{Error: plain(err)})
 }
 
 // fail maps an error to its status: the caller's mistakes are 4xx.
@@ -189,6 +195,8 @@ func fail(w http.ResponseWriter, err error) {
 		code = http.StatusBadRequest
 	case errors.Is(err, peer.ErrNotAuthor), errors.Is(err, peer.ErrInviteRefused):
 		code = http.StatusForbidden
+	case errors.Is(err, errAlready):
+		code = http.StatusConflict
 	case errors.Is(err, peer.ErrKeyReused):
 		code = http.StatusUnprocessableEntity
 	case errors.Is(err, context.DeadlineExceeded):
@@ -199,6 +207,9 @@ func fail(w http.ResponseWriter, err error) {
 
 func (s *Server) id(w http.ResponseWriter, r *http.Request) {
 	out := api.ID{ID: s.p.ID().String(), Name: s.p.Name(r.Context(), s.p.ID()), Dir: s.dir}
+	if a := s.http.Load(); a != nil {
+		out.HTTP = *a
+	}
 	for _, a := range s.p.Vault().Host().Addrs() {
 		out.Addrs = append(out.Addrs, a.String()+"/p2p/"+s.p.ID().String())
 	}

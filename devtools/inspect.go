@@ -39,7 +39,6 @@ var inspectCommands = []inspectCommand{
 	{"peerstore", "rebuild", "fold the peerstore journal again and compare with the live projection", (*inspector).peerstore},
 	{"watch", "[BOOK...]", "live tail of appends, sessions, handshakes, failures (running peer only)", (*inspector).watch},
 	{"stats", "", "DB metrics, Pebble metrics, replication counters", (*inspector).stats},
-	{"lab", "N", "N peers in this process on loopback, in one task, driven from stdin", nil},
 }
 
 // DevtoolsCommand runs `folio devtools [--dir DIR] [--json] <command>
@@ -50,14 +49,11 @@ var inspectCommands = []inspectCommand{
 // ~/.local/share/folio. When a peer runs on it (its API socket answers),
 // the command runs in that peer and its output is copied here. Otherwise
 // the vault's DB is opened read-only; a DB locked by a process that does
-// not answer is reported as such. `lab` needs no vault.
+// not answer is reported as such.
 func DevtoolsCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g, code, ok := parseGlobal(args, stderr)
 	if !ok {
 		return code
-	}
-	if g.rest[0] == "lab" {
-		return LabCommand(ctx, g.rest[1:], os.Stdin, stdout, stderr)
 	}
 	if findCommand(g.rest[0]) == nil {
 		fmt.Fprintf(stderr, "folio devtools: unknown command %q (see folio devtools --help)\n", g.rest[0])

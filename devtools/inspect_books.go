@@ -114,9 +114,9 @@ func storedPages(e *bookEntry) uint64 {
 func replicatesWith(e *bookEntry, me libp2ppeer.ID, sessions []libp2ppeer.ID) []libp2ppeer.ID {
 	switch {
 	case e.pair != nil:
-		other := e.pair.reader
+		other := e.pair.Reader
 		if other == me {
-			other = e.pair.author
+			other = e.pair.Author
 		}
 		if slices.Contains(sessions, other) {
 			return []libp2ppeer.ID{other}

@@ -7,21 +7,21 @@ import (
 	"strings"
 
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
 	"github.com/folio-p2p/folio/db/peerstore"
 	"github.com/folio-p2p/folio/internal/safeterm"
-	peerpb "github.com/folio-p2p/folio/peer/pb"
+	"github.com/folio-p2p/folio/peer"
 	"github.com/folio-p2p/folio/vault"
 )
 
-// Names of the books whose pages folio knows how to decode.
+// Names of the books whose pages folio knows how to decode, as the
+// packages that write them name them.
 const (
-	profileBookName   = "profile"                         // vault/pb.Profile pages
-	peerstoreBookName = vault.PrivatePrefix + "peerstore" // db/peerstore/pb.Page pages
-	messengerBookName = vault.PrivatePrefix + "messenger" // peer/pb.Record pages (package peer's journal)
+	profileBookName   = vault.ProfileBookName   // vault/pb.Profile pages
+	peerstoreBookName = vault.PeerstoreBookName // db/peerstore/pb.Page pages
+	messengerBookName = peer.JournalName        // peer/pb.Record pages (package peer's journal)
 )
 
 // isPeerstoreJournal reports whether name is a generation of the vault's
@@ -52,64 +52,32 @@ type bookEntry struct {
 	pair  *pairTitle // for pair books
 }
 
-// pairTitle is the title of a pair book: "<author>-<reader>-<task>".
-type pairTitle struct {
-	author, reader libp2ppeer.ID
-	task           [16]byte
-}
+// pairTitle is a pair book, "<author>-<reader>-<task>": package peer
+// owns the format (peer.ParseBookName, peer.DecodeAddress).
+type pairTitle = peer.PairBook
 
-func (p *pairTitle) String() string {
-	return p.author.String() + "-" + p.reader.String() + "-" + hex.EncodeToString(p.task[:])
-}
-
-// short is the title with shortened IDs, for tables.
-func (p *pairTitle) short() string {
-	return shortPeer(p.author) + "-" + shortPeer(p.reader) + "-" + hex.EncodeToString(p.task[:4]) + "…"
+// shortPair is the title with shortened IDs, for tables.
+func shortPair(p *pairTitle) string {
+	return shortPeer(p.Author) + "-" + shortPeer(p.Reader) + "-" + hex.EncodeToString(p.Task[:4]) + "…"
 }
 
 // parsePairTitle parses "<author>-<reader>-<task>".
 func parsePairTitle(s string) (*pairTitle, bool) {
-	parts := strings.Split(s, "-")
-	if len(parts) != 3 || len(parts[2]) != 32 {
-		return nil, false
-	}
-	var p pairTitle
-	var err error
-	if p.author, err = libp2ppeer.Decode(parts[0]); err != nil {
-		return nil, false
-	}
-	if p.reader, err = libp2ppeer.Decode(parts[1]); err != nil {
-		return nil, false
-	}
-	if _, err := hex.Decode(p.task[:], []byte(parts[2])); err != nil {
-		return nil, false
-	}
-	return &p, true
+	p, ok := peer.ParseBookName(s)
+	return &p, ok
 }
 
 // addressTitle reads the title a pair book's first page (an Address) gives.
 func addressTitle(page []byte) (*pairTitle, bool) {
-	var a peerpb.Address
-	if proto.Unmarshal(page, &a) != nil || len(a.Task) != 16 {
-		return nil, false
-	}
-	var p pairTitle
-	var err error
-	if p.author, err = libp2ppeer.IDFromBytes(a.Author); err != nil {
-		return nil, false
-	}
-	if p.reader, err = libp2ppeer.IDFromBytes(a.Reader); err != nil {
-		return nil, false
-	}
-	copy(p.task[:], a.Task)
-	return &p, true
+	p, ok := peer.DecodeAddress(page)
+	return &p, ok
 }
 
 // label is how tables name the book.
 func (e *bookEntry) label() string {
 	switch {
 	case e.pair != nil && e.title == e.pair.String():
-		return e.pair.short()
+		return shortPair(e.pair)
 	case e.title != "":
 		return safeterm.Printable(e.title)
 	}

@@ -12,6 +12,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/folio-p2p/folio/db/peerstore"
 	pspb "github.com/folio-p2p/folio/db/peerstore/pb"
 )
 
@@ -56,7 +57,7 @@ func journalPeerFields(p *pspb.Peer) fields {
 		}
 		addrs = append(addrs, text)
 	}
-	if p.Books&journalAddrs != 0 {
+	if p.Books&peerstore.JournalAddrs != 0 {
 		f = f.add("addrs", addrs)
 	}
 	if p.Record != nil {
@@ -65,7 +66,7 @@ func journalPeerFields(p *pspb.Peer) fields {
 	if len(p.PublicKey) > 0 {
 		f = f.add("public key", pubKeyText(p.PublicKey))
 	}
-	if p.Books&journalProtos != 0 {
+	if p.Books&peerstore.JournalProtos != 0 {
 		var list pspb.StringList
 		if err := proto.Unmarshal(p.Protocols, &list); err != nil {
 			f = f.add("protocols", "undecodable: "+err.Error())
@@ -73,7 +74,7 @@ func journalPeerFields(p *pspb.Peer) fields {
 			f = f.add("protocols", append([]string{}, list.Values...))
 		}
 	}
-	if p.Books&journalMeta != 0 {
+	if p.Books&peerstore.JournalMeta != 0 {
 		var list pspb.MetaList
 		if err := proto.Unmarshal(p.Metadata, &list); err != nil {
 			f = f.add("metadata", "undecodable: "+err.Error())
@@ -88,33 +89,10 @@ func journalPeerFields(p *pspb.Peer) fields {
 	return f
 }
 
-// The bits of a journal Peer message's books field, as db/peerstore
-// writes and folds them (tracker.go: addresses with the signed record,
-// public key, protocols, metadata). Note that they are not the values of
-// the Book enum in db/peerstore/pb/peerstore.proto, whose comment also
-// gives the signed record a bit of its own: the journal on disk follows
-// the code, so the inspector does too.
-const (
-	journalAddrs  = 1 << 0 // addresses and the signed peer record
-	journalKey    = 1 << 1 // public key
-	journalProtos = 1 << 2 // protocols
-	journalMeta   = 1 << 3 // metadata
-)
-
-// journalBooks names the books of a Peer message's bit set.
+// journalBooks names the books of a Peer message's bit set, as
+// db/peerstore (which owns the bits) names them.
 func journalBooks(bits uint32) string {
-	var names []string
-	for _, b := range []struct {
-		bit  uint32
-		name string
-	}{{journalAddrs, "addrs and record"}, {journalKey, "public key"}, {journalProtos, "protocols"}, {journalMeta, "metadata"}} {
-		if bits&b.bit != 0 {
-			names = append(names, b.name)
-		}
-	}
-	if rest := bits &^ 15; rest != 0 {
-		names = append(names, fmt.Sprintf("unknown %#x", rest))
-	}
+	names := peerstore.JournalBookNames(bits)
 	if len(names) == 0 {
 		return "(none)"
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/folio-p2p/folio/db/peerstore"
 	pspb "github.com/folio-p2p/folio/db/peerstore/pb"
 	"github.com/folio-p2p/folio/internal/safeterm/safetermtest"
 	peerpb "github.com/folio-p2p/folio/peer/pb"
@@ -30,7 +31,7 @@ func TestInspectEscapesPeerText(t *testing.T) {
 	ana, _ := testIdentity(t, 0xa1)
 	bob, _ := testIdentity(t, 0xb2)
 	d := seededDB(t, filepath.Join(dir, "db"), 3)
-	title := (&pairTitle{bob, ana, testTask}).String()
+	title := (&pairTitle{Author: bob, Reader: ana, Task: testTask}).String()
 	update := mustMarshal(t, &peerpb.TaskUpdate{Task: testTask[:], Title: "trip " + hostile})
 	appendPages(t, d, title,
 		mustMarshal(t, &peerpb.Address{Author: []byte(bob), Reader: []byte(ana), Task: testTask[:], Name: "Bob" + hostile}),
@@ -45,7 +46,7 @@ func TestInspectEscapesPeerText(t *testing.T) {
 		{Key: "x" + hostile, Value: &pspb.Value{Kind: &pspb.Value_Strings{Strings: &pspb.StringList{Values: []string{hostile}}}}},
 	}})
 	appendPages(t, d, peerstoreBookName, mustMarshal(t, &pspb.Page{Version: 1, Time: testTime.UnixNano(), Body: &pspb.Page_Peer{Peer: &pspb.Peer{
-		Id: []byte(bob), Books: uint32(journalProtos | journalMeta), Protocols: protos, Metadata: meta}}}))
+		Id: []byte(bob), Books: uint32(peerstore.JournalProtos | peerstore.JournalMeta), Protocols: protos, Metadata: meta}}}))
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func TestInspectLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := liveEnv(ana, filepath.Join(root, "ana"), hub)
-	forBob := (&pairTitle{ana.ID(), bob.ID(), task}).String()
+	forBob := (&pairTitle{Author: ana.ID(), Reader: bob.ID(), Task: task}).String()
 
 	// books: the pair books replicate with Bob once the session runs
 	var books struct {

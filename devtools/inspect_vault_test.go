@@ -18,6 +18,7 @@ import (
 
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
+	"github.com/folio-p2p/folio/db/peerstore"
 	pspb "github.com/folio-p2p/folio/db/peerstore/pb"
 	peerpb "github.com/folio-p2p/folio/peer/pb"
 	vaultpb "github.com/folio-p2p/folio/vault/pb"
@@ -176,18 +177,18 @@ func (v *testVault) writePeerstore(t testing.TB, d *db.DB) {
 	page := func(p *pspb.Peer) []byte {
 		return mustMarshal(t, &pspb.Page{Version: 1, Time: testTime.UnixNano(), Body: &pspb.Page_Peer{Peer: p}})
 	}
-	all := uint32(journalAddrs | journalKey | journalProtos | journalMeta)
+	all := uint32(peerstore.JournalAddrs | peerstore.JournalKey | peerstore.JournalProtos | peerstore.JournalMeta)
 	appendPages(t, d, peerstoreBookName,
 		page(&pspb.Peer{Id: []byte(v.bob), Books: all,
 			Addrs: [][]byte{addr(t, "/ip4/127.0.0.1/tcp/4002")}, AddrTtls: []int64{int64(time.Hour)},
 			AddrExpirySeconds: []int64{exp.Unix()}, AddrExpiryNanos: []int32{0},
 			PublicKey: bobKey, Protocols: protos, Metadata: meta}),
-		page(&pspb.Peer{Id: []byte(v.car), Books: journalAddrs,
+		page(&pspb.Peer{Id: []byte(v.car), Books: peerstore.JournalAddrs,
 			Addrs:             [][]byte{addr(t, "/ip4/127.0.0.1/tcp/4003"), addr(t, "/ip4/192.0.2.7/udp/4003/quic-v1")},
 			AddrTtls:          []int64{int64(pstore.PermanentAddrTTL), int64(2 * time.Hour)},
 			AddrExpirySeconds: []int64{exp.Unix(), exp.Unix()}, AddrExpiryNanos: []int32{0, 0}}))
 	appendPages(t, d, peerstoreBookName,
-		page(&pspb.Peer{Id: []byte(v.bob), Books: journalProtos,
+		page(&pspb.Peer{Id: []byte(v.bob), Books: peerstore.JournalProtos,
 			Protocols: mustMarshal(t, &pspb.StringList{Values: []string{"/folio/replicate/1.0.0", "/ipfs/id/1.0.0", "/ipfs/ping/1.0.0"}})}))
 }
 
@@ -208,7 +209,7 @@ func ref(kind peerpb.RefKind, author libp2ppeer.ID, index uint64) *peerpb.Ref {
 func (v *testVault) writePairBooks(t testing.TB, d *db.DB, bobDir string) {
 	t.Helper()
 	ctx := context.Background()
-	title := func(a, r libp2ppeer.ID) string { return (&pairTitle{a, r, testTask}).String() }
+	title := func(a, r libp2ppeer.ID) string { return (&pairTitle{Author: a, Reader: r, Task: testTask}).String() }
 	v.titles["ana-bob"], v.titles["bob-ana"] = title(v.ana, v.bob), title(v.bob, v.ana)
 	update := mustMarshal(t, &peerpb.TaskUpdate{Task: testTask[:], Title: "Plan the trip"})
 	join := mustMarshal(t, &peerpb.Join{PeerId: []byte(v.bob), Addrs: [][]byte{addr(t, "/ip4/127.0.0.1/tcp/4002")}, Inviter: []byte(v.ana)})

@@ -23,6 +23,13 @@ type effect struct {
 	learn   *pb.Join // a member named by a join message: record it, introduce our book
 	subtask TaskID   // a subtask first seen: route its ID to this root
 	fresh   bool     // new messages for the task's subscribers
+	renamed *rename  // an author's new name: apply it to every task
+}
+
+// rename is a profile message's effect: author is now called name.
+type rename struct {
+	author peer.ID
+	name   string
 }
 
 // ingest checks pages read from author's log from index l.next on, in
@@ -83,6 +90,10 @@ func fold(r *root, fresh []decoded) []effect {
 			}
 		case pb.Type_TYPE_EDIT, pb.Type_TYPE_DELETE, pb.Type_TYPE_REACTION:
 			r.applied.add(d.key.Author, d.key, d.env)
+		case pb.Type_TYPE_PROFILE:
+			// A name spans every task the author shares with us: the
+			// shell applies it beyond this root.
+			out = append(out, effect{renamed: &rename{author: d.key.Author, name: string(d.env.Data)}})
 		}
 	}
 	if len(fresh) > 0 {

@@ -48,7 +48,8 @@ func (p *Peer) Name(ctx context.Context, id peer.ID) string {
 	}
 	p.mu.Lock()
 	for _, r := range p.roots {
-		if m := r.members[id]; m != nil {
+		// A name a profile message set meanwhile is newer than the Address.
+		if m := r.members[id]; m != nil && m.name == "" {
 			m.name = a.Name
 		}
 	}

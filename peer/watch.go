@@ -134,6 +134,8 @@ func (p *Peer) scanRoot(r *root) {
 			p.learnLocked(r, e.learn)
 		case e.subtask != TaskID{}:
 			p.sub[e.subtask] = r.id
+		case e.renamed != nil:
+			p.renamedLocked(e.renamed.author, e.renamed.name)
 		case e.fresh:
 			offer = true
 		}

@@ -1,6 +1,7 @@
 // Command folio is the command-line face of the folio library. It only
 // parses the command name and hands the rest to the package that owns it:
-// cli for a person's commands, devtools for the inspector, demo and bench.
+// cli for a person's commands, devtools for the inspector, demo, bench
+// and lab for the programs that drive peers.
 package main
 
 import (
@@ -9,10 +10,14 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
+	"github.com/folio-p2p/folio/bench"
 	"github.com/folio-p2p/folio/cli"
+	"github.com/folio-p2p/folio/demo"
 	"github.com/folio-p2p/folio/devtools"
+	"github.com/folio-p2p/folio/lab"
 )
 
 const usage = `folio: signed append-only books for peer-to-peer apps, and a task messenger
@@ -41,15 +46,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
-	switch args[0] {
-	case "init", "id", "run", "task", "invite", "join", "send", "log", "chat", "hypercore":
+	if slices.Contains(cli.Names(), args[0]) {
 		return cli.Run(ctx, cli.Config{Inspector: devtools.RunInspector}, args[0], args[1:], stdout, stderr)
+	}
+	switch args[0] {
 	case "devtools":
+		if len(args) > 1 && args[1] == "lab" { // a program of its own, listed with the inspector
+			return lab.LabCommand(ctx, args[2:], os.Stdin, stdout, stderr)
+		}
 		return devtools.DevtoolsCommand(ctx, args[1:], stdout, stderr)
 	case "demo":
-		return devtools.DemoCommand(ctx, args[1:], stdout, stderr)
+		return demo.DemoCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
-		return devtools.BenchCommand(ctx, args[1:], stdout, stderr)
+		return bench.BenchCommand(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

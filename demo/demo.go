@@ -1,4 +1,4 @@
-package devtools
+package demo
 
 import (
 	"context"
@@ -189,7 +189,7 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 					bs, _ := d.p.Books(task)
 					for t, k := range bs {
 						b, _ := d.p.Vault().DB().OpenKey(context.Background(), k)
-						fmt.Fprintf(log, "  state: %s holds %s, %d pages\n", d.name, renderTitle(t, names), b.Length())
+						fmt.Fprintf(log, "  state: %s holds %s, %d pages\n", d.name, RenderTitle(t, names), b.Length())
 					}
 					fmt.Fprintf(log, "  state: %s replicates with %v\n", d.name, d.p.Vault().Sessions())
 				}
@@ -252,7 +252,7 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 			if err != nil {
 				return nil, err
 			}
-			views = append(views, renderTimeline(ms, names))
+			views = append(views, RenderTimeline(ms, names))
 		}
 		if len(views[0]) >= 10 && slices.Equal(views[0], views[1]) && slices.Equal(views[0], views[2]) {
 			break
@@ -287,7 +287,7 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 				rep.OK = false
 				rep.Problems = append(rep.Problems, fmt.Sprintf("%s's book %s did not verify", d.name, t))
 			}
-			dp.Books = append(dp.Books, DemoBook{Title: renderTitle(t, names), Length: b.Length(), Writable: b.Writable(), Verified: ok})
+			dp.Books = append(dp.Books, DemoBook{Title: RenderTitle(t, names), Length: b.Length(), Writable: b.Writable(), Verified: ok})
 		}
 		sort.Slice(dp.Books, func(i, j int) bool { return dp.Books[i].Title < dp.Books[j].Title })
 		if len(books) != 2*(len(peers)-1) {
@@ -299,7 +299,8 @@ func runDemo(ctx context.Context, root string, log io.Writer) (*DemoReport, erro
 	return rep, nil
 }
 
-func renderTimeline(ms []*peer.Message, names map[libp2ppeer.ID]string) []string {
+// RenderTimeline shows a timeline one line a message, authors by name.
+func RenderTimeline(ms []*peer.Message, names map[libp2ppeer.ID]string) []string {
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {
 		who := names[m.Head.Author]
@@ -317,18 +318,20 @@ func renderTimeline(ms []*peer.Message, names map[libp2ppeer.ID]string) []string
 	return out
 }
 
-// renderTitle shows "<author>-<reader>-<task>" with names.
-func renderTitle(t string, names map[libp2ppeer.ID]string) string {
-	parts := strings.Split(t, "-")
-	if len(parts) != 3 {
+// RenderTitle shows a pair book's title (package peer's format) with
+// names: "Bob→Ana (task 7a5c0102…)"; any other title as it is.
+func RenderTitle(t string, names map[libp2ppeer.ID]string) string {
+	b, ok := peer.ParseBookName(t)
+	if !ok {
 		return t
 	}
-	for i := 0; i < 2; i++ {
-		if id, err := libp2ppeer.Decode(parts[i]); err == nil && names[id] != "" {
-			parts[i] = names[id]
+	name := func(id libp2ppeer.ID) string {
+		if n := names[id]; n != "" {
+			return n
 		}
+		return id.String()
 	}
-	return fmt.Sprintf("%s→%s (task %s…)", parts[0], parts[1], parts[2][:8])
+	return fmt.Sprintf("%s→%s (task %s…)", name(b.Author), name(b.Reader), b.Task.String()[:8])
 }
 
 func printDemo(w io.Writer, rep *DemoReport) {

@@ -1,4 +1,4 @@
-package devtools
+package lab
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/folio-p2p/folio/demo"
 	"github.com/folio-p2p/folio/peer"
 	"github.com/folio-p2p/folio/vault"
 )
@@ -118,7 +119,7 @@ func (l *lab) subscribe(k int) error {
 				continue
 			}
 			l.mu.Lock()
-			line := renderTimeline([]*peer.Message{m}, l.names)[0]
+			line := demo.RenderTimeline([]*peer.Message{m}, l.names)[0]
 			l.mu.Unlock()
 			l.out.say("received", k, "  peer %d got #%d from %s", k, m.Head.Index, line)
 		}
@@ -181,7 +182,7 @@ func (l *lab) view(k int) ([]string, error) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return renderTimeline(ms, l.names), nil
+	return demo.RenderTimeline(ms, l.names), nil
 }
 
 // state prints each peer's state.
@@ -219,7 +220,7 @@ func (l *lab) booksText(lp *labPeer) string {
 			continue
 		}
 		l.mu.Lock()
-		label := renderTitle(t, l.names)
+		label := demo.RenderTitle(t, l.names)
 		l.mu.Unlock()
 		parts = append(parts, fmt.Sprintf("%s: %d", strings.SplitN(label, " (", 2)[0], b.Length()))
 	}
