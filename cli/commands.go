@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
-	"github.com/folio-p2p/folio/api"
 	"github.com/folio-p2p/folio/internal/safeterm"
 	folioPeer "github.com/folio-p2p/folio/peer"
 	"github.com/folio-p2p/folio/vault"
@@ -239,6 +237,17 @@ func (c *cmd) backend(ctx context.Context) (b backend, done func(), err error) {
 	return &local{p: p, dir: c.dir}, func() { p.Close() }, nil
 }
 
+// reply prints a command's result: v as JSON under --json, else the line
+// format makes of args.
+func (c *cmd) reply(v any, format string, args ...any) error {
+	if c.asJSON {
+		c.printJSON(v)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, format, args...)
+	return nil
+}
+
 func (c *cmd) printJSON(v any) {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
@@ -291,326 +300,4 @@ func (c *cmd) run(ctx context.Context, args []string) error {
 		return c.hypercore(ctx, args)
 	}
 	return usagef("unknown command")
-}
-
-func (c *cmd) init(ctx context.Context, args []string) error {
-	fs := c.flags("init [--dir D] [--name NAME]", fJSON|fNoWait)
-	fs.StringVar(&c.peerName, "name", "", "your name, as others will see it")
-	if err := c.parse(args, 0, 0); err != nil {
-		return err
-	}
-	if vaultExists(c.dir) {
-		return fmt.Errorf("a vault already exists in %s (folio id --dir %s shows it)", c.dir, c.dir)
-	}
-	o, err := c.options()
-	if err != nil {
-		return err
-	}
-	p, err := folioPeer.Open(ctx, c.dir, o)
-	if err != nil {
-		return err
-	}
-	id := p.ID()
-	if err := p.Close(); err != nil {
-		return err
-	}
-	if c.asJSON {
-		c.printJSON(api.ID{ID: id.String(), Name: c.peerName, Dir: c.dir})
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "created vault %s\npeer ID %s\n", c.dir, id)
-	return nil
-}
-
-func (c *cmd) id(ctx context.Context, args []string) error {
-	c.flags("id [--dir D] [--json]", fJSON)
-	b, done, err := c.open(ctx, args, 0, 0)
-	if err != nil {
-		return err
-	}
-	defer done()
-	id, err := b.ID(ctx)
-	if err != nil {
-		return err
-	}
-	if c.asJSON {
-		c.printJSON(id)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "%s", id.ID)
-	if id.Name != "" {
-		fmt.Fprintf(c.stdout, " (%s)", safeterm.Printable(id.Name))
-	}
-	fmt.Fprintln(c.stdout)
-	for _, a := range id.Addrs {
-		fmt.Fprintf(c.stdout, "  %s\n", a)
-	}
-	if len(id.Addrs) == 0 {
-		fmt.Fprintln(c.stdout, "  not listening (folio run starts the network)")
-	}
-	return nil
-}
-
-func (c *cmd) task(ctx context.Context, args []string) error {
-	if len(args) == 0 || (args[0] != "new" && args[0] != "list") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(c.stdout, "usage: folio task new TITLE [--parent TASK] | folio task list [--json]\n")
-			return flag.ErrHelp
-		}
-		return usagef("say folio task new TITLE or folio task list")
-	}
-	sub := args[0]
-	args = args[1:]
-	if sub == "list" {
-		c.flags("task list [--json]", fJSON)
-		b, done, err := c.open(ctx, args, 0, 0)
-		if err != nil {
-			return err
-		}
-		defer done()
-		ts, err := b.Tasks(ctx)
-		if err != nil {
-			return err
-		}
-		if c.asJSON {
-			c.printJSON(ts)
-			return nil
-		}
-		if len(ts) == 0 {
-			fmt.Fprintln(c.stdout, "no tasks yet: folio task new TITLE, or folio join CODE")
-		}
-		for _, t := range ts {
-			indent := ""
-			if t.Parent != "" {
-				indent = "  └ "
-			}
-			state := ""
-			if t.Closed {
-				state = " (closed)"
-			}
-			fmt.Fprintf(c.stdout, "%s  %s%s%s  members %d, unread %d\n", t.ID[:8], indent, safeterm.Printable(t.Title), state, len(t.Members), t.Unread)
-		}
-		return nil
-	}
-	fs := c.flags("task new TITLE [--parent TASK]", fJSON)
-	parent := fs.String("parent", "", "make it a subtask of this task")
-	b, done, err := c.open(ctx, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	defer done()
-	t, err := b.NewTask(ctx, api.NewTask{Title: c.arg(0), Parent: *parent})
-	if err != nil {
-		return err
-	}
-	if c.asJSON {
-		c.printJSON(t)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "%s  %s\n", t.ID, safeterm.Printable(t.Title))
-	return nil
-}
-
-func (c *cmd) invite(ctx context.Context, args []string) error {
-	c.flags("invite TASK", fJSON|fNet)
-	b, done, err := c.inviteBackend(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer done()
-	in, err := b.Invite(ctx, c.arg(0))
-	if err != nil {
-		return err
-	}
-	if c.asJSON {
-		c.printJSON(in)
-		return nil
-	}
-	fmt.Fprintln(c.stdout, in.Code)
-	return nil
-}
-
-func (c *cmd) join(ctx context.Context, args []string) error {
-	fs := c.flags("join CODE [--timeout D]", fJSON|fNet)
-	timeout := fs.Duration("timeout", time.Minute, "give up after this long")
-	if err := c.parse(args, 1, 1); err != nil {
-		return err
-	}
-	if _, err := folioPeer.DecodeInvite(c.arg(0)); err != nil {
-		return err
-	}
-	c.online = true
-	b, done, err := c.backend(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	t, err := b.Join(ctx, c.arg(0))
-	if err != nil {
-		return err
-	}
-	if c.asJSON {
-		c.printJSON(t)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "joined %s  %s\n", t.ID, safeterm.Printable(t.Title))
-	return nil
-}
-
-func (c *cmd) send(ctx context.Context, args []string) error {
-	fs := c.flags("send TASK TEXT [--reply ID] [--idempotency-key KEY]", fJSON)
-	reply := fs.String("reply", "", "the ID of the message this answers (<peer>/<index>)")
-	key := fs.String("idempotency-key", "", "run again with the same KEY, this send writes nothing new and prints the same ID")
-	b, done, err := c.open(ctx, args, 2, 2)
-	if err != nil {
-		return err
-	}
-	defer done()
-	m, err := b.Send(ctx, c.arg(0), api.Send{Text: c.arg(1), Ref: *reply, IdempotencyKey: *key})
-	if err != nil {
-		return err
-	}
-	if c.asJSON {
-		c.printJSON(m)
-		return nil
-	}
-	fmt.Fprintln(c.stdout, m.ID)
-	return nil
-}
-
-func (c *cmd) log(ctx context.Context, args []string) error {
-	fs := c.flags("log TASK [--json] [--limit N] [--before ID] [--follow]", fJSON|fNet)
-	limit := fs.Int("limit", 50, "show at most this many of the newest messages")
-	before := fs.String("before", "", "show the messages before this one (its ID): older pages")
-	follow := fs.Bool("follow", false, "keep printing new messages")
-	if err := c.parse(args, 1, 1); err != nil {
-		return err
-	}
-	if *limit <= 0 {
-		return usagef("--limit must be positive")
-	}
-	c.online = *follow
-	b, done, err := c.backend(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	ms, err := b.Messages(ctx, c.arg(0), *limit, *before)
-	if err != nil {
-		return err
-	}
-	if c.asJSON && !*follow {
-		c.printJSON(ms)
-	} else {
-		for _, m := range ms {
-			c.printMessage(m)
-		}
-	}
-	// What was shown is read (the marker never goes back).
-	if len(ms) > 0 {
-		if _, err := b.MarkRead(ctx, c.arg(0), ms[len(ms)-1].ID); err != nil {
-			return err
-		}
-	}
-	if !*follow {
-		return nil
-	}
-	err = b.Follow(ctx, c.arg(0), func(m api.Message) error {
-		c.printMessage(m)
-		_, err := b.MarkRead(ctx, c.arg(0), m.ID)
-		return err
-	})
-	if ctx.Err() != nil {
-		return nil // interrupted: a normal end of --follow
-	}
-	return err
-}
-
-// printMessage prints one message: a JSON line with --json, else a line
-// for people.
-func (c *cmd) printMessage(m api.Message) {
-	if c.asJSON {
-		b, _ := json.Marshal(m)
-		fmt.Fprintf(c.stdout, "%s\n", b)
-		return
-	}
-	fmt.Fprintln(c.stdout, formatMessage(m))
-}
-
-// formatMessage renders a message for a terminal: one line, with what
-// its author (or any peer) wrote escaped.
-func formatMessage(m api.Message) string { return safeterm.Printable(messageLine(m)) }
-
-func messageLine(m api.Message) string {
-	who := m.Name
-	if who == "" {
-		who = shortPeer(m.Author)
-	}
-	when := ""
-	if t, err := time.Parse(time.RFC3339Nano, m.Time); err == nil {
-		when = t.Local().Format("Jan 2 15:04")
-	}
-	id := shortID(m)
-	switch m.Type {
-	case "unreadable":
-		return fmt.Sprintf("%s [%s] %s: (unreadable page: %s)", when, id, who, m.Error)
-	case "task":
-		return fmt.Sprintf("%s [%s] %s set the task: %q", when, id, who, m.Text)
-	case "join":
-		added := m.MemberName
-		if added == "" {
-			added = shortPeer(m.Member)
-		}
-		return fmt.Sprintf("%s [%s] %s added %s", when, id, who, added)
-	case "leave":
-		return fmt.Sprintf("%s [%s] %s left the task", when, id, who)
-	case "profile":
-		return fmt.Sprintf("%s [%s] %s is now called %q", when, id, shortPeer(m.Author), m.Text)
-	case "edit", "delete", "reaction":
-		return fmt.Sprintf("%s [%s] %s %s %s %s", when, id, who, m.Type, shortRef(m.Ref), m.Text)
-	}
-	text := m.Text
-	if m.Deleted {
-		text = "(deleted)"
-	} else if m.Edited {
-		text += " (edited)"
-	}
-	if m.Ref != "" {
-		text = "↪ " + shortRef(m.Ref) + " " + text
-	}
-	return fmt.Sprintf("%s [%s] %s: %s%s", when, id, who, text, reactionsLine(m.Reactions))
-}
-
-// shortPeer is the last 6 characters of a peer ID: enough to tell the
-// members of a task apart.
-func shortPeer(id string) string {
-	if len(id) > 6 {
-		return id[len(id)-6:]
-	}
-	return id
-}
-
-func shortID(m api.Message) string { return fmt.Sprintf("%s/%d", shortPeer(m.Author), m.Index) }
-
-func shortRef(ref string) string {
-	a, i, ok := strings.Cut(ref, "/")
-	if !ok {
-		return ref
-	}
-	return shortPeer(a) + "/" + i
-}
-
-// reactionsLine is "  👍 2 ❤️ 1", reactions in a stable order.
-func reactionsLine(rs map[string][]string) string {
-	keys := slices.Sorted(maps.Keys(rs))
-	out := ""
-	for _, r := range keys {
-		out += fmt.Sprintf(" %s %d", r, len(rs[r]))
-	}
-	if out != "" {
-		out = "  " + out[1:]
-	}
-	return out
 }

@@ -89,12 +89,7 @@ func (c *cmd) refCommand(ctx context.Context, args []string, usage, typ string, 
 	if err != nil {
 		return err
 	}
-	if c.asJSON {
-		c.printJSON(m)
-		return nil
-	}
-	fmt.Fprintln(c.stdout, m.ID)
-	return nil
+	return c.reply(m, "%v\n", m.ID)
 }
 
 func (c *cmd) edit(ctx context.Context, args []string) error {
@@ -151,12 +146,7 @@ func (c *cmd) revoke(ctx context.Context, args []string) error {
 	if err := b.Revoke(ctx, c.arg(0)); err != nil {
 		return err
 	}
-	if c.asJSON {
-		c.printJSON(struct{}{})
-		return nil
-	}
-	fmt.Fprintln(c.stdout, "revoked: nobody can join with that code")
-	return nil
+	return c.reply(struct{}{}, "revoked: nobody can join with that code\n")
 }
 
 func (c *cmd) setName(ctx context.Context, args []string) error {
@@ -170,10 +160,5 @@ func (c *cmd) setName(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.asJSON {
-		c.printJSON(id)
-		return nil
-	}
-	fmt.Fprintf(c.stdout, "you are now %s\n", safeterm.Printable(id.Name))
-	return nil
+	return c.reply(id, "you are now %s\n", safeterm.Printable(id.Name))
 }
