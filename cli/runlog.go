@@ -16,8 +16,7 @@ import (
 
 // runLog tells the person running `folio run` what they want to know:
 // peers met and lost, messages arriving, and when catching up with a
-// peer just met is done (no message it wrote before the meeting for
-// catchUpQuiet; those are counted, not listed). Vault
+// peer just met is done (meetings decides which is which). Vault
 // callbacks only queue events (they must be quick); one goroutine
 // writes.
 type runLog struct {
@@ -71,9 +70,9 @@ func (l *runLog) who(ctx context.Context, id libp2ppeer.ID) string {
 // run writes the log until ctx ends.
 func (l *runLog) run(ctx context.Context, p *peer.Peer) {
 	l.p = p
+	ms := newMeetings(time.Now(), catchUpQuiet)
 	msgs := make(chan *peer.Message, 64)
 	go l.follow(ctx, p, msgs)
-	catching := map[libp2ppeer.ID]*catchUp{}
 	tick := time.NewTicker(catchUpQuiet / 4)
 	defer tick.Stop()
 	for {
@@ -83,34 +82,23 @@ func (l *runLog) run(ctx context.Context, p *peer.Peer) {
 		case e := <-l.events:
 			switch {
 			case e.met != "":
-				l.say("met %s: catching up", l.who(ctx, e.met))
-				catching[e.met] = &catchUp{since: time.Now(), last: time.Now()}
+				if ms.met(e.met, time.Now()) {
+					l.say("met %s: catching up", l.who(ctx, e.met))
+				}
 			case e.lost != "":
+				ms.lost(e.lost)
 				l.say("lost %s", l.who(ctx, e.lost))
 			}
 		case m := <-msgs:
-			// Written before the meeting: catching up, counted; after it: news.
-			if c := catching[m.Head.Author]; c != nil && m.Time.Before(c.since) {
-				c.n++
-				c.last = time.Now()
-				continue
+			if ms.news(m.Head.Author, m.Time, time.Now()) {
+				l.say("new message from %s in %s", l.who(ctx, m.Head.Author), l.title(m.Task))
 			}
-			l.say("new message from %s in %s", l.who(ctx, m.Head.Author), l.title(m.Task))
 		case now := <-tick.C:
-			for id, c := range catching {
-				if now.Sub(c.last) >= catchUpQuiet {
-					l.say("caught up with %s: %d new messages", l.who(ctx, id), c.n)
-					delete(catching, id)
-				}
+			for id, n := range ms.caughtUp(now) {
+				l.say("caught up with %s: %d new messages", l.who(ctx, id), n)
 			}
 		}
 	}
-}
-
-// catchUp counts what a peer just met brings that it wrote before.
-type catchUp struct {
-	n           int
-	since, last time.Time // the meeting; the last message counted
 }
 
 func (l *runLog) title(id peer.TaskID) string {
@@ -121,17 +109,20 @@ func (l *runLog) title(id peer.TaskID) string {
 }
 
 // follow subscribes to every root task (new ones as they appear) and
-// sends others' messages to out.
+// sends others' messages to out. A task that appears later is followed
+// from its start, so what arrived before the next poll is not missed.
 func (l *runLog) follow(ctx context.Context, p *peer.Peer, out chan<- *peer.Message) {
 	followed := map[peer.TaskID]bool{}
+	var from peer.Progress // nil: live, for the tasks there at the start
 	for {
 		for _, t := range p.Tasks() {
 			if t.Root != t.ID || followed[t.ID] {
 				continue
 			}
 			followed[t.ID] = true
-			go l.followTask(ctx, p, t.ID, out)
+			go l.followTask(ctx, p, t.ID, from, out)
 		}
+		from = peer.Progress{}
 		select {
 		case <-ctx.Done():
 			return
@@ -140,12 +131,13 @@ func (l *runLog) follow(ctx context.Context, p *peer.Peer, out chan<- *peer.Mess
 	}
 }
 
-// followTask sends others' messages of task to out until ctx ends; a
-// subscription that lagged behind is started again (the log skips what
-// it missed).
-func (l *runLog) followTask(ctx context.Context, p *peer.Peer, task peer.TaskID, out chan<- *peer.Message) {
+// followTask sends others' messages of task to out, first those after
+// from (nil: none), until ctx ends; a subscription that lagged behind is
+// started again (the log skips what it missed).
+func (l *runLog) followTask(ctx context.Context, p *peer.Peer, task peer.TaskID, from peer.Progress, out chan<- *peer.Message) {
 	for ctx.Err() == nil {
-		sub, err := p.Subscribe(task)
+		sub, err := p.SubscribeAfter(task, from)
+		from = nil
 		if err != nil {
 			return
 		}
