@@ -92,6 +92,9 @@
 // (chanstate.go draws the transitions) — and the session's core (step)
 // handles one message at a time, leaving what to send in an outbox that
 // the loop flushes; testdata/session holds scripts that drive the core.
+// A session runs three goroutines however many books it carries (reader,
+// writer, loop): a book's change marks its channel dirty through
+// book.Watch and wakes the loop once (session_wake.go).
 //
 // Flow control: each side keeps at most MaxInflight requests in flight and
 // answers at most MaxRangeBytes of pages per request, so what an honest

@@ -8,7 +8,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
 
@@ -52,10 +51,10 @@ type ReplicateOptions struct {
 	// that offers every book it holds to every peer may need more.
 	MaxPendingOffers int
 	// MaxRemoteChannels bounds the books the remote opens that this side
-	// did not offer (each is a channel, a subscription and a goroutine
-	// here); books this side offers do not count. One more ends the
-	// session (ErrLimit). Default 4,096: twice the 2,000 pair books two
-	// members of 1,000 shared tasks hold in common.
+	// did not offer (each is a channel and a watch function here);
+	// books this side offers do not count. One more ends the session
+	// (ErrLimit). Default 4,096: twice the 2,000 pair books two members
+	// of 1,000 shared tasks hold in common.
 	MaxRemoteChannels int
 	// Listener hears about the session. Default: none.
 	Listener *ReplicationListener
@@ -136,10 +135,9 @@ type Session struct {
 	// outbox holds the messages the core sent in the current step; the
 	// shell (flush) frames and queues them.
 	outbox []*pb.Message
-	// startWatch starts reporting a channel's book changes to the loop; the
-	// shell's runs a goroutine (watch), a test of the core drives changes
-	// itself.
-	startWatch func(*channel, *book.Subscription)
+	// dirty holds the channels whose book changed, for the loop
+	// (session_wake.go); the books' watch functions fill it.
+	dirty *dirtySet
 }
 
 // Replicate starts a replication session over rw with the peer identified
@@ -157,9 +155,8 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 		d: d, rw: rw, o: o, out: newOutQueue(),
 		in: make(chan inMessage, 64), inUsed: newInBudget(2 * o.MaxMessageSize), events: make(chan func(), 64), done: make(chan struct{}),
 		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
-		nextChan: 1, nextReq: 1,
+		nextChan: 1, nextReq: 1, dirty: newDirtySet(),
 	}
-	s.startWatch = func(c *channel, sub *book.Subscription) { go s.watch(c, sub) }
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	if !d.addSession(s) {
 		return nil, ErrClosed

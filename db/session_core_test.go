@@ -121,19 +121,19 @@ func (e *coreEnv) run(t *testing.T, d *datadriven.TestData) string {
 	return ""
 }
 
-// newCoreSession builds a session with no goroutine, stream or watcher:
-// only its core, which the script drives.
+// newCoreSession builds a session with no goroutine or stream: only its
+// core, which the script drives (the books' watch functions mark channels
+// dirty, but no loop takes them: "local" stands for it).
 func newCoreSession(t *testing.T, d *DB, o ReplicateOptions) *Session {
 	o.LocalID, o.RemoteID = []byte("local"), []byte("remote")
 	o = o.withDefaults(d)
 	s := &Session{
 		d: d, rw: nopStream{}, o: o, out: newOutQueue(), events: make(chan func(), 1), done: make(chan struct{}),
 		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
-		nextChan: 1, nextReq: 1,
+		nextChan: 1, nextReq: 1, dirty: newDirtySet(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.startWatch = func(_ *channel, sub *book.Subscription) { sub.Close() }
-	t.Cleanup(func() { s.fail(nil) })
+	t.Cleanup(func() { s.unwatchAll(); s.fail(nil) })
 	return s
 }
 

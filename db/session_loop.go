@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
 
@@ -17,6 +16,7 @@ const maxRangePages = 4096
 // incoming message and local change in turn.
 func (s *Session) loop() {
 	defer func() {
+		s.unwatchAll()
 		s.fail(nil) // no-op if already failed
 		close(s.done)
 		s.d.removeSession(s)
@@ -38,6 +38,8 @@ func (s *Session) loop() {
 				s.fail(err)
 				return
 			}
+		case <-s.dirty.wake:
+			s.onWake()
 		case f := <-s.events:
 			f()
 			s.flush()
@@ -93,9 +95,9 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 		}
 		c = &channel{key: key, b: b, inflight: map[uint64]asked{}, wanted: map[uint64]bool{}}
 		s.byKey[string(key)] = c
-		// Subscribe before reading the state sendSync sends, so that an
+		// Watch before reading the state sendSync sends, so that an
 		// append in between is not missed.
-		s.startWatch(c, b.Subscribe())
+		s.watch(c)
 	}
 	if c.local != 0 {
 		return
@@ -186,32 +188,8 @@ func (s *Session) keepOffer(dk [32]byte, o offer) error {
 	return nil
 }
 
-// watch reports changes of c's book (and, for a sparse session, of what its
-// local readers wait for) to the loop until the session ends. sub is a
-// subscription to the book taken before the channel's first sync.
-func (s *Session) watch(c *channel, sub *book.Subscription) {
-	defer sub.Close()
-	for {
-		var wantCh <-chan struct{}
-		if s.o.Sparse {
-			_, wantCh = c.b.Wants()
-		}
-		select {
-		case _, ok := <-sub.C:
-			if !ok {
-				return
-			}
-		case <-wantCh:
-		case <-s.ctx.Done():
-			return
-		}
-		if s.do(func() { s.onLocalChange(c) }) != nil {
-			return
-		}
-	}
-}
-
-// onLocalChange tells the remote about a new state and fetches more.
+// onLocalChange tells the remote about a new state of c's book (or of the
+// pages its readers wait for) and fetches more.
 func (s *Session) onLocalChange(c *channel) {
 	if c.b.Closed() {
 		c.close()
