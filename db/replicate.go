@@ -132,9 +132,10 @@ type Session struct {
 	nextReq      uint64
 	inflight     int        // our requests awaiting an answer
 	starved      []*channel // channels that found the window full, in turn
-	// outbox holds the messages the core sent in the current step; the
-	// shell (flush) frames and queues them.
-	outbox []*pb.Message
+	// outbox holds what the core sent and the book operations it left in
+	// the current step, in order; the shell (flush) queues the messages
+	// and performs the operations (session_ops.go).
+	outbox []effect
 	// dirty holds the channels whose book changed, for the loop
 	// (session_wake.go); the books' watch functions fill it.
 	dirty *dirtySet
@@ -168,7 +169,9 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 		}
 	}()
 	err := s.openBooks(o.Books)
-	s.flush()
+	if ferr := s.flush(); err == nil {
+		err = ferr
+	}
 	go s.loop()
 	if err != nil {
 		s.Close()
@@ -275,27 +278,40 @@ type inMessage struct {
 }
 
 // send is the core's output: m goes to the remote when the step ends.
-func (s *Session) send(m *pb.Message) { s.outbox = append(s.outbox, m) }
+func (s *Session) send(m *pb.Message) { s.outbox = append(s.outbox, effect{m: m}) }
 
-// flush frames the core's output and queues it for the remote; too much
-// queued ends the session. The shell calls it after every step.
-func (s *Session) flush() {
-	out := s.outbox
-	s.outbox = s.outbox[:0]
-	for i, m := range out {
-		out[i] = nil
+// flush performs the core's output in order: it frames and queues the
+// messages for the remote (too much queued ends the session) and performs
+// the book operations, whose results the core handles at once, adding to
+// the outbox. The shell calls it after every step; an error is the
+// remote's and ends the session.
+func (s *Session) flush() error {
+	for i := 0; i < len(s.outbox); i++ {
+		m, op := s.outbox[i].m, s.outbox[i].op
+		s.outbox[i] = effect{}
+		if op != nil {
+			var err error
+			if m, err = s.perform(op); err != nil {
+				s.outbox = s.outbox[:0]
+				return err
+			}
+			if m == nil {
+				continue
+			}
+		}
 		f, err := appendFrame(nil, m)
 		if err != nil {
+			s.outbox = s.outbox[:0]
 			s.fail(fmt.Errorf("db: replicate: encode: %w", err))
-			return
+			return nil
 		}
 		if s.out.push(f) > s.o.MaxQueuedBytes {
-			err := fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
-			s.peerError(err)
-			s.fail(err)
-			return
+			s.outbox = s.outbox[:0]
+			return fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
 		}
 	}
+	s.outbox = s.outbox[:0]
+	return nil
 }
 
 func (s *Session) peerError(err error) {

@@ -30,30 +30,46 @@ func (s *Session) loop() {
 			if !ok {
 				return // the remote ended the stream
 			}
-			err := s.step(m.m)
-			s.flush()
+			err := s.settle(s.step(m.m))
 			s.inUsed.give(m.size)
 			if err != nil {
-				s.peerError(err)
-				s.fail(err)
 				return
 			}
 		case <-s.dirty.wake:
-			s.onWake()
+			if s.onWake() != nil {
+				return
+			}
 		case f := <-s.events:
 			f()
-			s.flush()
+			if s.settle(nil) != nil {
+				return
+			}
 		case <-s.ctx.Done():
 			return
 		}
 	}
 }
 
+// settle ends a step: it performs the step's output (flush). An error of
+// the step or of its output is the remote's: reported, it ends the
+// session, and settle returns it.
+func (s *Session) settle(err error) error {
+	if ferr := s.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		s.peerError(err)
+		s.fail(err)
+	}
+	return err
+}
+
 // step is the session's deterministic core: it handles one message from
-// the remote and leaves what to send in s.outbox, in order. It runs no
-// goroutine, reads no clock and does no I/O of its own but through the
-// books (proofs read from them, verified proofs stored). The loop (the
-// shell) feeds it messages and local changes, and flushes its output.
+// the remote and leaves what to send and the book operations to perform
+// in s.outbox, in order (session_ops.go). It runs no goroutine, reads no
+// clock, does no I/O and writes nothing: it reads the books' state. The
+// loop (the shell) feeds it messages, local changes and the results of
+// the book operations, and performs its output.
 func (s *Session) step(m *pb.Message) error {
 	switch b := m.Body.(type) {
 	case *pb.Message_Open:

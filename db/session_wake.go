@@ -50,12 +50,16 @@ func (s *Session) watch(c *channel) {
 	c.unwatch = c.b.Watch(func() { s.dirty.mark(c) })
 }
 
-// onWake handles every channel whose book changed, one step each.
-func (s *Session) onWake() {
+// onWake handles every channel whose book changed, one step each; an
+// error ends the session (settle).
+func (s *Session) onWake() error {
 	for _, c := range s.dirty.take() {
 		s.onLocalChange(c)
-		s.flush()
+		if err := s.settle(nil); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // unwatchAll stops every channel's watch function; the loop calls it as
