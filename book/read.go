@@ -30,11 +30,13 @@ func (b *Book) Get(ctx context.Context, i uint64, o *GetOptions) ([]byte, error)
 			return nil, ErrClosed
 		}
 		b.wants.add(i) // replication fetches what local readers wait for
+		b.notify.poke()
 		select {
 		case <-ch:
 			b.wants.remove(i)
 		case <-ctx.Done():
 			b.wants.remove(i)
+			b.notify.poke()
 			return nil, fmt.Errorf("book %s: page %d: %w", b.name, i, ctx.Err())
 		}
 	}

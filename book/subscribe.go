@@ -38,6 +38,9 @@ type notifier struct {
 	nextID  uint64
 	changed chan struct{} // closed and replaced on every change
 	done    bool
+	// watchers are the functions Watch registered (watch.go), by the
+	// same ids as subs.
+	watchers map[uint64]func()
 }
 
 func (n *notifier) init() {
@@ -55,6 +58,7 @@ func (n *notifier) publish(u Update) {
 	}
 	close(n.changed)
 	n.changed = make(chan struct{})
+	n.callWatchers()
 	for _, c := range n.subs {
 		select {
 		case c <- u:
@@ -114,6 +118,8 @@ func (n *notifier) close() {
 	}
 	n.done = true
 	close(n.changed)
+	n.callWatchers()
+	n.watchers = nil
 	for id, c := range n.subs {
 		delete(n.subs, id)
 		close(c)

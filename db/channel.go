@@ -7,7 +7,8 @@ import (
 )
 
 // channel is one book shared on a session. The session's loop goroutine
-// owns it; its watcher goroutine only reports that the book changed.
+// owns it but for dirty; its book's watch function only marks it dirty
+// (session_wake.go).
 type channel struct {
 	local  uint32 // our number for it (0 until we send Open)
 	remote uint32 // the remote's number (0 until it opens)
@@ -34,6 +35,9 @@ type channel struct {
 	retry     []span // parts of answered ranges that did not come
 	inflight  map[uint64]asked
 	wanted    map[uint64]bool // sparse pages requested
+
+	unwatch func() // stops the book's watch function
+	dirty   bool   // in the session's dirty set; guarded by dirtySet.mu
 }
 
 // offer is what a session keeps of the remote's Open of a book: what

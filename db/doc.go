@@ -90,8 +90,16 @@
 //
 // Each channel is in one state — offered, paired, live, stalled or closed
 // (chanstate.go draws the transitions) — and the session's core (step)
-// handles one message at a time, leaving what to send in an outbox that
-// the loop flushes; testdata/session holds scripts that drive the core.
+// handles one message at a time: it reads the books' state and leaves, in
+// order, the messages to send and the book operations to perform (answer
+// a request with a proof, build a push, store a proof from the remote).
+// The loop, a thin shell, sends the messages and performs the operations,
+// feeding their results (the proof built, the store's error) back to the
+// core (session_ops.go); testdata/session holds scripts that drive the
+// core and show both.
+// A session runs three goroutines however many books it carries (reader,
+// writer, loop): a book's change marks its channel dirty through
+// book.Watch and wakes the loop once (session_wake.go).
 //
 // Flow control: each side keeps at most MaxInflight requests in flight and
 // answers at most MaxRangeBytes of pages per request, so what an honest

@@ -8,7 +8,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
 
@@ -52,10 +51,10 @@ type ReplicateOptions struct {
 	// that offers every book it holds to every peer may need more.
 	MaxPendingOffers int
 	// MaxRemoteChannels bounds the books the remote opens that this side
-	// did not offer (each is a channel, a subscription and a goroutine
-	// here); books this side offers do not count. One more ends the
-	// session (ErrLimit). Default 4,096: twice the 2,000 pair books two
-	// members of 1,000 shared tasks hold in common.
+	// did not offer (each is a channel and a watch function here);
+	// books this side offers do not count. One more ends the session
+	// (ErrLimit). Default 4,096: twice the 2,000 pair books two members
+	// of 1,000 shared tasks hold in common.
 	MaxRemoteChannels int
 	// Listener hears about the session. Default: none.
 	Listener *ReplicationListener
@@ -133,13 +132,13 @@ type Session struct {
 	nextReq      uint64
 	inflight     int        // our requests awaiting an answer
 	starved      []*channel // channels that found the window full, in turn
-	// outbox holds the messages the core sent in the current step; the
-	// shell (flush) frames and queues them.
-	outbox []*pb.Message
-	// startWatch starts reporting a channel's book changes to the loop; the
-	// shell's runs a goroutine (watch), a test of the core drives changes
-	// itself.
-	startWatch func(*channel, *book.Subscription)
+	// outbox holds what the core sent and the book operations it left in
+	// the current step, in order; the shell (flush) queues the messages
+	// and performs the operations (session_ops.go).
+	outbox []effect
+	// dirty holds the channels whose book changed, for the loop
+	// (session_wake.go); the books' watch functions fill it.
+	dirty *dirtySet
 }
 
 // Replicate starts a replication session over rw with the peer identified
@@ -157,9 +156,8 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 		d: d, rw: rw, o: o, out: newOutQueue(),
 		in: make(chan inMessage, 64), inUsed: newInBudget(2 * o.MaxMessageSize), events: make(chan func(), 64), done: make(chan struct{}),
 		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
-		nextChan: 1, nextReq: 1,
+		nextChan: 1, nextReq: 1, dirty: newDirtySet(),
 	}
-	s.startWatch = func(c *channel, sub *book.Subscription) { go s.watch(c, sub) }
 	s.ctx, s.cancel = context.WithCancel(ctx)
 	if !d.addSession(s) {
 		return nil, ErrClosed
@@ -171,7 +169,9 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 		}
 	}()
 	err := s.openBooks(o.Books)
-	s.flush()
+	if ferr := s.flush(); err == nil {
+		err = ferr
+	}
 	go s.loop()
 	if err != nil {
 		s.Close()
@@ -278,27 +278,40 @@ type inMessage struct {
 }
 
 // send is the core's output: m goes to the remote when the step ends.
-func (s *Session) send(m *pb.Message) { s.outbox = append(s.outbox, m) }
+func (s *Session) send(m *pb.Message) { s.outbox = append(s.outbox, effect{m: m}) }
 
-// flush frames the core's output and queues it for the remote; too much
-// queued ends the session. The shell calls it after every step.
-func (s *Session) flush() {
-	out := s.outbox
-	s.outbox = s.outbox[:0]
-	for i, m := range out {
-		out[i] = nil
+// flush performs the core's output in order: it frames and queues the
+// messages for the remote (too much queued ends the session) and performs
+// the book operations, whose results the core handles at once, adding to
+// the outbox. The shell calls it after every step; an error is the
+// remote's and ends the session.
+func (s *Session) flush() error {
+	for i := 0; i < len(s.outbox); i++ {
+		m, op := s.outbox[i].m, s.outbox[i].op
+		s.outbox[i] = effect{}
+		if op != nil {
+			var err error
+			if m, err = s.perform(op); err != nil {
+				s.outbox = s.outbox[:0]
+				return err
+			}
+			if m == nil {
+				continue
+			}
+		}
 		f, err := appendFrame(nil, m)
 		if err != nil {
+			s.outbox = s.outbox[:0]
 			s.fail(fmt.Errorf("db: replicate: encode: %w", err))
-			return
+			return nil
 		}
 		if s.out.push(f) > s.o.MaxQueuedBytes {
-			err := fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
-			s.peerError(err)
-			s.fail(err)
-			return
+			s.outbox = s.outbox[:0]
+			return fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
 		}
 	}
+	s.outbox = s.outbox[:0]
+	return nil
 }
 
 func (s *Session) peerError(err error) {

@@ -718,6 +718,9 @@ func TestReplicateEquivocationAcrossPeers(t *testing.T) {
 					t.Fatalf("evidence head (length %d, fork %d): %v", h.Length, h.Fork, err)
 				}
 			}
+			// The book froze inside the session's store; its PeerError
+			// follows on the session's goroutine.
+			scnWait(t, "the equivocation's PeerError", func() bool { return len(errs1.all())+len(errs2.all()) > 0 })
 			var eq error
 			for _, err := range append(errs1.all(), errs2.all()...) {
 				if !errors.Is(err, book.ErrEquivocation) {

@@ -67,7 +67,7 @@ func (c *tapConn) marks() (int, int) {
 // tappedPair starts a writer whose book holds pages of tag in appends of
 // batch, and a reader replicating it over a pipe whose reader end is
 // tapped.
-func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *ReplicationListener) (w, r *book.Book, tap *tapConn) {
+func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *ReplicationListener) (w, r *book.Book, tap *tapConn, sw *Session) {
 	t.Helper()
 	ctx := context.Background()
 	wdb := openTest(t, t.TempDir(), &Options{NoSync: true})
@@ -81,9 +81,9 @@ func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *Rep
 		t.Fatal(err)
 	}
 	keys := []ed25519.PublicKey{w.Key()}
-	pipePairWrapped(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys}, ReplicateOptions{Books: keys, Listener: listener},
+	sw, _ = pipePairWrapped(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys}, ReplicateOptions{Books: keys, Listener: listener},
 		func(c net.Conn) net.Conn { tap = &tapConn{Conn: c}; return tap })
-	return w, r, tap
+	return w, r, tap, sw
 }
 
 // TestPushNotifiesInOneMessage: a reader that holds every page learns of
@@ -91,7 +91,7 @@ func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *Rep
 // nothing; a reader behind still catches up by requests.
 func TestPushNotifiesInOneMessage(t *testing.T) {
 	ctx := context.Background()
-	w, r, tap := tappedPair(t, "w", 300, 100, nil)
+	w, r, tap, sw := tappedPair(t, "w", 300, 100, nil)
 	waitPages(t, r, 300)
 	for i := uint64(300); i < 320; i++ {
 		// The reader has told the writer it holds every page before the
@@ -104,6 +104,12 @@ func TestPushNotifiesInOneMessage(t *testing.T) {
 				}
 			}
 			return false
+		})
+		// ... and the writer has taken it in.
+		scnWait(t, "the writer to take the reader's sync", func() bool {
+			var contig uint64
+			sw.onLoop(func() { contig = sw.byKey[string(w.Key())].rContig })
+			return contig == i
 		})
 		gm, pm := tap.marks()
 		if _, err := w.Append(ctx, scnPage("w", i)); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -658,30 +659,37 @@ func TestReplicateTruncateFork(t *testing.T) {
 	})
 }
 
-func TestReplicateManyBooks(t *testing.T) {
+// scnManyBooks makes n books in wdb, each with pages pages (book i's tag
+// is "b<i>"), and opens each by key in rdb.
+func scnManyBooks(t testing.TB, wdb, rdb *DB, n int, pages uint64) (ws, rs []*book.Book, keys []ed25519.PublicKey) {
+	t.Helper()
 	ctx := context.Background()
-	wdb := openTest(t, t.TempDir(), &Options{NoSync: true})
-	rdb := openTest(t, t.TempDir(), &Options{NoSync: true})
-	const books, pages = 1000, 3
-	ws := make([]*book.Book, books)
-	rs := make([]*book.Book, books)
-	keys := make([]ed25519.PublicKey, books)
+	ws, rs, keys = make([]*book.Book, n), make([]*book.Book, n), make([]ed25519.PublicKey, n)
 	for i := range ws {
 		w, err := wdb.Book(ctx, fmt.Sprintf("book-%d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
-		scnFill(t, w, fmt.Sprintf("b%d", i), 0, pages, pages)
+		scnFill(t, w, fmt.Sprintf("b%d", i), 0, pages, int(max(pages, 1)))
 		r, err := rdb.OpenKey(ctx, w.Key())
 		if err != nil {
 			t.Fatal(err)
 		}
 		ws[i], rs[i], keys[i] = w, r, w.Key()
 	}
+	return ws, rs, keys
+}
+
+func TestReplicateManyBooks(t *testing.T) {
+	wdb := openTest(t, t.TempDir(), &Options{NoSync: true})
+	rdb := openTest(t, t.TempDir(), &Options{NoSync: true})
+	const books, pages = 1000, 3
+	ws, rs, keys := scnManyBooks(t, wdb, rdb, books, pages)
 	// The writer offers half of them as the session starts and the rest
 	// with Session.Open; the reader opens each when offered (it holds
 	// every key).
 	var errs peerErrors
+	before := runtime.NumGoroutine()
 	sw, _ := pipePair(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys[:books/2]}, ReplicateOptions{Listener: errs.listener()})
 	for _, k := range keys[books/2:] {
 		if err := sw.Open(k); err != nil {
@@ -696,6 +704,12 @@ func TestReplicateManyBooks(t *testing.T) {
 	}
 	if got := errs.channels(); got != books {
 		t.Fatalf("%d channels opened, want %d", got, books)
+	}
+	// Two sessions of 1,000 channels each run a few goroutines (reader,
+	// writer, loop, the pipe's), not one per channel: a goroutine per book
+	// would add 2,000. (The slack is for Pebble's own.)
+	if n := runtime.NumGoroutine() - before; n > 40 {
+		t.Fatalf("%d goroutines more with the two sessions of %d books each", n, books)
 	}
 	for i := range rs {
 		scnSameBook(t, rs[i], ws[i])

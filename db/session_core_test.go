@@ -35,6 +35,10 @@ import (
 //	  push from=F               the writer's head and pages from F (id 0)
 //	  nodata id=I | close | request id=I start=S end=E [upgrade=U]
 //	local                   the book changed (what the watcher reports)
+//
+// Lines "send" are the messages the core sent, "book" the book operations
+// it left for the shell (answer, push, apply), in order; the test performs
+// them as the shell does and feeds the results back.
 func TestSessionCore(t *testing.T) {
 	datadriven.Walk(t, "testdata/session", func(t *testing.T, path string) {
 		e := &coreEnv{asked: map[uint64]*pb.Request{}}
@@ -104,36 +108,37 @@ func (e *coreEnv) run(t *testing.T, d *datadriven.TestData) string {
 		if err := e.s.openBooks([]ed25519.PublicKey{e.w.Key()}); err != nil {
 			d.Fatalf(t, "%v", err)
 		}
-		return e.output(nil)
+		return e.result(nil)
 	case "recv":
 		var err error
+		var out strings.Builder
 		for _, line := range strings.Split(strings.TrimSpace(d.Input), "\n") {
-			if err = e.s.step(e.message(t, d, line)); err != nil {
+			if err = e.drain(&out, e.s.step(e.message(t, d, line))); err != nil {
 				break
 			}
 		}
-		return e.output(err)
+		return out.String() + e.output(err)
 	case "local":
 		e.s.onLocalChange(e.s.chans[1])
-		return e.output(nil)
+		return e.result(nil)
 	}
 	d.Fatalf(t, "unknown command %s", d.Cmd)
 	return ""
 }
 
-// newCoreSession builds a session with no goroutine, stream or watcher:
-// only its core, which the script drives.
+// newCoreSession builds a session with no goroutine or stream: only its
+// core, which the script drives (the books' watch functions mark channels
+// dirty, but no loop takes them: "local" stands for it).
 func newCoreSession(t *testing.T, d *DB, o ReplicateOptions) *Session {
 	o.LocalID, o.RemoteID = []byte("local"), []byte("remote")
 	o = o.withDefaults(d)
 	s := &Session{
 		d: d, rw: nopStream{}, o: o, out: newOutQueue(), events: make(chan func(), 1), done: make(chan struct{}),
 		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
-		nextChan: 1, nextReq: 1,
+		nextChan: 1, nextReq: 1, dirty: newDirtySet(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.startWatch = func(_ *channel, sub *book.Subscription) { sub.Close() }
-	t.Cleanup(func() { s.fail(nil) })
+	t.Cleanup(func() { s.unwatchAll(); s.fail(nil) })
 	return s
 }
 
@@ -214,17 +219,43 @@ func (e *coreEnv) message(t *testing.T, d *datadriven.TestData, line string) *pb
 	return nil
 }
 
-// output prints the messages the core sent in this step, then the error it
-// returned and each channel's state; it empties the outbox.
-func (e *coreEnv) output(err error) string {
-	var b strings.Builder
-	for _, m := range e.s.outbox {
-		fmt.Fprintf(&b, "send %s\n", e.format(m))
+// drain does the shell's work after a step that returned err: it prints
+// each message the core sent and each book operation it left, in order,
+// and performs the operations as flush does (their results go back to the
+// core, which may send more). It returns the step's error or the first
+// operation's, and empties the outbox.
+func (e *coreEnv) drain(b *strings.Builder, err error) error {
+	for i := 0; i < len(e.s.outbox); i++ {
+		m, op := e.s.outbox[i].m, e.s.outbox[i].op
+		if op != nil {
+			fmt.Fprintf(b, "book %s\n", e.formatOp(op))
+			if err != nil {
+				continue
+			}
+			if m, err = e.s.perform(op); m == nil {
+				continue
+			}
+		}
+		fmt.Fprintf(b, "send %s\n", e.format(m))
 		if r := m.GetRequest(); r != nil {
 			e.asked[r.GetId()] = r
 		}
 	}
 	e.s.outbox = e.s.outbox[:0]
+	return err
+}
+
+// result drains a step's output and prints it, then the channels' states.
+func (e *coreEnv) result(err error) string {
+	var out strings.Builder
+	err = e.drain(&out, err)
+	return out.String() + e.output(err)
+}
+
+// output prints the error a step (or its book operations) returned and
+// each channel's state.
+func (e *coreEnv) output(err error) string {
+	var b strings.Builder
 	if err != nil {
 		// The book's key is random: name it instead.
 		dk := book.DiscoveryKey(e.w.Key())
@@ -242,6 +273,33 @@ func (e *coreEnv) output(err error) string {
 			n, c.state, c.b.Length(), contig, c.rLength, len(c.inflight))
 	}
 	return b.String()
+}
+
+// formatOp prints a book operation the core left, briefly.
+func (e *coreEnv) formatOp(op *bookOp) string {
+	var out string
+	switch op.kind {
+	case opAnswer:
+		out = fmt.Sprintf("answer ch=%d id=%d", op.c.local, op.id)
+	case opPush:
+		out = fmt.Sprintf("push ch=%d", op.c.local)
+	case opApply:
+		out = fmt.Sprintf("apply ch=%d id=%d fork=%d", op.c.local, op.id, op.p.Fork)
+		if u := op.p.Upgrade; u != nil {
+			out += fmt.Sprintf(" head=%d..%d", u.Start, u.Length)
+		}
+		if r := op.p.Range; r != nil {
+			out += fmt.Sprintf(" pages=[%d,%d)", r.Start, r.Start+uint64(len(r.Values)))
+		}
+		return out
+	}
+	if u := op.req.Upgrade; u != nil {
+		out += fmt.Sprintf(" upgrade-from=%d", u.Start)
+	}
+	if r := op.req.Range; r != nil {
+		out += fmt.Sprintf(" range=[%d,%d)", r.Start, r.End)
+	}
+	return out
 }
 
 // format prints a message the core sent, briefly.

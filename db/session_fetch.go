@@ -182,16 +182,12 @@ func (s *Session) onRequest(r *pb.Request) error {
 	if u := r.GetUpgrade(); u != nil {
 		req.Upgrade = &book.UpgradeRequest{Start: u.GetStart()}
 	}
-	p, err := c.b.Proof(req)
-	if err != nil {
-		s.send(noData) // not held here (sparse relay, cleared, truncated)
-		return nil
-	}
-	s.send(&pb.Message{Body: &pb.Message_Data{Data: toPBData(c.local, r.GetId(), p)}})
+	s.emit(&bookOp{kind: opAnswer, c: c, id: r.GetId(), req: req})
 	return nil
 }
 
-// onData applies the answer to one of our requests (nil for NoData).
+// onData takes the answer to one of our requests (nil for NoData): a
+// proof goes to the shell to be stored (applied has the rest).
 func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	c := s.remote[ch]
 	if c == nil {
@@ -207,7 +203,6 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	sp := a.sp
 	delete(c.inflight, id)
 	s.inflight--
-	defer s.feedStarved()
 	if c.upgrading == id {
 		c.upgrading = 0
 	}
@@ -220,6 +215,7 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 		} else {
 			s.schedule(c) // the remote changed since we asked: ask again
 		}
+		s.feedStarved()
 		return nil
 	}
 	p, err := fromPBData(d)
@@ -232,10 +228,33 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	if u := p.Upgrade; u != nil && p.Range == nil && p.Fork == c.b.Fork() && u.Length == c.b.Length() {
 		if h, _ := c.b.Head(); book.TreeHash(u.Roots) == h.TreeHash {
 			s.schedule(c) // our own head: nothing to store
+			s.feedStarved()
 			return nil
 		}
 	}
-	stored, err := s.apply(c, p)
+	s.emit(&bookOp{kind: opApply, c: c, id: id, p: p, sp: sp})
+	return nil
+}
+
+// applied is the core's side of a proof the shell stored, or failed to
+// store with err: an answer to our request, or a push (onPush).
+func (s *Session) applied(op *bookOp, err error) error {
+	c, p, sp := op.c, op.p, op.sp
+	stored, err := s.classify(c, p, err)
+	if op.id == pushID {
+		if err != nil || !stored {
+			return err
+		}
+		s.stored(c, p)
+		// The push brought the remote's head: no need to ask for it.
+		if u := p.Upgrade; c.synced() && (p.Fork > c.rFork || (p.Fork == c.rFork && u.Length >= c.rLength)) {
+			c.rFork, c.rLength, c.rChecked = p.Fork, u.Length, true
+		}
+		s.sendSync(c)
+		s.schedule(c)
+		return nil
+	}
+	defer s.feedStarved()
 	if err != nil || !stored {
 		if err == nil && c.state != chClosed {
 			s.requeue(c, sp) // nothing was stored
@@ -260,13 +279,13 @@ func (s *Session) onData(ch uint32, id uint64, d *pb.Data) error {
 	return nil
 }
 
-// apply verifies and stores a proof from the remote into c's book. stored
-// is false, with a nil error, when nothing was stored and nobody is at
-// fault: the proof is stale (we grew since it was made), or the book froze
-// or closed (then c is dead). An equivocation is reported and freezes the
-// book; the session goes on. Any other failure is the remote's.
-func (s *Session) apply(c *channel, p *book.Proof) (stored bool, _ error) {
-	err := c.b.ApplyProof(s.ctx, p)
+// classify judges the result of storing a proof from the remote into c's
+// book. stored is false, with a nil error, when nothing was stored and
+// nobody is at fault: the proof is stale (we grew since it was made), or
+// the book froze or closed (then c is closed). An equivocation is reported
+// and freezes the book; the session goes on. Any other failure is the
+// remote's.
+func (s *Session) classify(c *channel, p *book.Proof, err error) (stored bool, _ error) {
 	switch {
 	case err == nil:
 		return true, nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
 
@@ -17,6 +16,7 @@ const maxRangePages = 4096
 // incoming message and local change in turn.
 func (s *Session) loop() {
 	defer func() {
+		s.unwatchAll()
 		s.fail(nil) // no-op if already failed
 		close(s.done)
 		s.d.removeSession(s)
@@ -30,28 +30,46 @@ func (s *Session) loop() {
 			if !ok {
 				return // the remote ended the stream
 			}
-			err := s.step(m.m)
-			s.flush()
+			err := s.settle(s.step(m.m))
 			s.inUsed.give(m.size)
 			if err != nil {
-				s.peerError(err)
-				s.fail(err)
+				return
+			}
+		case <-s.dirty.wake:
+			if s.onWake() != nil {
 				return
 			}
 		case f := <-s.events:
 			f()
-			s.flush()
+			if s.settle(nil) != nil {
+				return
+			}
 		case <-s.ctx.Done():
 			return
 		}
 	}
 }
 
+// settle ends a step: it performs the step's output (flush). An error of
+// the step or of its output is the remote's: reported, it ends the
+// session, and settle returns it.
+func (s *Session) settle(err error) error {
+	if ferr := s.flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		s.peerError(err)
+		s.fail(err)
+	}
+	return err
+}
+
 // step is the session's deterministic core: it handles one message from
-// the remote and leaves what to send in s.outbox, in order. It runs no
-// goroutine, reads no clock and does no I/O of its own but through the
-// books (proofs read from them, verified proofs stored). The loop (the
-// shell) feeds it messages and local changes, and flushes its output.
+// the remote and leaves what to send and the book operations to perform
+// in s.outbox, in order (session_ops.go). It runs no goroutine, reads no
+// clock, does no I/O and writes nothing: it reads the books' state. The
+// loop (the shell) feeds it messages, local changes and the results of
+// the book operations, and performs its output.
 func (s *Session) step(m *pb.Message) error {
 	switch b := m.Body.(type) {
 	case *pb.Message_Open:
@@ -93,9 +111,9 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 		}
 		c = &channel{key: key, b: b, inflight: map[uint64]asked{}, wanted: map[uint64]bool{}}
 		s.byKey[string(key)] = c
-		// Subscribe before reading the state sendSync sends, so that an
+		// Watch before reading the state sendSync sends, so that an
 		// append in between is not missed.
-		s.startWatch(c, b.Subscribe())
+		s.watch(c)
 	}
 	if c.local != 0 {
 		return
@@ -186,32 +204,8 @@ func (s *Session) keepOffer(dk [32]byte, o offer) error {
 	return nil
 }
 
-// watch reports changes of c's book (and, for a sparse session, of what its
-// local readers wait for) to the loop until the session ends. sub is a
-// subscription to the book taken before the channel's first sync.
-func (s *Session) watch(c *channel, sub *book.Subscription) {
-	defer sub.Close()
-	for {
-		var wantCh <-chan struct{}
-		if s.o.Sparse {
-			_, wantCh = c.b.Wants()
-		}
-		select {
-		case _, ok := <-sub.C:
-			if !ok {
-				return
-			}
-		case <-wantCh:
-		case <-s.ctx.Done():
-			return
-		}
-		if s.do(func() { s.onLocalChange(c) }) != nil {
-			return
-		}
-	}
-}
-
-// onLocalChange tells the remote about a new state and fetches more.
+// onLocalChange tells the remote about a new state of c's book (or of the
+// pages its readers wait for) and fetches more.
 func (s *Session) onLocalChange(c *channel) {
 	if c.b.Closed() {
 		c.close()

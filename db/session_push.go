@@ -41,24 +41,25 @@ func (s *Session) push(c *channel) {
 	if contig, err := c.b.Contiguous(from); err != nil || contig < length {
 		return // a relay that misses some of the new pages: the remote asks
 	}
-	p, err := c.b.Proof(book.ProofRequest{
+	s.emit(&bookOp{kind: opPush, c: c, id: pushID, fork: c.rFork, length: length, req: book.ProofRequest{
 		Upgrade: &book.UpgradeRequest{Start: from},
 		Range:   &book.RangeRequest{Start: from, End: length, MaxBytes: s.o.MaxRangeBytes},
-	})
-	if err != nil || p.Upgrade == nil {
-		return // truncated meanwhile: the Sync tells
-	}
+	}})
+}
+
+// pushed notes where the push p, from from, leaves the remote.
+func (s *Session) pushed(c *channel, from uint64, p *book.Proof) {
 	c.pushFork, c.pushLen = p.Fork, p.Upgrade.Length
 	if p.Range == nil || p.Range.Start+uint64(len(p.Range.Values)) < p.Upgrade.Length {
 		c.pushLen = from // pages left out: the remote asks for them
 	}
-	s.send(&pb.Message{Body: &pb.Message_Data{Data: toPBData(c.local, pushID, p)}})
 }
 
-// onPush stores a push from the remote (see push). A push this side cannot
-// use — it does not start at our length, or we do not follow (sparse, the
-// author) — is dropped: a Sync follows it. One that does not verify ends
-// the session, as an answer would.
+// onPush takes a push from the remote (see push) for the shell to store
+// (applied has the rest). A push this side cannot use — it does not start
+// at our length, or we do not follow (sparse, the author) — is dropped: a
+// Sync follows it. One that does not verify ends the session, as an
+// answer would.
 func (s *Session) onPush(c *channel, d *pb.Data) error {
 	p, err := fromPBData(d)
 	if err != nil {
@@ -71,16 +72,6 @@ func (s *Session) onPush(c *channel, d *pb.Data) error {
 	if s.o.Sparse || c.state == chClosed || c.b.Writable() || c.b.Frozen() || p.Fork != c.b.Fork() || u.Start != c.b.Length() {
 		return nil
 	}
-	stored, err := s.apply(c, p)
-	if err != nil || !stored {
-		return err
-	}
-	s.stored(c, p)
-	// The push brought the remote's head: no need to ask for it.
-	if c.synced() && (p.Fork > c.rFork || (p.Fork == c.rFork && u.Length >= c.rLength)) {
-		c.rFork, c.rLength, c.rChecked = p.Fork, u.Length, true
-	}
-	s.sendSync(c)
-	s.schedule(c)
+	s.emit(&bookOp{kind: opApply, c: c, id: pushID, p: p})
 	return nil
 }
