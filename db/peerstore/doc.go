@@ -131,7 +131,7 @@
 //
 // # Checkpoints and folding
 //
-// Once Options.CheckpointEvery (10,000) change pages follow the last
+// Once Options.CheckpointEvery (2,000) change pages follow the last
 // checkpoint, and the stored journal is at least 1.5 times the size a
 // checkpoint would have (so that a checkpoint always shrinks the journal
 // by a third or more, and a large projection is not rewritten for a
