@@ -9,7 +9,6 @@ import (
 
 	ic "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"google.golang.org/protobuf/proto"
 )
 
 // AuditReport is the result of Audit.
@@ -109,7 +108,10 @@ func (pr *projection) canonPeer(p peer.ID, now time.Time) canonPeer {
 	}
 	slices.Sort(c.protos)
 	for k, v := range s0.meta {
-		enc, _ := proto.Marshal(encodeValue(v))
+		var enc []byte
+		if v != nil {
+			enc = appendValue(nil, v)
+		}
 		c.meta = append(c.meta, fmt.Sprintf("%s=%T:%x", k, v, enc))
 	}
 	slices.Sort(c.meta)

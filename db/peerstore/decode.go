@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/folio-p2p/folio/db/peerstore/pb"
 	ic "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/core/record"
 	ma "github.com/multiformats/go-multiaddr"
-	"google.golang.org/protobuf/proto"
 )
 
 // formatVersion is the journal page format this code writes and reads.
@@ -50,12 +48,12 @@ func (in *interner) protoSet(data []byte) (map[protocol.ID]struct{}, error) {
 	if m, ok := in.protos[string(data)]; ok {
 		return m, nil
 	}
-	var list pb.StringList
-	if err := proto.Unmarshal(data, &list); err != nil {
+	list, err := parseStringList(data)
+	if err != nil {
 		return nil, fmt.Errorf("protocols: %w", err)
 	}
-	m := make(map[protocol.ID]struct{}, len(list.Values))
-	for _, p := range list.Values {
+	m := make(map[protocol.ID]struct{}, len(list))
+	for _, p := range list {
 		m[protocol.ID(p)] = struct{}{}
 	}
 	in.protos[string(data)] = m
@@ -69,17 +67,9 @@ func (in *interner) metaMap(data []byte) (map[string]any, error) {
 	if m, ok := in.meta[string(data)]; ok {
 		return m, nil
 	}
-	var list pb.MetaList
-	if err := proto.Unmarshal(data, &list); err != nil {
+	m, err := parseMeta(data)
+	if err != nil {
 		return nil, fmt.Errorf("metadata: %w", err)
-	}
-	m := make(map[string]any, len(list.Entries))
-	for _, e := range list.Entries {
-		v, err := decodeValue(e.Value)
-		if err != nil {
-			return nil, fmt.Errorf("metadata %q: %w", e.Key, err)
-		}
-		m[e.Key] = v
 	}
 	in.meta[string(data)] = m
 	return m, nil

@@ -131,7 +131,7 @@
 //
 // # Checkpoints and folding
 //
-// Once Options.CheckpointEvery (10,000) change pages follow the last
+// Once Options.CheckpointEvery (2,000) change pages follow the last
 // checkpoint, and the stored journal is at least 1.5 times the size a
 // checkpoint would have (so that a checkpoint always shrinks the journal
 // by a third or more, and a large projection is not rewritten for a
@@ -156,9 +156,21 @@
 // have a cleared prefix): page 0 or a Checkpoint page. It reads the pages with one iterator
 // (book.Snapshot.Pages), decodes them on every core and applies them in
 // order; peers with the same protocol set or metadata share one map, and
-// the expiry heap is built once at the end. The encoder (encode.go) and
-// the fold's parser (parse.go) handle the wire form directly; the fuzz
-// test holds the parser to the generated code's decoding. Folding the
+// the expiry heap is built once at the end.
+//
+// One codec reads and writes the format, on protowire: encode.go and
+// parse.go for pages, metacodec.go for the embedded protocol and
+// metadata lists. pb/peerstore.proto is the format's definition and its
+// generated code (package pb) is used only by tests, as the reference
+// (and by devtools' page inspector):
+// TestMetaCodecMatchesGenerated checks that every metadata kind encodes
+// to the generated code's bytes, and the fuzz tests (FuzzDecodePage,
+// FuzzDecodeMeta) that whatever the codec accepts, the generated code
+// decodes the same. The codec is stricter than protobuf (a singular field
+// or a oneof twice, a metadata key twice, a wire type the encoder does not
+// write: ErrCorrupt), and treats strings as bytes: a string that is not
+// UTF-8 round-trips. Journals written before this codec (the same format,
+// version 1, then written partly by the generated code) read unchanged. Folding the
 // journal of 100,000 peers takes a few hundred milliseconds
 // (BENCHMARKS.md). A page that does not decode fails Open with ErrCorrupt,
 // naming the page. Signed records are not verified again on a fold (they

@@ -2,16 +2,13 @@ package peerstore
 
 import (
 	"reflect"
-	"slices"
 	"time"
 
-	"github.com/folio-p2p/folio/db/peerstore/pb"
 	ic "github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 )
 
 // Writing pages: capture copies the state of some books of some peers
@@ -315,20 +312,7 @@ func (e *encoder) metaBytes(m map[string]any) []byte {
 			return b
 		}
 	}
-	list := &pb.MetaList{Entries: make([]*pb.Meta, 0, len(m))}
-	for k, v := range m {
-		list.Entries = append(list.Entries, &pb.Meta{Key: k, Value: encodeValue(v)})
-	}
-	slices.SortFunc(list.Entries, func(a, b *pb.Meta) int {
-		switch {
-		case a.Key < b.Key:
-			return -1
-		case a.Key > b.Key:
-			return 1
-		}
-		return 0
-	})
-	b, _ := proto.Marshal(list)
+	b := encodeMeta(m)
 	e.meta[key] = encodedMeta{m, b}
 	if hashed {
 		e.content.meta[h] = append(e.content.meta[h], encodedMeta{m, b})
@@ -337,22 +321,10 @@ func (e *encoder) metaBytes(m map[string]any) []byte {
 }
 
 // encodeProtos returns the journal form of a protocol set (nil if
-// empty): a StringList, sorted, written in one allocation.
+// empty): a StringList, sorted.
 func encodeProtos(m map[protocol.ID]struct{}) []byte {
 	if len(m) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(m))
-	size := 0
-	for p := range m {
-		ids = append(ids, string(p))
-		size += protowire.SizeTag(fStringListValues) + protowire.SizeBytes(len(p))
-	}
-	slices.Sort(ids)
-	out := make([]byte, 0, size)
-	for _, id := range ids {
-		out = protowire.AppendTag(out, fStringListValues, protowire.BytesType)
-		out = protowire.AppendString(out, id)
-	}
-	return out
+	return appendStringList(nil, sortedProtos(m))
 }

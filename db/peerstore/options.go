@@ -38,7 +38,9 @@ type Options struct {
 	// CheckpointEvery writes a checkpoint once this many change pages
 	// follow the last one (and the journal is 1.5 times the size of a
 	// checkpoint, so that a large projection is not rewritten for a little
-	// churn). Default 10,000.
+	// churn). Default 2,000: the pages since the last checkpoint are what
+	// Pebble's write-ahead log holds, and it keeps MemTableStopWritesThreshold+2
+	// logs of that size (recycling), so a smaller period bounds the directory.
 	CheckpointEvery int
 	// MaxPageSize bounds a checkpoint chunk page, in bytes; it must not
 	// exceed the DB's own page limit (4 MiB by default). Default 1 MiB.
@@ -100,7 +102,7 @@ func (o *Options) withDefaults() Options {
 	setDur(&r.FlushDelay, 50*time.Millisecond)
 	setDur(&r.GCInterval, time.Minute)
 	setInt(&r.FlushChanges, 512)
-	setInt(&r.CheckpointEvery, 10_000)
+	setInt(&r.CheckpointEvery, 2_000)
 	setInt(&r.MaxPageSize, 1<<20)
 	setInt(&r.MaxValueSize, 64<<10)
 	setLimit(&r.MaxAddrsPerPeer, 64)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/folio-p2p/folio/db/peerstore/pb"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -56,6 +55,9 @@ func fields(b []byte, fn func(num protowire.Number, typ protowire.Type, b []byte
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
 			return protowire.ParseError(n)
+		}
+		if num > protowire.MaxValidNumber {
+			return fmt.Errorf("field number %d", num)
 		}
 		b = b[n:]
 		m, err := fn(num, typ, b)
@@ -290,16 +292,4 @@ func parseRecord(b []byte) (*rawRecord, error) {
 		return -1, nil
 	})
 	return r, err
-}
-
-// rawFromProto gives a generated Peer the parser's form (the reference
-// path: tests, and pages decoded by the generated code).
-func rawFromProto(p *pb.Peer) rawPeer {
-	r := rawPeer{id: p.Id, books: p.Books, addrs: p.Addrs, ttls: p.AddrTtls, expSec: p.AddrExpirySeconds,
-		expNanos: p.AddrExpiryNanos, pubKey: p.PublicKey, protos: p.Protocols, meta: p.Metadata,
-		lastConn: p.LastConnected}
-	if p.Record != nil {
-		r.record = &rawRecord{envelope: p.Record.Envelope, seq: p.Record.Seq}
-	}
-	return r
 }
