@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
@@ -15,6 +17,9 @@ import (
 type TasksConfig struct {
 	Tasks int    // tasks of 3 members; default 100
 	Dir   string // where the vaults go; default a temporary directory, removed after
+	// GoroutineProfile, if set, is a file for the goroutine profile taken
+	// when Goroutines is counted (to see which goroutines grow with tasks).
+	GoroutineProfile string
 }
 
 // TasksResult is one run's figures. Field names are read by other tooling.
@@ -80,7 +85,25 @@ func BenchTasks(ctx context.Context, c TasksConfig) (*TasksResult, error) {
 		return nil, err
 	}
 	r.Goroutines = runtime.NumGoroutine()
+	if c.GoroutineProfile != "" {
+		if err := writeGoroutineProfile(c.GoroutineProfile); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// writeGoroutineProfile writes the process's goroutines, grouped by stack.
+func writeGoroutineProfile(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // addTask: the owner creates task i and invites the two others, who join.
