@@ -26,6 +26,12 @@ type Options struct {
 	CacheSize int64
 	// MemTableSize is Pebble's memtable size, in bytes. Default 64 MiB.
 	MemTableSize uint64
+	// NoWALRecycling deletes Pebble's write-ahead logs once obsolete
+	// instead of keeping up to three for reuse. Each log has 110 % of
+	// MemTableSize preallocated on disk (74 MB at the default), so the kept
+	// ones can be most of a small DB's directory; recycling saves creating
+	// a file per memtable rotation. Default false (Pebble recycles).
+	NoWALRecycling bool
 	// EventListener receives every book's events; each carries the book's
 	// name. Default: none.
 	EventListener *book.EventListener

@@ -15,6 +15,9 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 		Logger:       o.Logger,
 		ReadOnly:     o.ReadOnly,
 	}
+	if o.NoWALRecycling {
+		po.Cleaner = noRecycleCleaner{}
+	}
 	// Bloom filters on every level: most reads are point gets of pages and
 	// nodes, and a filter skips the tables that cannot hold the key.
 	for i := range po.Levels {
@@ -22,6 +25,18 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 	}
 	return po
 }
+
+// noRecycleCleaner deletes obsolete files, as Pebble's default cleaner,
+// but also carries the marker of a cleaner that needs the files' contents
+// (ArchiveCleaner's, one level deeper so that its Clean is not promoted),
+// the only switch Pebble v2 has that stops it keeping WAL files for reuse
+// (obsolete_files.go: deleteObsoleteFiles).
+type noRecycleCleaner struct {
+	pebble.DeleteCleaner
+	needsContents
+}
+
+type needsContents struct{ pebble.ArchiveCleaner }
 
 // PebbleOptions returns the options Open would pass to Pebble for o (nil
 // means the defaults), with a block cache of its own that the caller

@@ -48,7 +48,10 @@ type Options struct {
 	// starts (limits, backoff, firewall). The vault's own fields (Host,
 	// Offer, Accept, Listener) are overwritten afterwards.
 	Swarm func(*folioio.Options)
-	// DB configures the DB. Default: db's defaults.
+	// DB configures the DB. Default: db's defaults with NoWALRecycling
+	// (a vault's directory follows its data, not the logs Pebble keeps
+	// for reuse: 74 MB each at the default memtable size); a DB given
+	// here is used as is.
 	DB *db.Options
 	// Peerstore configures the peerstore. Its Name is always
 	// "private/peerstore". Default: peerstore's defaults.

@@ -67,7 +67,11 @@ func Open(ctx context.Context, dir string, o *Options) (*Vault, error) {
 	v.ctx, v.cancel = context.WithCancel(context.Background())
 	// The DB's directory lock comes first: a second process stops here,
 	// before touching anything else.
-	d, err := db.Open(filepath.Join(dir, dbDir), opts.DB)
+	dbOpts := opts.DB
+	if dbOpts == nil {
+		dbOpts = &db.Options{NoWALRecycling: true}
+	}
+	d, err := db.Open(filepath.Join(dir, dbDir), dbOpts)
 	if err != nil {
 		v.cancel()
 		if errors.Is(err, db.ErrLocked) {

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,18 +24,28 @@ import (
 // ("sst-MB", "fresh-sst-MB", "sst-ratio": the logs are a constant of the
 // DB, up to MemTableStopWritesThreshold+2 logs kept for recycling,
 // whatever the history), and the time to open the churned store again
-// ("open-ms").
+// ("open-ms"). "alloc-MB" and "alloc-ratio" count the blocks allocated
+// on disk (du), which include each write-ahead log's preallocation (110 %
+// of the memtable size). Run with db's defaults ("recycle") and with
+// db.Options.NoWALRecycling ("norecycle", what the vault uses).
 func BenchmarkChurnDisk(b *testing.B) {
 	const churnPeers, churnUpdates = 3_000, 1_000_000
-	for range b.N {
-		churnOnce(b, churnPeers, churnUpdates)
+	for _, c := range []struct {
+		name string
+		o    *db.Options
+	}{{"recycle", nil}, {"norecycle", &db.Options{NoWALRecycling: true}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				churnOnce(b, c.o, churnPeers, churnUpdates)
+			}
+		})
 	}
 }
 
-func churnOnce(b *testing.B, nPeers, updates int) {
+func churnOnce(b *testing.B, o *db.Options, nPeers, updates int) {
 	ctx := context.Background()
 	dir := b.TempDir()
-	d, err := db.Open(dir, nil)
+	d, err := db.Open(dir, o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -68,18 +79,18 @@ func churnOnce(b *testing.B, nPeers, updates int) {
 	if err := d.Close(); err != nil {
 		b.Fatal(err)
 	}
-	churned, churnedSST := dirSize(b, dir)
+	churned, churnedSST, churnedAlloc := dirSize(b, dir)
 	if os.Getenv("FOLIO_CHURN_LS") != "" { // where the bytes are
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
 			if info, err := e.Info(); err == nil {
-				b.Logf("%10d %s", info.Size(), e.Name())
+				b.Logf("%10d %10d %s", info.Size(), info.Sys().(*syscall.Stat_t).Blocks*512, e.Name())
 			}
 		}
 	}
 
 	freshDir := b.TempDir()
-	fd, err := db.Open(freshDir, nil)
+	fd, err := db.Open(freshDir, o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,10 +109,10 @@ func churnOnce(b *testing.B, nPeers, updates int) {
 	if err := fd.Close(); err != nil {
 		b.Fatal(err)
 	}
-	fresh, freshSST := dirSize(b, freshDir)
+	fresh, freshSST, freshAlloc := dirSize(b, freshDir)
 
 	t0 := time.Now()
-	d, err = db.Open(dir, nil)
+	d, err = db.Open(dir, o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -121,12 +132,14 @@ func churnOnce(b *testing.B, nPeers, updates int) {
 	b.ReportMetric(float64(churnedSST)/1e6, "sst-MB")
 	b.ReportMetric(float64(freshSST)/1e6, "fresh-sst-MB")
 	b.ReportMetric(float64(churnedSST)/float64(freshSST), "sst-ratio")
+	b.ReportMetric(float64(churnedAlloc)/1e6, "alloc-MB")
+	b.ReportMetric(float64(churnedAlloc)/float64(freshAlloc), "alloc-ratio")
 	b.ReportMetric(float64(open.Microseconds())/1e3, "open-ms")
 }
 
-// dirSize returns the bytes of the regular files under dir, and of its
-// tables (.sst) alone.
-func dirSize(tb testing.TB, dir string) (n, sst int64) {
+// dirSize returns the bytes of the regular files under dir, of its
+// tables (.sst) alone, and the bytes allocated to the files on disk.
+func dirSize(tb testing.TB, dir string) (n, sst, alloc int64) {
 	err := filepath.WalkDir(dir, func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
@@ -134,6 +147,9 @@ func dirSize(tb testing.TB, dir string) (n, sst int64) {
 		info, err := e.Info()
 		if err == nil && info.Mode().IsRegular() {
 			n += info.Size()
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				alloc += st.Blocks * 512
+			}
 			if filepath.Ext(path) == ".sst" {
 				sst += info.Size()
 			}
@@ -143,5 +159,5 @@ func dirSize(tb testing.TB, dir string) (n, sst int64) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return n, sst
+	return n, sst, alloc
 }

@@ -83,7 +83,9 @@
 // after each flush three times as long as the flush took, so the journal
 // takes at most about a quarter of a core and each flush coalesces more. Pages are encoded
 // straight into reused buffers (encode.go), to keep the garbage, and so
-// the cost to writers, low. A flush that fails is retried with backoff;
+// the cost to writers, low; a flush of thousands of peers (Close with a
+// backlog) is captured and encoded by up to four goroutines, each with a
+// share of the peers (parallel.go), then appended as one series. A flush that fails is retried with backoff;
 // the dirty peers are kept. Multi-book calls (RemovePeer, SetPeer,
 // MergePeer, DeletePeer) hold a gate that a flush waits for, so a flush
 // never sees one half done.
@@ -140,7 +142,9 @@
 // each), into a new generation of the journal — a new book, Options.Name
 // + "~" + the generation in 16 hex digits — and only then deletes the
 // previous book (one range deletion, synced, then a compaction of its
-// range; generation.go). Disk use so follows the live state: clearing
+// range; generation.go). The journal's disk use so follows the live state
+// (the DB's write-ahead logs are the DB's: a vault opens it with
+// db.Options.NoWALRecycling, so that no used log is kept for reuse): clearing
 // pages inside one book (book.Clear) would keep each cleared page's leaf
 // hash and tree nodes for ever. Opening never folds much more than 1.5
 // times the projection. Writers are not stopped meanwhile: a peer changed

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	ic "github.com/libp2p/go-libp2p/core/crypto"
+	cpb "github.com/libp2p/go-libp2p/core/crypto/pb"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
@@ -241,9 +242,9 @@ func (e *encoder) appendPeer(buf []byte, s *peerSnap) []byte {
 		}
 	}
 	if s.pubKey != nil {
-		if pk, err := ic.MarshalPublicKey(s.pubKey); err == nil {
+		if raw, err := s.pubKey.Raw(); err == nil {
 			buf = protowire.AppendTag(buf, fPeerPublicKey, protowire.BytesType)
-			buf = protowire.AppendBytes(buf, pk)
+			buf = appendPublicKey(buf, s.pubKey.Type(), raw)
 		}
 	}
 	if len(s.protos) > 0 {
@@ -259,6 +260,18 @@ func (e *encoder) appendPeer(buf []byte, s *peerSnap) []byte {
 		buf = protowire.AppendVarint(buf, uint64(s.lastConnected))
 	}
 	return buf
+}
+
+// appendPublicKey appends, length-prefixed, the bytes
+// ic.MarshalPublicKey returns (its crypto.pb PublicKey: Type = 1,
+// Data = 2, both required), without the generated code's allocations.
+func appendPublicKey(buf []byte, t cpb.KeyType, raw []byte) []byte {
+	size := protowire.SizeTag(1) + protowire.SizeVarint(uint64(t)) + protowire.SizeTag(2) + protowire.SizeBytes(len(raw))
+	buf = protowire.AppendVarint(buf, uint64(size))
+	buf = protowire.AppendTag(buf, 1, protowire.VarintType)
+	buf = protowire.AppendVarint(buf, uint64(t))
+	buf = protowire.AppendTag(buf, 2, protowire.BytesType)
+	return protowire.AppendBytes(buf, raw)
 }
 
 // appendAddrs appends the parallel address lists (the scalars packed).

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/core/record"
 	ma "github.com/multiformats/go-multiaddr"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -102,5 +103,28 @@ func TestEncoderContentCache(t *testing.T) {
 	m3 := map[string]any{"AgentVersion": "x/2", "n": 3, "raw": []byte{1}}
 	if bytes.Equal(e.metaBytes(m3), e.metaBytes(m1)) {
 		t.Fatal("different metadata maps share an encoding")
+	}
+}
+
+// TestPublicKeyEncoding holds the hand-written key encoding to
+// ic.MarshalPublicKey for every key type go-libp2p makes.
+func TestPublicKeyEncoding(t *testing.T) {
+	for _, typ := range []int{ic.Ed25519, ic.Secp256k1, ic.ECDSA, ic.RSA} {
+		_, pk, err := ic.GenerateKeyPair(typ, 2048)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := ic.MarshalPublicKey(pk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := pk.Raw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, n := protowire.ConsumeBytes(appendPublicKey(nil, pk.Type(), raw))
+		if n < 0 || !bytes.Equal(got, want) {
+			t.Errorf("key type %v: encoded %x, ic.MarshalPublicKey %x", pk.Type(), got, want)
+		}
 	}
 }

@@ -176,9 +176,7 @@ func (j *journal) flush() error {
 	for p, b := range dirty {
 		sc.ids, sc.bs = append(sc.ids, p), append(sc.bs, b)
 	}
-	sc.snaps, sc.addrs = j.pr.captureInto(sc.snaps[:0], sc.addrs[:0], sc.ids, sc.bs)
-	j.gate.Unlock()
-	pages, size := j.encode(sc.snaps)
+	pages, size := j.captureEncode(j.gate.Unlock)
 	err := j.append(pages)
 	if err != nil {
 		j.pr.t.restore(dirty)
@@ -193,10 +191,17 @@ func (j *journal) flush() error {
 type scratch struct {
 	ids   []peer.ID
 	bs    []books
+	parts []part
+	pages [][]byte
+}
+
+// part is the buffers of one share of a flush (parallel.go).
+type part struct {
 	snaps []peerSnap
 	addrs []addrCopy
 	buf   []byte
 	pages [][]byte
+	size  int64
 }
 
 // pageEstimate is the size of a typical change page (an identified peer:
@@ -212,38 +217,41 @@ const keepScratch = 16 << 10
 // trim drops references to what the books may no longer hold, and the
 // buffers of a large flush.
 func (sc *scratch) trim() {
-	clear(sc.snaps)
-	clear(sc.addrs)
 	clear(sc.pages)
-	if cap(sc.snaps) > keepScratch || cap(sc.buf) > keepScratch*pageEstimate/4 {
+	big := cap(sc.ids) > keepScratch
+	for i := range sc.parts {
+		p := &sc.parts[i]
+		clear(p.snaps)
+		clear(p.addrs)
+		clear(p.pages)
+		big = big || cap(p.buf) > keepScratch*pageEstimate/4
+	}
+	if big {
 		*sc = scratch{}
 	}
 }
 
-// encode returns one page per captured peer, dropping (and reporting)
-// those too large for a page.
-func (j *journal) encode(snaps []peerSnap) (pages [][]byte, size int64) {
-	now := j.o.Clock.Now().UnixNano()
+// encode appends to p.pages one page per captured peer, dropping (and
+// reporting) those too large for a page.
+func (j *journal) encode(p *part, now int64) {
 	e := newEncoder()
-	sc := &j.sc
-	sc.buf, sc.pages = sc.buf[:0], sc.pages[:0]
-	if want := len(snaps) * pageEstimate; cap(sc.buf) < want {
-		sc.buf = make([]byte, 0, want) // one allocation, not a doubling series of copies
+	p.buf, p.pages, p.size = p.buf[:0], p.pages[:0], 0
+	if want := len(p.snaps) * pageEstimate; cap(p.buf) < want {
+		p.buf = make([]byte, 0, want) // one allocation, not a doubling series of copies
 	}
-	for i := range snaps {
-		start := len(sc.buf)
-		sc.buf = e.appendPeerPage(sc.buf, &snaps[i], now)
-		data := sc.buf[start:len(sc.buf):len(sc.buf)]
+	for i := range p.snaps {
+		start := len(p.buf)
+		p.buf = e.appendPeerPage(p.buf, &p.snaps[i], now)
+		data := p.buf[start:len(p.buf):len(p.buf)]
 		if len(data) > j.o.MaxPageSize {
-			sc.buf = sc.buf[:start]
+			p.buf = p.buf[:start]
 			j.report(fmt.Errorf("peerstore: peer %s not journaled (kept in memory): %d bytes, page limit %d",
-				snaps[i].id, len(data), j.o.MaxPageSize), true)
+				p.snaps[i].id, len(data), j.o.MaxPageSize), true)
 			continue
 		}
-		sc.pages = append(sc.pages, data)
-		size += int64(len(data))
+		p.pages = append(p.pages, data)
+		p.size += int64(len(data))
 	}
-	return sc.pages, size
 }
 
 // append appends pages to the current generation.
