@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -121,8 +122,14 @@ func churnOnce(b *testing.B, o *db.Options, nPeers, updates int) {
 		b.Fatal(err)
 	}
 	open := time.Since(t0)
-	if n := len(ps.ListPeers(BookAddrs)); n != nPeers {
-		b.Fatalf("reopened with %d peers, want %d", n, nPeers)
+	back := ps.ListPeers(BookAddrs)
+	if len(back) != nPeers {
+		b.Fatalf("reopened with %d peers, want %d", len(back), nPeers)
+	}
+	for i, pd := range back { // the state came back, not just the peers
+		if !sameEntries(pd.Addrs, final[i].Addrs) {
+			b.Fatalf("reopened %s with %v, want %v", pd.ID, pd.Addrs, final[i].Addrs)
+		}
 	}
 	ps.Close()
 	d.Close()
@@ -160,4 +167,9 @@ func dirSize(tb testing.TB, dir string) (n, sst, alloc int64) {
 		tb.Fatal(err)
 	}
 	return n, sst, alloc
+}
+
+// sameEntries reports whether a and b hold the same addresses, in order.
+func sameEntries(a, b []AddrEntry) bool {
+	return slices.EqualFunc(a, b, func(x, y AddrEntry) bool { return x.Addr.Equal(y.Addr) })
 }
