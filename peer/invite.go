@@ -198,7 +198,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	p.mu.Unlock()
 	// The inviter introduces its own book for us next; the task is known
 	// once the introduction names it. Then we wait a little more (at most
-	// historyWait) for the inviter's first pages to be read, so that our
+	// Options.JoinHistoryWait) for the inviter's first pages to be read, so that our
 	// first message's clock comes after the inviter's history (else a
 	// rename right after joining can lose to the task's creation); but
 	// the pages' replication is not ours to wait for without bound.
@@ -213,7 +213,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		if ok && known.IsZero() {
 			known = time.Now()
 		}
-		if ok && (read || time.Since(known) > p.historyWait()) {
+		if ok && (read || time.Since(known) > p.o.JoinHistoryWait) {
 			break
 		}
 		select {
@@ -225,10 +225,6 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	p.pokeTask(task)
 	return task, nil
 }
-
-// historyWait is how long Join waits for the inviter's history once the
-// task is known: five introduction retries.
-func (p *Peer) historyWait() time.Duration { return 5 * p.o.Retry }
 
 // welcome runs at the inviter once a newcomer's invite checked out: it
 // writes the inviter's book for the newcomer (with the task's history),

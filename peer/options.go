@@ -20,6 +20,11 @@ type Options struct {
 	// Retry is how often introductions that a member has not accepted yet
 	// are tried again. Default 2 s.
 	Retry time.Duration
+	// JoinHistoryWait bounds how long Join, once the task is known, waits
+	// for the inviter's first pages to be read (so that the newcomer's
+	// first message comes after the task's history); past it Join
+	// returns and the pages arrive later. Default 5 × Retry.
+	JoinHistoryWait time.Duration
 	// MaxLag is how many messages a subscriber may leave unread, beyond
 	// those already in its queue, before its subscription ends with
 	// ErrLagged (it resumes with SubscribeAfter). Default 1024.
@@ -43,6 +48,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.Retry <= 0 {
 		r.Retry = 2 * time.Second
+	}
+	if r.JoinHistoryWait <= 0 {
+		r.JoinHistoryWait = 5 * r.Retry
 	}
 	if r.MaxLag <= 0 {
 		r.MaxLag = 1024

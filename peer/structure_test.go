@@ -91,7 +91,16 @@ func TestJoinReturnsAfterTaskPages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	bob := openPeer(t, t.TempDir(), "bob")
-	ana := openPeer(t, t.TempDir(), "ana")
+	// Join's wait for the history is bounded (1 s with the tests' Retry);
+	// on a loaded machine replication can take longer, and then Join
+	// returns early by design: give it room so only the order is tested.
+	o := testOptions("ana")
+	o.JoinHistoryWait = 30 * time.Second
+	ana, err := Open(ctx, t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ana.Close() })
 	for i := range 5 {
 		task, err := bob.CreateTask(ctx, fmt.Sprintf("trip %d", i), TaskID{})
 		if err != nil {
