@@ -20,7 +20,7 @@ func TestTaskStructureReachesMembers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	bob := openPeer(t, t.TempDir(), "bob")
-	ana := openPeer(t, t.TempDir(), "ana")
+	ana := openWaitingPeer(t, "ana")
 	task, err := bob.CreateTask(ctx, "trip", TaskID{})
 	if err != nil {
 		t.Fatal(err)
@@ -91,16 +91,7 @@ func TestJoinReturnsAfterTaskPages(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	bob := openPeer(t, t.TempDir(), "bob")
-	// Join's wait for the history is bounded (1 s with the tests' Retry);
-	// on a loaded machine replication can take longer, and then Join
-	// returns early by design: give it room so only the order is tested.
-	o := testOptions("ana")
-	o.JoinHistoryWait = 30 * time.Second
-	ana, err := Open(ctx, t.TempDir(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ana.Close() })
+	ana := openWaitingPeer(t, "ana")
 	for i := range 5 {
 		task, err := bob.CreateTask(ctx, fmt.Sprintf("trip %d", i), TaskID{})
 		if err != nil {
@@ -120,4 +111,21 @@ func TestJoinReturnsAfterTaskPages(t *testing.T) {
 			t.Fatalf("join %d returned before bob's task pages were read: ana's timeline %v", i, texts(ms))
 		}
 	}
+}
+
+// openWaitingPeer opens a peer whose Join waits up to 30 s for the
+// inviter's history. Join's wait is bounded (1 s with the tests' Retry);
+// on a loaded machine replication can take longer, and then Join returns
+// early by design and a rename right after it can lose to the task's
+// creation: the tests that use it test order, not replication speed.
+func openWaitingPeer(t testing.TB, name string) *Peer {
+	t.Helper()
+	o := testOptions(name)
+	o.JoinHistoryWait = 30 * time.Second
+	p, err := Open(context.Background(), t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
 }
