@@ -9,14 +9,21 @@ import (
 
 // Two peers that dial each other at once each get a connection: libp2p
 // keeps both. One is enough, so the peer with the smaller ID keeps the
-// connection it dialed and closes the other, once no stream runs on it
-// (a handshake under way there is not cut), waiting at most
-// HandshakeTimeout. Only one side decides, so the two never close
+// connection it dialed and closes the other once its streams are done: a
+// handshake there is always waited for (at most HandshakeTimeout), other
+// streams for retireGrace, so that a long-lived one (a replication
+// session, which starts again on the connection kept) does not hold the
+// duplicate open. Only one side decides, so the two never close
 // different connections and leave none.
 
-// retirePoll is how often a connection being retired is looked at for
-// streams still running.
-const retirePoll = 10 * time.Millisecond
+const (
+	// retirePoll is how often a connection being retired is looked at
+	// for streams still running.
+	retirePoll = 10 * time.Millisecond
+	// retireGrace is how long streams other than handshakes may keep a
+	// duplicate connection open.
+	retireGrace = time.Second
+)
 
 // dedupe retires every connection to p but the one to keep, when this
 // peer is the one that decides.
@@ -55,7 +62,7 @@ func betterConn(a, b network.Conn) bool {
 	return as.Opened.Before(bs.Opened)
 }
 
-// retire closes c once no stream runs on it, or after HandshakeTimeout.
+// retire closes c once its streams are done, or late (see above).
 func (s *Swarm) retire(c network.Conn) {
 	s.mu.Lock()
 	if s.closed || s.retiring[c.ID()] {
@@ -72,10 +79,10 @@ func (s *Swarm) retire(c network.Conn) {
 			delete(s.retiring, c.ID())
 			s.mu.Unlock()
 		}()
-		deadline := time.Now().Add(s.o.HandshakeTimeout)
+		start := time.Now()
 		t := time.NewTicker(retirePoll)
 		defer t.Stop()
-		for len(c.GetStreams()) > 0 && time.Now().Before(deadline) && !c.IsClosed() {
+		for !c.IsClosed() && busy(c, time.Since(start), s.o.HandshakeTimeout) {
 			select {
 			case <-t.C:
 			case <-s.ctx.Done():
@@ -84,4 +91,19 @@ func (s *Swarm) retire(c network.Conn) {
 		}
 		_ = c.Close()
 	}()
+}
+
+// busy reports whether c, being retired for d, still has streams to wait
+// for: a handshake (or a stream whose protocol is not agreed yet) until
+// hsTimeout, any other until retireGrace.
+func busy(c network.Conn, d, hsTimeout time.Duration) bool {
+	for _, st := range c.GetStreams() {
+		switch p := st.Protocol(); {
+		case (p == HandshakeProtocol || p == "") && d < hsTimeout:
+			return true
+		case d < retireGrace:
+			return true
+		}
+	}
+	return false
 }
