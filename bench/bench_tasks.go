@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
@@ -15,6 +17,9 @@ import (
 type TasksConfig struct {
 	Tasks int    // tasks of 3 members; default 100
 	Dir   string // where the vaults go; default a temporary directory, removed after
+	// GoroutineProfile, if set, is a file that gets the goroutines (pprof
+	// text, grouped by stack) when they are counted.
+	GoroutineProfile string
 }
 
 // TasksResult is one run's figures. Field names are read by other tooling.
@@ -80,6 +85,11 @@ func BenchTasks(ctx context.Context, c TasksConfig) (*TasksResult, error) {
 		return nil, err
 	}
 	r.Goroutines = runtime.NumGoroutine()
+	if c.GoroutineProfile != "" {
+		if err := writeGoroutines(c.GoroutineProfile); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 
@@ -108,4 +118,18 @@ func firstMessage(ctx context.Context, ps []*peer.Peer, task peer.TaskID) (float
 		return 0, fmt.Errorf("first message after reopen: %w", err)
 	}
 	return ms(l.Sub(t0)), nil
+}
+
+// writeGoroutines writes the process's goroutines, grouped by stack, to
+// file.
+func writeGoroutines(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
