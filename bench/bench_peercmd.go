@@ -26,7 +26,7 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 	runs := fs.Int("runs", 1, "repeat the run this many times; with more than one, also print the medians")
 	asJSON := fs.Bool("json", false, "print one JSON object per run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of all the runs to this file")
-	goProfile := fs.String("goroutineprofile", "", "tasks: write the goroutine profile taken when goroutines are counted to this file")
+	goProfile := fs.String("goroutineprofile", "", "tasks: write the goroutines, grouped by stack, to this file when they are counted")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long (each run)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: folio bench %s [flags]\n\n%s\n\nflags:\n", shape, PeerBenchShapes[shape])

@@ -17,8 +17,8 @@ import (
 type TasksConfig struct {
 	Tasks int    // tasks of 3 members; default 100
 	Dir   string // where the vaults go; default a temporary directory, removed after
-	// GoroutineProfile, if set, is a file for the goroutine profile taken
-	// when Goroutines is counted (to see which goroutines grow with tasks).
+	// GoroutineProfile, if set, is a file that gets the goroutines (pprof
+	// text, grouped by stack) when they are counted.
 	GoroutineProfile string
 }
 
@@ -86,24 +86,11 @@ func BenchTasks(ctx context.Context, c TasksConfig) (*TasksResult, error) {
 	}
 	r.Goroutines = runtime.NumGoroutine()
 	if c.GoroutineProfile != "" {
-		if err := writeGoroutineProfile(c.GoroutineProfile); err != nil {
+		if err := writeGoroutines(c.GoroutineProfile); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
-}
-
-// writeGoroutineProfile writes the process's goroutines, grouped by stack.
-func writeGoroutineProfile(file string) error {
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // addTask: the owner creates task i and invites the two others, who join.
@@ -131,4 +118,18 @@ func firstMessage(ctx context.Context, ps []*peer.Peer, task peer.TaskID) (float
 		return 0, fmt.Errorf("first message after reopen: %w", err)
 	}
 	return ms(l.Sub(t0)), nil
+}
+
+// writeGoroutines writes the process's goroutines, grouped by stack, to
+// file.
+func writeGoroutines(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

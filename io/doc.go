@@ -29,7 +29,10 @@
 //
 // # Connections
 //
-// libp2p keeps one connection per remote peer. The firewall (Options.
+// One connection per remote peer: when two peers dial each other at once,
+// the one with the smaller ID keeps the connection it dialed and closes
+// the other once no stream runs on it (at most HandshakeTimeout later),
+// so nothing under way there is cut. The firewall (Options.
 // Firewall) refuses a peer before any handshake: in the security handshake
 // when the Swarm built the host, at the first connection otherwise. Wanted
 // peers (explicit, or found for a topic) are redialed when the connection

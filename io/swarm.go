@@ -39,6 +39,8 @@ type Swarm struct {
 	lan map[peer.ID]peer.AddrInfo
 	// booted is closed once the DHT bootstrap peers were tried.
 	booted chan struct{}
+	// retiring holds the duplicate connections waiting to be closed.
+	retiring map[string]bool
 }
 
 // remote is what the swarm knows about one peer it wants or met.
@@ -63,7 +65,7 @@ func (r *remote) wanted() bool { return r.explicit || r.known || r.lan || len(r.
 // New starts a Swarm. With o.Host nil it builds and owns a host.
 func New(ctx context.Context, o *Options) (*Swarm, error) {
 	opts := o.withDefaults()
-	s := &Swarm{o: opts, h: opts.Host, topics: map[[32]byte]*topic{}, peers: map[peer.ID]*remote{}, lan: map[peer.ID]peer.AddrInfo{}, booted: make(chan struct{})}
+	s := &Swarm{o: opts, h: opts.Host, topics: map[[32]byte]*topic{}, peers: map[peer.ID]*remote{}, lan: map[peer.ID]peer.AddrInfo{}, booted: make(chan struct{}), retiring: map[string]bool{}}
 	if s.h == nil {
 		h, err := newHost(opts.HostOptions, opts.Firewall, func(p peer.ID) {
 			if f := opts.Listener.Refused; f != nil {
@@ -217,6 +219,7 @@ func (s *Swarm) onConnected(_ network.Network, c network.Conn) {
 	first := !r.connected
 	r.connected = true
 	s.mu.Unlock()
+	s.dedupe(p)
 	if first {
 		if f := s.o.Listener.Connected; f != nil {
 			f(p)

@@ -110,7 +110,20 @@ func (p *Peer) repair(ctx context.Context, r *root) {
 // learnLocked records a member named by a join message, and starts
 // introducing our book to it. Call with p.mu held.
 func (p *Peer) learnLocked(r *root, j *pb.Join) {
-	if m := p.knowLocked(r, j); m != nil && !m.acked {
+	m := p.knowLocked(r, j)
+	switch {
+	case m == nil || m.acked:
+	case m.restored && p.announced[m.id]:
+		// After a restart every join is read again: introducing each
+		// would be a handshake per task and member, each offering every
+		// shared book. One introduction per member peer tells it our
+		// addresses (movedLocked, on its side, spreads them to every
+		// task); the first handshake with it acks our books.
+		if m.lastTry.IsZero() {
+			m.lastTry = time.Now()
+		}
+	default:
+		p.announced[m.id] = true
 		p.introduceLocked(r, m)
 	}
 }
@@ -225,4 +238,37 @@ func (p *Peer) retryLoop() {
 		}
 		p.mu.Unlock()
 	}
+}
+
+// movedLocked: remote, a member of r, introduced itself from new
+// addresses. An address belongs to the peer, not to a task, so every
+// other task that recorded the old ones gets the new ones too (a peer
+// back from a restart introduces itself once, not once per task). Call
+// with p.mu held.
+func (p *Peer) movedLocked(r *root, remote peer.ID, old, addrs []ma.Multiaddr) {
+	if sameAddrs(old, addrs) {
+		return
+	}
+	for _, o := range p.roots {
+		m := o.members[remote]
+		if o == r || m == nil || !sameAddrs(m.addrs, old) {
+			continue
+		}
+		m.addrs = addrs
+		p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
+			Task: o.id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(addrs),
+		}}})
+	}
+}
+
+func sameAddrs(a, b []ma.Multiaddr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !a[i].Equal(b[i]) {
+			return false
+		}
+	}
+	return true
 }

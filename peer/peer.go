@@ -41,8 +41,12 @@ type Peer struct {
 	roots   map[TaskID]*root
 	sub     map[TaskID]TaskID // subtask → root
 	invites map[string]*invite
-	wakes   wakes        // which tasks the watcher must read again
-	jq      journalQueue // records made under mu, appended by journalLoop
+	// announced: the members (across tasks) this process introduced
+	// itself to since it started, so that after a restart each hears our
+	// addresses once, not once per task.
+	announced map[peer.ID]bool
+	wakes     wakes        // which tasks the watcher must read again
+	jq        journalQueue // records made under mu, appended by journalLoop
 }
 
 type invite struct {
@@ -55,7 +59,7 @@ type invite struct {
 
 // Open opens (or creates) the vault in dir and the messenger on it.
 func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
-	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
+	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, announced: map[peer.ID]bool{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
 	p.jq.wake = make(chan struct{}, 1)
 	vo := vault.Options{}
 	if p.o.Vault != nil {
@@ -64,6 +68,7 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 	vo.Accept = p.accept
 	vo.DB = p.dbOptions(vo.DB)
 	vo.Offer = p.offerTo
+	vo.Listener = p.listen(vo.Listener)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	// The vault may hand introductions to accept before Open returns:
 	// accept refuses them until the state is loaded (p.mu held below).
@@ -226,6 +231,7 @@ func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
 		if bk, err := p.v.DB().LookupName(bookName(p.me, pid, id)); err == nil {
 			if b, err := p.v.DB().OpenKey(ctx, bk.Key); err == nil {
 				r.myBooks[pid] = b
+				m.restored = true
 			}
 		}
 	case *pb.Record_Read:
@@ -322,6 +328,7 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 	// recorded (a newcomer's, or a member's that moved since).
 	for _, j := range meta.Members {
 		if addrs := decodeAddrs(j.Addrs); peer.ID(j.PeerId) == remote && len(addrs) > 0 {
+			p.movedLocked(r, remote, m.addrs, addrs)
 			m.addrs = addrs
 		}
 	}

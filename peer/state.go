@@ -48,8 +48,13 @@ type member struct {
 	book  ed25519.PublicKey // their book for us; nil until introduced
 	b     *book.Book        // that book, once opened (see memberBook)
 	addrs []ma.Multiaddr
-	// acked: they accepted our book for them (this process's lifetime).
-	acked       bool
+	// acked: they accepted our book for them (this process's lifetime,
+	// or a handshake since that shares it).
+	acked bool
+	// restored: known from the journal, with our book for them made in
+	// an earlier run, so they most likely hold it already: a handshake
+	// that shares it acks it, and only the retry loop introduces it.
+	restored    bool
 	introducing bool
 	lastTry     time.Time
 	name        string // from their Address page, once read

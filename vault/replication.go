@@ -216,11 +216,17 @@ func (v *Vault) startSession(remote peer.ID, st network.Stream) {
 			f(remote, s.Err())
 		}
 		// Still connected (the session was replaced or failed): the
-		// opening side starts a fresh one after a pause.
+		// opening side starts a fresh one after a pause, at once if
+		// the session's own connection went (a duplicate the swarm
+		// closed, with another one left).
 		if v.id < remote && v.swarm.Host().Network().Connectedness(remote) == network.Connected {
+			pause := time.Second
+			if st.Conn().IsClosed() {
+				pause = 0
+			}
 			select {
 			case <-v.ctx.Done():
-			case <-time.After(time.Second):
+			case <-time.After(pause):
 				v.replicate(remote, nil)
 			}
 		}
