@@ -23,6 +23,11 @@ const (
 	// retireGrace is how long streams other than handshakes may keep a
 	// duplicate connection open.
 	retireGrace = time.Second
+	// retireQuiet is how long a duplicate must have had no streams
+	// before it is closed: the remote may pick it for a new stream at any
+	// moment, and a close right after its last stream ended would reset
+	// one opened just then.
+	retireQuiet = 60 * time.Millisecond
 )
 
 // dedupe retires every connection to p but the one to keep, when this
@@ -62,7 +67,8 @@ func betterConn(a, b network.Conn) bool {
 	return as.Opened.Before(bs.Opened)
 }
 
-// retire closes c once its streams are done, or late (see above).
+// retire closes c once it has had no streams for retireQuiet, or late
+// (see above).
 func (s *Swarm) retire(c network.Conn) {
 	s.mu.Lock()
 	if s.closed || s.retiring[c.ID()] {
@@ -80,9 +86,18 @@ func (s *Swarm) retire(c network.Conn) {
 			s.mu.Unlock()
 		}()
 		start := time.Now()
+		var idle time.Time
 		t := time.NewTicker(retirePoll)
 		defer t.Stop()
-		for !c.IsClosed() && busy(c, time.Since(start), s.o.HandshakeTimeout) {
+		for !c.IsClosed() {
+			now := time.Now()
+			if busy(c, now.Sub(start), s.o.HandshakeTimeout) {
+				idle = time.Time{}
+			} else if idle.IsZero() {
+				idle = now
+			} else if now.Sub(idle) >= retireQuiet {
+				break
+			}
 			select {
 			case <-t.C:
 			case <-s.ctx.Done():

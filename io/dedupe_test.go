@@ -10,6 +10,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 )
 
 const echoProtocol = "/folio/test/echo-slow"
@@ -46,6 +47,23 @@ func echo(ctx context.Context, s *Swarm, p peer.ID, msg string) error {
 	return nil
 }
 
+// connectOnceMore is a plain libp2p Connect, tried again once after a
+// failure: two hosts dialing each other from their listening ports can
+// meet in one TCP simultaneous open that fails both dials (libp2p's own
+// behaviour, not io's; io's Handshake retries the same way, see
+// simopen.go).
+func connectOnceMore(ctx context.Context, s *Swarm, p peer.ID) error {
+	err := s.Host().Connect(ctx, peer.AddrInfo{ID: p})
+	if err == nil {
+		return nil
+	}
+	time.Sleep(50 * time.Millisecond)
+	if sw, ok := s.Host().Network().(*swarm.Swarm); ok {
+		sw.Backoff().Clear(p)
+	}
+	return s.Host().Connect(ctx, peer.AddrInfo{ID: p})
+}
+
 // countConns counts the connections ever opened to the host.
 func countConns(s *Swarm) *atomic.Int32 {
 	n := new(atomic.Int32)
@@ -78,7 +96,7 @@ func TestSimultaneousDialsLeaveOneConnection(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				if err := from.Host().Connect(ctx, peer.AddrInfo{ID: to.ID()}); err != nil {
+				if err := connectOnceMore(ctx, from, to.ID()); err != nil {
 					errs <- err
 					return
 				}
@@ -114,8 +132,12 @@ func TestSimultaneousDialsLeaveOneConnection(t *testing.T) {
 		if b.ID() < a.ID() {
 			small = b
 		}
-		if c := small.Host().Network().ConnsToPeer(map[*Swarm]peer.ID{a: b.ID(), b: a.ID()}[small])[0]; c.Stat().Direction != network.DirOutbound {
-			t.Fatalf("round %d: kept the connection the larger ID dialed", round)
+		// Which one is kept matters only when there were two: a dial that
+		// finds the other's connection already open makes none.
+		if dup := na.Load() > 1 || nb.Load() > 1; dup {
+			if c := small.Host().Network().ConnsToPeer(map[*Swarm]peer.ID{a: b.ID(), b: a.ID()}[small])[0]; c.Stat().Direction != network.DirOutbound {
+				t.Fatalf("round %d: kept the connection the larger ID dialed", round)
+			}
 		}
 		for _, e := range []*hsEvents{ea, eb} {
 			if f := e.failures(a.ID()); len(f) > 0 {

@@ -29,7 +29,7 @@ func (s *Swarm) Handshake(ctx context.Context, p peer.ID, intros ...Introduction
 	defer s.release(p)
 	ctx, cancel := context.WithTimeout(ctx, s.o.HandshakeTimeout)
 	defer cancel()
-	st, err := s.h.NewStream(ctx, p, HandshakeProtocol)
+	st, err := s.newStream(ctx, p, HandshakeProtocol)
 	if err != nil {
 		return Handshake{}, s.failed(p, fmt.Errorf("io: handshake with %s: %w", p, err))
 	}
