@@ -17,7 +17,9 @@ func (p *Peer) listen(l *vault.EventListener) *vault.EventListener {
 		if user != nil {
 			user(h)
 		}
-		p.ackShared(h)
+		// Enqueued: the callback runs on io's goroutine, and the acks
+		// are the messenger's state (Peer.mu).
+		p.enqueue(event{shaken: &h})
 	}
 	return &out
 }
@@ -26,7 +28,7 @@ func (p *Peer) listen(l *vault.EventListener) *vault.EventListener {
 // shares: the remote offered it back, so it holds it, and no
 // introduction is needed. Not before this process has introduced itself
 // to the remote once (learnLocked): that introduction tells it our
-// addresses, which may have changed.
+// addresses, which may have changed. It runs on the shell's goroutine.
 func (p *Peer) ackShared(h folioio.Handshake) {
 	if len(h.Shared) == 0 {
 		return

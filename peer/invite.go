@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -83,12 +82,13 @@ func inviteToken(secret []byte, joiner, inviter peer.ID) []byte {
 // inviter's peer ID and dial addresses, the task ID and a random secret.
 func (p *Peer) Invite(ctx context.Context, task TaskID) (string, error) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
+	closed, id := p.closed, p.rootOf(task)
+	known := p.roots[id] != nil
+	p.mu.Unlock()
+	if closed {
 		return "", ErrClosed
 	}
-	id := p.rootOf(task)
-	if p.roots[id] == nil {
+	if !known {
 		return "", fmt.Errorf("%w: %s", ErrNoTask, task)
 	}
 	iv := &invite{id: make([]byte, 8), secret: make([]byte, 16), task: id, expires: p.o.Now().Add(p.o.InviteTTL).UnixMilli()}
@@ -97,7 +97,7 @@ func (p *Peer) Invite(ctx context.Context, task TaskID) (string, error) {
 	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Invite{Invite: &pb.InviteMade{Id: iv.id, Task: id[:], Secret: iv.secret, Expires: iv.expires}}}); err != nil {
 		return "", err
 	}
-	p.invites[string(iv.id)] = iv
+	p.gate.addInvite(iv)
 	return EncodeInvite(&pb.Invite{Inviter: []byte(p.me), Task: id[:], Addrs: encodeAddrs(p.v.Addrs()), Secret: iv.secret})
 }
 
@@ -107,38 +107,13 @@ func (p *Peer) RevokeInvite(ctx context.Context, code string) error {
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, iv := range p.invites {
-		if subtle.ConstantTimeCompare(iv.secret, in.Secret) == 1 {
-			if err := p.record(ctx, &pb.Record{Body: &pb.Record_InviteRevoked{InviteRevoked: iv.id}}); err != nil {
-				return err
-			}
-			iv.revoked = true
-			return nil
-		}
+	// Made unusable first, so that no handshake lets a newcomer in
+	// while the record is written.
+	id := p.gate.revoke(in.Secret)
+	if id == nil {
+		return fmt.Errorf("%w: not an invite of this peer", ErrBadCode)
 	}
-	return fmt.Errorf("%w: not an invite of this peer", ErrBadCode)
-}
-
-// checkInvite finds the invite for task whose secret token proves.
-// Call with p.mu held.
-func (p *Peer) checkInvite(joiner peer.ID, task TaskID, token []byte) (*invite, error) {
-	for _, iv := range p.invites {
-		if iv.task != task || subtle.ConstantTimeCompare(inviteToken(iv.secret, joiner, p.me), token) != 1 {
-			continue
-		}
-		switch {
-		case iv.revoked:
-			return nil, errors.New("the invite was revoked")
-		case iv.used:
-			return nil, errors.New("the invite was already used")
-		case p.o.Now().UnixMilli() > iv.expires:
-			return nil, errors.New("the invite has expired")
-		}
-		return iv, nil
-	}
-	return nil, errors.New("no such invite (wrong secret or task)")
+	return p.record(ctx, &pb.Record{Body: &pb.Record_InviteRevoked{InviteRevoked: id}})
 }
 
 // Join uses an invite code: it dials the inviter, writes this peer's book
@@ -169,6 +144,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		m = &member{id: inviter}
 		r.members[inviter] = m
 	}
+	p.gate.admit(task, inviter)
 	m.addrs = addrs
 	p.mu.Unlock()
 	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: task[:], PeerId: []byte(inviter), Addrs: in.Addrs}}}); err != nil {

@@ -40,6 +40,7 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	r := p.rootFor(task)
 	r.myBooks[reader] = b
 	p.mu.Unlock()
+	p.gate.share(reader, b.Key(), nil)
 	if err := p.levelMyBooks(ctx, r); err != nil {
 		return nil, err
 	}
@@ -139,6 +140,7 @@ func (p *Peer) knowLocked(r *root, j *pb.Join) *member {
 	if m == nil {
 		m = &member{id: id}
 		r.members[id] = m
+		p.gate.admit(r.id, id)
 		p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}})
 	}
 	if addrs := decodeAddrs(j.Addrs); len(addrs) > 0 && len(m.addrs) == 0 {

@@ -3,7 +3,6 @@ package peer
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/folio-p2p/folio/book"
-	folioio "github.com/folio-p2p/folio/io"
 	"github.com/folio-p2p/folio/peer/pb"
 	"github.com/folio-p2p/folio/vault"
 )
@@ -36,11 +34,13 @@ type Peer struct {
 	sendMu sync.Mutex // serialises writes to this peer's logs
 	scanMu sync.Mutex // one scan at a time, so each page is read (and offered) once
 
-	mu      sync.Mutex
-	closed  bool
-	roots   map[TaskID]*root
-	sub     map[TaskID]TaskID // subtask → root
-	invites map[string]*invite
+	gate   *gate      // what handshakes read, without Peer.mu
+	events eventQueue // what lower layers reported, for the shell
+
+	mu     sync.Mutex
+	closed bool
+	roots  map[TaskID]*root
+	sub    map[TaskID]TaskID // subtask → root
 	// announced: the members (across tasks) this process introduced
 	// itself to since it started, so that after a restart each hears our
 	// addresses once, not once per task.
@@ -49,17 +49,9 @@ type Peer struct {
 	jq        journalQueue // records made under mu, appended by journalLoop
 }
 
-type invite struct {
-	id, secret []byte
-	task       TaskID
-	expires    int64
-	used       bool
-	revoked    bool
-}
-
 // Open opens (or creates) the vault in dir and the messenger on it.
 func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
-	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, invites: map[string]*invite{}, announced: map[peer.ID]bool{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
+	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, gate: newGate(), announced: map[peer.ID]bool{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
 	p.jq.wake = make(chan struct{}, 1)
 	vo := vault.Options{}
 	if p.o.Vault != nil {
@@ -71,7 +63,7 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 	vo.Listener = p.listen(vo.Listener)
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	// The vault may hand introductions to accept before Open returns:
-	// accept refuses them until the state is loaded (p.mu held below).
+	// the gate refuses them until the state is loaded (gate.open below).
 	p.mu.Lock()
 	v, err := vault.Open(ctx, dir, &vo)
 	if err != nil {
@@ -94,6 +86,7 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 		return fail(err)
 	}
 	p.mu.Unlock()
+	p.gate.open(p.me)
 	for _, r := range p.rootList() {
 		p.repair(ctx, r)
 	}
@@ -126,6 +119,7 @@ func (p *Peer) Close() error {
 		return nil
 	}
 	p.closed = true
+	p.gate.shut()
 	var subs []*Subscription
 	for _, r := range p.roots {
 		for s := range r.subs {
@@ -198,15 +192,11 @@ func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
 		}
 	case *pb.Record_Invite:
 		id, _ := taskOf(b.Invite.Task)
-		p.invites[string(b.Invite.Id)] = &invite{id: b.Invite.Id, secret: b.Invite.Secret, task: id, expires: b.Invite.Expires}
+		p.gate.addInvite(&invite{id: b.Invite.Id, secret: b.Invite.Secret, task: id, expires: b.Invite.Expires})
 	case *pb.Record_InviteUsed:
-		if in := p.invites[string(b.InviteUsed)]; in != nil {
-			in.used = true
-		}
+		p.gate.mark(b.InviteUsed, true, false)
 	case *pb.Record_InviteRevoked:
-		if in := p.invites[string(b.InviteRevoked)]; in != nil {
-			in.revoked = true
-		}
+		p.gate.mark(b.InviteRevoked, false, true)
 	case *pb.Record_Member:
 		id, ok := taskOf(b.Member.Task)
 		pid, err := peer.IDFromBytes(b.Member.PeerId)
@@ -218,8 +208,10 @@ func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
 		if m == nil {
 			m = &member{id: pid}
 			r.members[pid] = m
+			p.gate.admit(id, pid)
 		}
 		if len(b.Member.Book) == ed25519.PublicKeySize {
+			p.gate.share(pid, b.Member.Book, m.book)
 			m.book = ed25519.PublicKey(b.Member.Book)
 		}
 		if addrs := decodeAddrs(b.Member.Addrs); len(addrs) > 0 {
@@ -232,6 +224,7 @@ func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
 			if b, err := p.v.DB().OpenKey(ctx, bk.Key); err == nil {
 				r.myBooks[pid] = b
 				m.restored = true
+				p.gate.share(pid, b.Key(), nil)
 			}
 		}
 	case *pb.Record_Read:
@@ -284,91 +277,4 @@ func encodeAddrs(as []ma.Multiaddr) [][]byte {
 		out[i] = a.Bytes()
 	}
 	return out
-}
-
-// accept is the vault's Accept: it keeps a pair book introduced by a
-// member (or by a newcomer holding one of our invites) and refuses the
-// rest, saying why.
-func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
-	var meta pb.IntroMeta
-	if err := proto.Unmarshal(in.Meta, &meta); err != nil {
-		return fmt.Errorf("not a messenger introduction")
-	}
-	id, ok := taskOf(meta.Task)
-	if !ok {
-		return fmt.Errorf("not a messenger introduction")
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed || p.journal == nil {
-		return errors.New("not ready")
-	}
-	r := p.roots[id]
-	if len(in.Token) > 0 {
-		iv, err := p.checkInvite(remote, id, in.Token)
-		if err != nil {
-			return err
-		}
-		iv.used = true
-		p.recordLater(&pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: iv.id}})
-		r = p.rootFor(id)
-		if r.members[remote] == nil {
-			r.members[remote] = &member{id: remote}
-		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.welcome(id, remote)
-		}()
-	} else if r == nil || r.members[remote] == nil {
-		return fmt.Errorf("not a member of task %s here (yet)", id)
-	}
-	m := r.members[remote]
-	// The introducer names its own listen addresses: they replace what we
-	// recorded (a newcomer's, or a member's that moved since).
-	for _, j := range meta.Members {
-		if addrs := decodeAddrs(j.Addrs); peer.ID(j.PeerId) == remote && len(addrs) > 0 {
-			p.movedLocked(r, remote, m.addrs, addrs)
-			m.addrs = addrs
-		}
-	}
-	m.book = append(ed25519.PublicKey(nil), in.Key...)
-	p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
-		Task: id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(m.addrs),
-	}}})
-	for _, j := range meta.Members {
-		p.awaitLocked(r, j)
-	}
-	for _, u := range meta.Tasks {
-		if tid, ok := taskOf(u.Task); ok && r.tasks[tid] == nil {
-			p.applyTaskLocked(r, u, cursorKey{}) // any message about it wins
-		}
-	}
-	if !m.acked && len(in.Token) == 0 {
-		p.introduceLocked(r, m)
-	}
-	p.pokeTask(id)
-	return nil
-}
-
-// offerTo is the vault's Offer: the pair books of the tasks remote is a
-// member of (ours for it and its for us), and nothing to anyone else, so
-// a peer met by chance learns nothing of our books.
-func (p *Peer) offerTo(remote peer.ID) []ed25519.PublicKey {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var keys []ed25519.PublicKey
-	for _, r := range p.roots {
-		m := r.members[remote]
-		if m == nil {
-			continue
-		}
-		if b := r.myBooks[remote]; b != nil {
-			keys = append(keys, b.Key())
-		}
-		if m.book != nil {
-			keys = append(keys, m.book)
-		}
-	}
-	return keys
 }

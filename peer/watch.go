@@ -21,6 +21,9 @@ func (p *Peer) watchLoop() {
 		case <-p.ctx.Done():
 			return
 		case <-p.kick:
+			// Events first: an introduction handled here names the book
+			// whose pages the scan below reads.
+			p.handleEvents()
 			all, tasks := p.takeWakes()
 			if all {
 				p.scan()
