@@ -47,52 +47,15 @@ func (p *Peer) accept(remote peer.ID, in folioio.Introduction) error {
 	return nil
 }
 
-// onIntroduced is the shell's half of accept: remote's book for us in
-// e.task, let in by the gate.
+// onIntroduced is the shell's half of accept, on the shell's goroutine:
+// the core's step for the introduction, and its effects.
 func (p *Peer) onIntroduced(e *introduced) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return
 	}
-	r := p.rootFor(e.task)
-	m := r.members[e.remote]
-	if m == nil {
-		m = &member{id: e.remote}
-		r.members[e.remote] = m
-	}
-	if e.invite {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			p.welcome(e.task, e.remote)
-		}()
-	}
-	// The introducer names its own listen addresses: they replace what we
-	// recorded (a newcomer's, or a member's that moved since).
-	for _, j := range e.meta.Members {
-		if addrs := decodeAddrs(j.Addrs); peer.ID(j.PeerId) == e.remote && len(addrs) > 0 {
-			p.movedLocked(r, e.remote, m.addrs, addrs)
-			m.addrs = addrs
-		}
-	}
-	p.gate.share(e.remote, e.key, m.book)
-	m.book = ed25519.PublicKey(e.key)
-	p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
-		Task: e.task[:], PeerId: []byte(e.remote), Book: m.book, Addrs: encodeAddrs(m.addrs),
-	}}})
-	for _, j := range e.meta.Members {
-		p.awaitLocked(r, j)
-	}
-	for _, u := range e.meta.Tasks {
-		if tid, ok := taskOf(u.Task); ok && r.tasks[tid] == nil {
-			p.applyTaskLocked(r, u, cursorKey{}) // any message about it wins
-		}
-	}
-	if !m.acked && !e.invite {
-		p.introduceLocked(r, m)
-	}
-	p.pokeTask(e.task)
+	p.run(p.ctx, p.core.introduced(e))
 }
 
 // offerTo is the vault's Offer: the pair books of the tasks remote is a

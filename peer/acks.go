@@ -27,7 +27,7 @@ func (p *Peer) listen(l *vault.EventListener) *vault.EventListener {
 // ackShared marks acked every member whose book from us the handshake
 // shares: the remote offered it back, so it holds it, and no
 // introduction is needed. Not before this process has introduced itself
-// to the remote once (learnLocked): that introduction tells it our
+// to the remote once (core.learn): that introduction tells it our
 // addresses, which may have changed. It runs on the shell's goroutine.
 func (p *Peer) ackShared(h folioio.Handshake) {
 	if len(h.Shared) == 0 {

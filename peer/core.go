@@ -15,22 +15,9 @@ import (
 // and introducing members, registering subtasks, waking subscribers.
 // testdata/core is a datadriven script of it (TestCore).
 //
-// Not yet in the core: accepting introductions, invites and writing
-// (they still change state in place under Peer.mu).
-
-// effect is one thing the shell must do after a step.
-type effect struct {
-	learn   *pb.Join // a member named by a join message: record it, introduce our book
-	subtask TaskID   // a subtask first seen: route its ID to this root
-	fresh   bool     // new messages for the task's subscribers
-	renamed *rename  // an author's new name: apply it to every task
-}
-
-// rename is a profile message's effect: author is now called name.
-type rename struct {
-	author peer.ID
-	name   string
-}
+// The other steps: compose (core_write.go), introduced and joining
+// (core_intro.go), replay (core_replay.go); the state is core
+// (core_state.go).
 
 // ingest checks pages read from author's log from index l.next on, in
 // order, advances l, and returns them decoded. A page whose clock does

@@ -138,16 +138,12 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		p.mu.Unlock()
 		return TaskID{}, ErrClosed
 	}
-	r := p.rootFor(task)
-	m := r.members[inviter]
-	if m == nil {
-		m = &member{id: inviter}
-		r.members[inviter] = m
-	}
-	p.gate.admit(task, inviter)
-	m.addrs = addrs
+	m, effs := p.joining(task, inviter, addrs)
+	r := p.roots[task]
+	p.run(ctx, effs)
 	p.mu.Unlock()
-	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: task[:], PeerId: []byte(inviter), Addrs: in.Addrs}}}); err != nil {
+	// The inviter is recorded before we dial it.
+	if err := p.flushJournal(ctx); err != nil {
 		return TaskID{}, err
 	}
 	// Connected already (another task with the inviter): no Connect,

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -42,8 +43,10 @@ func (p *Peer) recordLater(rec *pb.Record) {
 	}
 }
 
-// flushJournal appends every queued record, in order.
-func (p *Peer) flushJournal(ctx context.Context) {
+// flushJournal appends every queued record, in order. A record that
+// cannot be written is lost, not retried (see journalQueue); the error
+// says so to a caller that must know (Join).
+func (p *Peer) flushJournal(ctx context.Context) error {
 	p.jq.wmu.Lock()
 	defer p.jq.wmu.Unlock()
 	p.jq.mu.Lock()
@@ -53,10 +56,11 @@ func (p *Peer) flushJournal(ctx context.Context) {
 	for len(recs) > 0 {
 		n := min(len(recs), maxJournalBatch)
 		if _, err := p.journal.Append(ctx, recs[:n]...); err != nil {
-			return // as before: a record that cannot be written is lost, not retried
+			return fmt.Errorf("peer: journal: %w", err)
 		}
 		recs = recs[n:]
 	}
+	return nil
 }
 
 // journalLoop is the journal's writer.
@@ -67,7 +71,7 @@ func (p *Peer) journalLoop() {
 		case <-p.ctx.Done():
 			return
 		case <-p.jq.wake:
-			p.flushJournal(p.ctx)
+			_ = p.flushJournal(p.ctx)
 		}
 	}
 }

@@ -108,60 +108,6 @@ func (p *Peer) repair(ctx context.Context, r *root) {
 	_ = p.levelMyBooks(ctx, r)
 }
 
-// learnLocked records a member named by a join message, and starts
-// introducing our book to it. Call with p.mu held.
-func (p *Peer) learnLocked(r *root, j *pb.Join) {
-	m := p.knowLocked(r, j)
-	switch {
-	case m == nil || m.acked:
-	case m.restored && p.announced[m.id]:
-		// After a restart every join is read again: introducing each
-		// would be a handshake per task and member, each offering every
-		// shared book. One introduction per member peer tells it our
-		// addresses (movedLocked, on its side, spreads them to every
-		// task); the first handshake with it acks our books.
-		if m.lastTry.IsZero() {
-			m.lastTry = time.Now()
-		}
-	default:
-		p.announced[m.id] = true
-		p.introduceLocked(r, m)
-	}
-}
-
-// knowLocked records a member named by a join message or an introducer
-// and returns it (nil: not a member to know). Call with p.mu held.
-func (p *Peer) knowLocked(r *root, j *pb.Join) *member {
-	id, err := peer.IDFromBytes(j.PeerId)
-	if err != nil || id == p.me {
-		return nil
-	}
-	m := r.members[id]
-	if m == nil {
-		m = &member{id: id}
-		r.members[id] = m
-		p.gate.admit(r.id, id)
-		p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}})
-	}
-	if addrs := decodeAddrs(j.Addrs); len(addrs) > 0 && len(m.addrs) == 0 {
-		m.addrs = addrs
-	}
-	return m
-}
-
-// awaitLocked records a member an introducer named, without introducing
-// our book to it yet: a newcomer's members introduce their books to it
-// when they read the join message, and it answers each on that
-// connection (accept). Were it to dial them too, each pair would dial at
-// once and keep two connections, two TLS handshakes. A member that has
-// not introduced itself within Options.Retry is introduced to by the
-// retry loop. Call with p.mu held.
-func (p *Peer) awaitLocked(r *root, j *pb.Join) {
-	if m := p.knowLocked(r, j); m != nil && !m.acked && !m.introducing && m.lastTry.IsZero() {
-		m.lastTry = time.Now()
-	}
-}
-
 // introduceLocked introduces our book for m to m in the background, with
 // our view of the members, until m accepts it. Call with p.mu held.
 func (p *Peer) introduceLocked(r *root, m *member) {
@@ -170,26 +116,14 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	}
 	m.introducing = true
 	m.lastTry = time.Now()
-	meta := &pb.IntroMeta{Task: r.id[:]}
-	meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Addrs())})
-	for _, o := range r.members {
-		meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(o.id), Addrs: encodeAddrs(o.addrs)})
-	}
-	for _, t := range r.tasks {
-		u := &pb.TaskUpdate{Task: t.ID[:], Title: t.Title, Closed: t.Closed}
-		if t.Parent != (TaskID{}) {
-			u.Parent = t.Parent[:]
-		}
-		meta.Tasks = append(meta.Tasks, u)
-	}
+	meta := p.introMeta(r, encodeAddrs(p.v.Addrs()))
 	task, id, addrs := r.id, m.id, m.addrs
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		ok := p.introduce(task, id, addrs, meta)
 		p.mu.Lock()
-		m.introducing = false
-		m.acked = m.acked || ok
+		p.introduceDone(m, ok)
 		p.mu.Unlock()
 	}()
 }
@@ -239,27 +173,6 @@ func (p *Peer) retryLoop() {
 			}
 		}
 		p.mu.Unlock()
-	}
-}
-
-// movedLocked: remote, a member of r, introduced itself from new
-// addresses. An address belongs to the peer, not to a task, so every
-// other task that recorded the old ones gets the new ones too (a peer
-// back from a restart introduces itself once, not once per task). Call
-// with p.mu held.
-func (p *Peer) movedLocked(r *root, remote peer.ID, old, addrs []ma.Multiaddr) {
-	if sameAddrs(old, addrs) {
-		return
-	}
-	for _, o := range p.roots {
-		m := o.members[remote]
-		if o == r || m == nil || !sameAddrs(m.addrs, old) {
-			continue
-		}
-		m.addrs = addrs
-		p.recordLater(&pb.Record{Body: &pb.Record_Member{Member: &pb.Member{
-			Task: o.id[:], PeerId: []byte(remote), Book: m.book, Addrs: encodeAddrs(addrs),
-		}}})
 	}
 }
 

@@ -2,7 +2,6 @@ package peer
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"sort"
 	"sync"
@@ -23,7 +22,6 @@ const journalName = vault.PrivatePrefix + "messenger"
 type Peer struct {
 	o       Options
 	v       *vault.Vault
-	me      peer.ID
 	journal *book.Book
 
 	ctx    context.Context
@@ -39,19 +37,14 @@ type Peer struct {
 
 	mu     sync.Mutex
 	closed bool
-	roots  map[TaskID]*root
-	sub    map[TaskID]TaskID // subtask → root
-	// announced: the members (across tasks) this process introduced
-	// itself to since it started, so that after a restart each hears our
-	// addresses once, not once per task.
-	announced map[peer.ID]bool
+	core   // the messenger's state: changed by the core's steps, under mu
 	wakes     wakes        // which tasks the watcher must read again
 	jq        journalQueue // records made under mu, appended by journalLoop
 }
 
 // Open opens (or creates) the vault in dir and the messenger on it.
 func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
-	p := &Peer{o: o.withDefaults(), roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, gate: newGate(), announced: map[peer.ID]bool{}, wakes: newWakes(), kick: make(chan struct{}, 1)}
+	p := &Peer{o: o.withDefaults(), core: newCore(""), gate: newGate(), wakes: newWakes(), kick: make(chan struct{}, 1)}
 	p.jq.wake = make(chan struct{}, 1)
 	vo := vault.Options{}
 	if p.o.Vault != nil {
@@ -130,7 +123,7 @@ func (p *Peer) Close() error {
 	for _, s := range subs {
 		s.end(ErrClosed)
 	}
-	p.flushJournal(context.Background())
+	_ = p.flushJournal(context.Background())
 	p.cancel()
 	err := p.v.Close()
 	p.wg.Wait()
@@ -178,87 +171,9 @@ func (p *Peer) replay(ctx context.Context) error {
 		if err := proto.Unmarshal(page, &rec); err != nil {
 			return fmt.Errorf("peer: journal page %d: %w", i, err)
 		}
-		p.apply(ctx, &rec)
+		p.run(ctx, p.core.replay(&rec))
 	}
 	return nil
-}
-
-// apply folds one journal record. Call with p.mu held.
-func (p *Peer) apply(ctx context.Context, rec *pb.Record) {
-	switch b := rec.Body.(type) {
-	case *pb.Record_Task:
-		if id, ok := taskOf(b.Task.Task); ok {
-			p.rootFor(id)
-		}
-	case *pb.Record_Invite:
-		id, _ := taskOf(b.Invite.Task)
-		p.gate.addInvite(&invite{id: b.Invite.Id, secret: b.Invite.Secret, task: id, expires: b.Invite.Expires})
-	case *pb.Record_InviteUsed:
-		p.gate.mark(b.InviteUsed, true, false)
-	case *pb.Record_InviteRevoked:
-		p.gate.mark(b.InviteRevoked, false, true)
-	case *pb.Record_Member:
-		id, ok := taskOf(b.Member.Task)
-		pid, err := peer.IDFromBytes(b.Member.PeerId)
-		if !ok || err != nil || pid == p.me {
-			return
-		}
-		r := p.rootFor(id)
-		m := r.members[pid]
-		if m == nil {
-			m = &member{id: pid}
-			r.members[pid] = m
-			p.gate.admit(id, pid)
-		}
-		if len(b.Member.Book) == ed25519.PublicKeySize {
-			p.gate.share(pid, b.Member.Book, m.book)
-			m.book = ed25519.PublicKey(b.Member.Book)
-		}
-		if addrs := decodeAddrs(b.Member.Addrs); len(addrs) > 0 {
-			m.addrs = addrs
-		}
-		if r.myBooks[pid] != nil {
-			return // a later record of the same member: its book is open
-		}
-		if bk, err := p.v.DB().LookupName(bookName(p.me, pid, id)); err == nil {
-			if b, err := p.v.DB().OpenKey(ctx, bk.Key); err == nil {
-				r.myBooks[pid] = b
-				m.restored = true
-				p.gate.share(pid, b.Key(), nil)
-			}
-		}
-	case *pb.Record_Read:
-		if id, ok := taskOf(b.Read.Task); ok {
-			r := p.rootFor(p.rootOf(id))
-			a, _ := peer.IDFromBytes(b.Read.Author)
-			r.read = cursorKey{Clock: b.Read.Clock, Author: a, Index: b.Read.Index}
-		}
-	case *pb.Record_Outbox:
-		if id, ok := taskOf(b.Outbox.GetMeta().GetTask()); ok {
-			r := p.rootFor(p.rootOf(id))
-			if page, err := proto.Marshal(b.Outbox); err == nil {
-				r.outbox = append(r.outbox, page)
-			}
-		}
-	}
-}
-
-// rootFor returns the root task id, creating its state. Call with p.mu held.
-func (p *Peer) rootFor(id TaskID) *root {
-	r := p.roots[id]
-	if r == nil {
-		r = newRoot(id)
-		p.roots[id] = r
-	}
-	return r
-}
-
-// rootOf maps a (sub)task to its root. Call with p.mu held.
-func (p *Peer) rootOf(id TaskID) TaskID {
-	if r, ok := p.sub[id]; ok {
-		return r
-	}
-	return id
 }
 
 func decodeAddrs(bs [][]byte) []ma.Multiaddr {

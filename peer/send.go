@@ -3,7 +3,6 @@ package peer
 import (
 	"context"
 	"fmt"
-	"sort"
 	"unicode/utf8"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -82,42 +81,21 @@ func (p *Peer) write(ctx context.Context, task TaskID, typ pb.Type, data []byte,
 			return h, ok, err
 		}
 	}
+	now := p.o.Now().UnixMilli()
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return Head{}, false, ErrClosed
 	}
-	rid := p.rootOf(task)
-	r := p.roots[rid]
-	if r == nil {
+	n := p.myLength(task)
+	env, r, err := p.compose(task, n, outgoing{typ: typ, data: data, refs: refs, timeMs: now, idem: idem})
+	if err != nil {
 		p.mu.Unlock()
-		return Head{}, false, fmt.Errorf("%w: %s", ErrNoTask, task)
-	}
-	if r.gone[p.me] {
-		p.mu.Unlock()
-		return Head{}, false, fmt.Errorf("%w: %s", ErrLeft, task)
-	}
-	n, _ := p.myLog(r)
-	clock := r.maxClock + 1
-	// The causal links: the newest message of every other author seen.
-	authors := make([]string, 0, len(r.logs))
-	for a := range r.logs {
-		authors = append(authors, string(a))
-	}
-	sort.Strings(authors)
-	for _, a := range authors {
-		if l := r.logs[peerID(a)]; peerID(a) != p.me && l.next > 1 {
-			refs = append(refs, &pb.Ref{Kind: pb.RefKind_REF_SEEN, Head: &pb.Head{Author: []byte(a), Index: l.next - 1}})
-		}
+		return Head{}, false, err
 	}
 	mine := r.myBooks
 	p.mu.Unlock()
 
-	env := &pb.Envelope{
-		Head: &pb.Head{Author: []byte(p.me), Index: n},
-		Refs: refs, Type: typ, Data: data,
-		Meta: &pb.Meta{Time: p.o.Now().UnixMilli(), Clock: clock, Task: task[:], Idempotency: idem},
-	}
 	page, err := proto.Marshal(env)
 	if err != nil {
 		return Head{}, false, err
@@ -137,6 +115,17 @@ func (p *Peer) write(ctx context.Context, task TaskID, typ pb.Type, data []byte,
 	}
 	p.scanOne(r)
 	return Head{Author: p.me, Index: n}, false, nil
+}
+
+// myLength is the length of this peer's log for task's root (0 when it
+// has none). Call with p.mu held.
+func (p *Peer) myLength(task TaskID) uint64 {
+	r := p.roots[p.rootOf(task)]
+	if r == nil {
+		return 0
+	}
+	n, _ := p.myLog(r)
+	return n
 }
 
 // appendAll appends page at index n to every book of mine as one atomic

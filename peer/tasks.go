@@ -86,14 +86,6 @@ func checkTitle(s string) error {
 	return nil
 }
 
-// applyTaskLocked folds a task update (see applyTask) and routes a new
-// subtask to its root. Call with p.mu held.
-func (p *Peer) applyTaskLocked(r *root, u *pb.TaskUpdate, k cursorKey) {
-	if sub, isNew := applyTask(r, u, k); isNew {
-		p.sub[sub] = r.id
-	}
-}
-
 // Tasks lists every task and subtask, roots first by title.
 func (p *Peer) Tasks() []Task {
 	p.mu.Lock()

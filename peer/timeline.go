@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -72,9 +73,24 @@ func (p *Peer) Timeline(ctx context.Context, task TaskID, o *TimelineOptions) ([
 	present, back := r.checked()
 	p.mu.Unlock()
 
+	out := merge(ctx, srcs, present, back, task, limit, before, p.o.Now())
+	p.mu.Lock()
+	for _, m := range out {
+		r.applied.decorate(m)
+	}
+	p.mu.Unlock()
+	return out, nil
+}
+
+// merge is the newest limit messages of task shown in its timeline
+// (oldest first), before the position before if set, from logs whose
+// pages the watcher has checked (present, back): the timeline without
+// the edits, deletes and reactions applied (applied.decorate). It reads
+// the logs through srcs and nothing else, so the core's script prints a
+// timeline the same way.
+func merge(ctx context.Context, srcs []source, present map[peer.ID]uint64, back map[peer.ID]map[uint64]bool, task TaskID, limit int, before *Cursor, now time.Time) []*Message {
 	w := newWalker(ctx, srcs, present, back, before)
 	var out []*Message
-	now := p.o.Now()
 	for len(out) < limit {
 		m, ok := w.next()
 		if !ok {
@@ -97,15 +113,8 @@ func (p *Peer) Timeline(ctx context.Context, task TaskID, o *TimelineOptions) ([
 		}
 		out = append(out, m)
 	}
-	p.mu.Lock()
-	for _, m := range out {
-		r.applied.decorate(m)
-	}
-	p.mu.Unlock()
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out, nil
+	slices.Reverse(out)
+	return out
 }
 
 // toMessage turns an envelope into a timeline entry.

@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"slices"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
@@ -130,19 +131,9 @@ func (p *Peer) scanRoot(r *root) {
 		return
 	}
 	p.mu.Lock()
-	offer := false
-	for _, e := range fold(r, fresh) {
-		switch {
-		case e.learn != nil:
-			p.learnLocked(r, e.learn)
-		case e.subtask != TaskID{}:
-			p.sub[e.subtask] = r.id
-		case e.renamed != nil:
-			p.renamedLocked(e.renamed.author, e.renamed.name)
-		case e.fresh:
-			offer = true
-		}
-	}
+	effs := p.settle(r, fresh)
+	p.run(p.ctx, effs)
+	offer := slices.ContainsFunc(effs, func(e effect) bool { return e.fresh })
 	subs := make([]*Subscription, 0, len(r.subs))
 	for s := range r.subs {
 		subs = append(subs, s)

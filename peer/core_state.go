@@ -1,0 +1,83 @@
+package peer
+
+import (
+	"crypto/ed25519"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/folio-p2p/folio/peer/pb"
+)
+
+// core is the messenger's state and the deterministic steps that change
+// it (core*.go): each step takes an event — pages read from a log, a
+// message to write, an introduction let in, a journal record replayed —
+// and returns the effects the shell must carry out: journal records,
+// the gate's updates, books to write or open, introductions. No step
+// locks, does I/O, reads a clock or calls back; the shell (Peer) holds
+// Peer.mu around a step and runs its effects, and testdata/core drives
+// the steps without any of that (TestCore).
+type core struct {
+	me    peer.ID
+	roots map[TaskID]*root
+	sub   map[TaskID]TaskID // subtask → root
+	// announced: the members (across tasks) this process introduced
+	// itself to since it started, so that after a restart each hears our
+	// addresses once, not once per task.
+	announced map[peer.ID]bool
+}
+
+func newCore(me peer.ID) core {
+	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}}
+}
+
+// rootFor returns the root task id, creating its state.
+func (c *core) rootFor(id TaskID) *root {
+	r := c.roots[id]
+	if r == nil {
+		r = newRoot(id)
+		c.roots[id] = r
+	}
+	return r
+}
+
+// rootOf maps a (sub)task to its root.
+func (c *core) rootOf(id TaskID) TaskID {
+	if r, ok := c.sub[id]; ok {
+		return r
+	}
+	return id
+}
+
+// effect is one thing the shell must do after a step. One field is set
+// (task goes with the fields that need it).
+type effect struct {
+	learn   *pb.Join // a member named by a join message: record it, introduce our book
+	subtask TaskID   // a subtask first seen: route its ID to this root
+	fresh   bool     // new messages for the task's subscribers
+	renamed *rename  // an author's new name: apply it to every task
+
+	task      TaskID
+	record    *pb.Record // append to the journal (through its queue)
+	admit     peer.ID    // the gate: this peer is a member of task
+	share     *offered   // the gate: a book to offer a peer
+	invite    *invite    // the gate: an invite to check tokens against
+	welcome   peer.ID    // a newcomer let in by an invite: write our book for it, announce it, introduce
+	introduce peer.ID    // introduce our book for task to this member (unless it holds it)
+	await     peer.ID    // a member an introducer named: it introduces itself; retry later if not
+	reopen    peer.ID    // a member from the journal: open our book for it, if one was made
+	used      []byte     // the gate: an invite (by ID) was used
+	revoked   []byte     // the gate: an invite (by ID) was revoked
+	poke      bool       // read task's logs again
+}
+
+// offered is a book the gate offers remote (old: the one it replaces).
+type offered struct {
+	remote   peer.ID
+	key, old ed25519.PublicKey
+}
+
+// rename is a profile message's effect: author is now called name.
+type rename struct {
+	author peer.ID
+	name   string
+}
