@@ -37,9 +37,9 @@ type Peer struct {
 
 	mu     sync.Mutex
 	closed bool
-	core   // the messenger's state: changed by the core's steps, under mu
-	wakes     wakes        // which tasks the watcher must read again
-	jq        journalQueue // records made under mu, appended by journalLoop
+	core                // the messenger's state: changed by the core's steps, under mu
+	wakes  wakes        // which tasks the watcher must read again
+	jq     journalQueue // records made under mu, appended by journalLoop
 }
 
 // Open opens (or creates) the vault in dir and the messenger on it.
