@@ -24,12 +24,18 @@ import (
 //	                              (clock=N; task=, title=, parent=, closed; member=; of=AUTHOR/INDEX; text=)
 //	print                         the root's state
 //
+// and, with several peers' cores, the commands of coreNet
+// (core_net_test.go): create, append, join, restart, print timeline.
+//
 // deliver prints each page as the core read it and the effects it asked
 // the shell for. Peer IDs and task IDs are the names themselves.
 func TestCore(t *testing.T) {
 	var r *root
+	w := newCoreNet()
 	datadriven.RunTest(t, "testdata/core", func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
+		case "create", "append", "join", "restart":
+			return w.cmd(t, d)
 		case "new":
 			var name string
 			d.ScanArgs(t, "task", &name)
@@ -45,6 +51,9 @@ func TestCore(t *testing.T) {
 			}
 			return coreStep(r, peer.ID(author), pages)
 		case "print":
+			if d.HasArg("peer") {
+				return w.cmd(t, d)
+			}
 			return corePrint(r)
 		}
 		d.Fatalf(t, "unknown command %q", d.Cmd)
