@@ -2,7 +2,6 @@ package peer
 
 import (
 	"crypto/ed25519"
-	"errors"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"google.golang.org/protobuf/proto"
@@ -10,9 +9,6 @@ import (
 	folioio "github.com/folio-p2p/folio/io"
 	"github.com/folio-p2p/folio/peer/pb"
 )
-
-// errNotIntro: an introduction whose metadata is not the messenger's.
-var errNotIntro = errors.New("not a messenger introduction")
 
 // accept is the vault's Accept: it keeps a pair book introduced by a
 // member (or by a newcomer holding one of our invites) and refuses the

@@ -41,14 +41,7 @@ func TestHandshakeWithoutTheLock(t *testing.T) {
 	}
 	t.Cleanup(func() { bob.Close() })
 	ana := openPeer(t, t.TempDir(), "ana")
-	task, err := bob.CreateTask(ctx, "trip", TaskID{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, err := bob.Invite(ctx, task)
-	if err != nil {
-		t.Fatal(err)
-	}
+	task, code := newInvite(ctx, t, bob, "trip")
 
 	stall := func(p *Peer) (resume func()) {
 		p.mu.Lock()

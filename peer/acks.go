@@ -24,11 +24,8 @@ func (p *Peer) listen(l *vault.EventListener) *vault.EventListener {
 	return &out
 }
 
-// ackShared marks acked every member whose book from us the handshake
-// shares: the remote offered it back, so it holds it, and no
-// introduction is needed. Not before this process has introduced itself
-// to the remote once (core.learn): that introduction tells it our
-// addresses, which may have changed. It runs on the shell's goroutine.
+// ackShared is the shell's half of a handshake's report, on the shell's
+// goroutine: the core's step (core.handshaken) with the books it shared.
 func (p *Peer) ackShared(h folioio.Handshake) {
 	if len(h.Shared) == 0 {
 		return
@@ -39,14 +36,5 @@ func (p *Peer) ackShared(h folioio.Handshake) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.announced[h.Remote] {
-		return
-	}
-	for _, r := range p.roots {
-		if b := r.myBooks[h.Remote]; b != nil && shared[string(b.Key())] {
-			if m := r.members[h.Remote]; m != nil {
-				m.acked = true
-			}
-		}
-	}
+	p.handshaken(h.Remote, shared)
 }

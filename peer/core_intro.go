@@ -14,7 +14,8 @@ import (
 
 // The core's steps for members: a join message read (learn), an
 // introduction the gate let in (introduced), an invite used here
-// (joining), and the end of an introduction of ours (introduceDone).
+// (joining), the end of an introduction of ours (introduceDone) and a
+// handshake that shared our books (handshaken).
 
 // know records a member named by a join message or an introducer and
 // returns it (nil: not a member to know, such as this peer).
@@ -162,6 +163,24 @@ func (c *core) joining(task TaskID, inviter peer.ID, addrs []ma.Multiaddr) (*mem
 func (c *core) introduceDone(m *member, ok bool) {
 	m.introducing = false
 	m.acked = m.acked || ok
+}
+
+// handshaken is the step for a handshake with remote that shared the
+// books whose keys are in shared: every member whose book from us is
+// among them holds it, so no introduction is needed. Not before this
+// process has introduced itself to remote once (learn): that
+// introduction tells it our addresses, which may have changed.
+func (c *core) handshaken(remote peer.ID, shared map[string]bool) {
+	if !c.announced[remote] {
+		return
+	}
+	for _, r := range c.roots {
+		if b := r.myBooks[remote]; b != nil && shared[string(b.Key())] {
+			if m := r.members[remote]; m != nil {
+				m.acked = true
+			}
+		}
+	}
 }
 
 // introMeta is what an introduction of our book for r carries: our

@@ -119,8 +119,9 @@
 //     share, and introduces itself to each member peer once (not once
 //     per task: a handshake that shares our book for a task acks it, and
 //     the member spreads our new addresses to every task it shares with
-//     us). Still O(T) per handshake: Offer lists every book shared with
-//     the remote (and the handshake carries them all): adding the last
+//     us). Offer reads an index of the books shared with each peer
+//     (the gate), O(books shared with the remote), not a walk of every
+//     task; the handshake still carries them all: adding the last
 //     of 1,000 tasks costs about 4× the first. Below peer, db's
 //     replication session runs three goroutines however many books it
 //     carries, so goroutines do not grow with T (144 in all at 1,000
@@ -128,11 +129,32 @@
 //   - Per member peer: one connection (io closes the duplicate that
 //     simultaneous dials leave) and one replication session.
 //
-// Journal records made while the messenger's lock is held (members learnt
-// from join messages, invites used and books accepted in a handshake) go
-// through a queue with one writer, which appends them in batches: the
-// handshake's accept checks the token and the membership in memory and
-// never waits for a write.
+// # Core and shell
+//
+// The messenger's state (core: tasks, members, their books, the logs
+// read so far, clocks, edits) changes only in the core's steps, in the
+// manner of etcd raft's RawNode: pages read from a log (ingest, settle),
+// a message to write (compose), an introduction let in (introduced), an
+// invite used (joining), a handshake that shared our books (handshaken),
+// a journal record replayed on Open (replay). A step takes no lock, does
+// no I/O, reads no clock and calls nothing back; it returns effects —
+// journal records, the gate's updates, books to open, newcomers to
+// welcome, introductions to make — which the shell (Peer) carries out
+// (shell.go), holding Peer.mu around the step. testdata/core drives the
+// steps of several peers' cores with the effects carried out in memory
+// (TestCore): a member appends, someone joins, a peer restarts from its
+// journal and logs.
+//
+// Lower layers hand events up and never wait on the messenger. io calls
+// Offer, Accept and Handshaken inside a handshake, on its goroutines:
+// Offer and Accept read the gate (gate.go: who may introduce a book for
+// which task, the invites, the books offered per peer), whose lock is
+// held for map operations only; Accept checks the token or the
+// membership, marks an invite used, and enqueues the introduction;
+// Handshaken enqueues too. The watcher's goroutine handles the events
+// in order (events.go) before it reads the logs. So a handshake never
+// waits on Peer.mu, on a scan or on a write. Journal records go through
+// a queue with one writer (journalq.go), which appends them in batches.
 //
 // # State
 //

@@ -33,3 +33,15 @@ var (
 	errForged      = errors.New("peer: envelope names another author or index")
 	errClock       = errors.New("peer: envelope clock goes backwards")
 )
+
+// Why the gate refuses an introduction. The text goes to the introducer
+// (ErrInviteRefused wraps it there), so it carries no package prefix.
+var (
+	errNotReady      = errors.New("not ready")
+	errInviteRevoked = errors.New("the invite was revoked")
+	errInviteUsed    = errors.New("the invite was already used")
+	errInviteExpired = errors.New("the invite has expired")
+	errNoInvite      = errors.New("no such invite (wrong secret or task)")
+	errNotMember     = errors.New("not a member of this task here (yet)")
+	errNotIntro      = errors.New("not a messenger introduction")
+)

@@ -3,7 +3,6 @@ package peer
 import (
 	"crypto/ed25519"
 	"crypto/subtle"
-	"errors"
 	"sync"
 	"time"
 
@@ -39,17 +38,6 @@ type invite struct {
 	used       bool
 	revoked    bool
 }
-
-// Why the gate refuses an introduction. The text goes to the introducer
-// (ErrInviteRefused wraps it there), so it carries no package prefix.
-var (
-	errNotReady      = errors.New("not ready")
-	errInviteRevoked = errors.New("the invite was revoked")
-	errInviteUsed    = errors.New("the invite was already used")
-	errInviteExpired = errors.New("the invite has expired")
-	errNoInvite      = errors.New("no such invite (wrong secret or task)")
-	errNotMember     = errors.New("not a member of this task here (yet)")
-)
 
 func newGate() *gate {
 	return &gate{invites: map[string]*invite{}, members: map[TaskID]map[peer.ID]bool{}, offers: map[peer.ID]map[string]ed25519.PublicKey{}}

@@ -68,3 +68,17 @@ func waitTimeline(t testing.TB, p *Peer, task TaskID, n int, timeout time.Durati
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// newInvite creates a root task at p and an invite to it.
+func newInvite(ctx context.Context, t testing.TB, p *Peer, title string) (TaskID, string) {
+	t.Helper()
+	task, err := p.CreateTask(ctx, title, TaskID{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := p.Invite(ctx, task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task, code
+}
