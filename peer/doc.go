@@ -121,10 +121,12 @@
 //     the member spreads our new addresses to every task it shares with
 //     us). Offer reads an index of the books shared with each peer
 //     (the gate), O(books shared with the remote), not a walk of every
-//     task; the handshake still carries them all: adding the last
-//     of 1,000 tasks costs about 4× the first. Below peer, db's
+//     task; the handshake still carries them all, and its acks
+//     (core.handshaken) look at every task: adding the last of 1,000
+//     tasks costs about 3.6× the first (median of 3 loaded runs; 7.4×
+//     before the gate, same runs). Below peer, db's
 //     replication session runs three goroutines however many books it
-//     carries, so goroutines do not grow with T (144 in all at 1,000
+//     carries, so goroutines do not grow with T (142–148 in all at 1,000
 //     tasks of 3 members, three vaults in one process).
 //   - Per member peer: one connection (io closes the duplicate that
 //     simultaneous dials leave) and one replication session.
