@@ -124,7 +124,7 @@
 //     task; the handshake still carries them all, and its acks
 //     (core.handshaken) look at every task: adding the last of 1,000
 //     tasks costs about 3.6× the first (median of 3 loaded runs; 7.4×
-//     before the gate, same runs). Below peer, db's
+//     with Offer walking every task, same runs). Below peer, db's
 //     replication session runs three goroutines however many books it
 //     carries, so goroutines do not grow with T (142–148 in all at 1,000
 //     tasks of 3 members, three vaults in one process).
