@@ -3,6 +3,8 @@ package db
 import (
 	"crypto/ed25519"
 
+	"github.com/folio-p2p/folio/db/pb"
+
 	"github.com/folio-p2p/folio/book"
 )
 
@@ -45,6 +47,12 @@ type channel struct {
 type offer struct {
 	channel    uint32
 	capability [capabilitySize]byte
+	// early is the remote's latest Sync on the offered channel. The remote
+	// sends its Sync right after its Open, and sends it again only when
+	// its book changes: dropped because we did not hold the book yet, the
+	// channel would stay paired, asking for nothing, until the remote's
+	// next append (an introduction racing its own replication).
+	early *pb.Sync
 }
 
 type span struct{ start, end uint64 }

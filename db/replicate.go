@@ -127,7 +127,8 @@ type Session struct {
 	// discovery key: a book added here later (an introduction racing its
 	// own replication) pairs with them. Bounded by MaxPendingOffers.
 	pending      map[[32]byte]offer
-	remoteOpened int // books the remote opened that we did not offer
+	pendingChan  map[uint32][32]byte // the pending offers by the remote's channel number
+	remoteOpened int                 // books the remote opened that we did not offer
 	nextChan     uint32
 	nextReq      uint64
 	inflight     int        // our requests awaiting an answer
@@ -155,7 +156,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	s := &Session{
 		d: d, rw: rw, o: o, out: newOutQueue(),
 		in: make(chan inMessage, 64), inUsed: newInBudget(2 * o.MaxMessageSize), events: make(chan func(), 64), done: make(chan struct{}),
-		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
+		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{}, pendingChan: map[uint32][32]byte{},
 		nextChan: 1, nextReq: 1, dirty: newDirtySet(),
 	}
 	s.ctx, s.cancel = context.WithCancel(ctx)

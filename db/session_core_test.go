@@ -26,8 +26,13 @@ import (
 //	append pages=N          the writer appends N pages
 //	reader pages=K          a reader DB holding the writer's head and its
 //	                        first K pages
-//	session side=writer|reader [sparse]
-//	                        the core under test, offering the book
+//	reader absent           a reader DB without the book
+//	hold                    the reader's DB gets the book (empty), as an
+//	                        introduction adds it
+//	session side=writer|reader [sparse] [empty]
+//	                        the core under test, offering the book (empty:
+//	                        offering nothing yet)
+//	open-local              the session offers the book now (Session.Open)
 //	recv                    feed it messages, one a line:
 //	  open [cap=bad]            the remote opens the book on its channel 7
 //	  sync len=L [contig=C] [fork=F] [follow]
@@ -82,6 +87,9 @@ func (e *coreEnv) run(t *testing.T, d *datadriven.TestData) string {
 		return fmt.Sprintf("writer length %d", e.w.Length())
 	case "reader":
 		e.rdb = openTest(t, t.TempDir(), &Options{NoSync: true})
+		if d.HasArg("absent") {
+			return "reader without the book"
+		}
 		var err error
 		if e.r, err = e.rdb.OpenKey(ctx, e.w.Key()); err != nil {
 			d.Fatalf(t, "%v", err)
@@ -105,9 +113,21 @@ func (e *coreEnv) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		e.s = newCoreSession(t, d1, ReplicateOptions{Sparse: d.HasArg("sparse")})
 		e.asked = map[uint64]*pb.Request{}
+		if d.HasArg("empty") {
+			return e.result(nil)
+		}
 		if err := e.s.openBooks([]ed25519.PublicKey{e.w.Key()}); err != nil {
 			d.Fatalf(t, "%v", err)
 		}
+		return e.result(nil)
+	case "hold":
+		var err error
+		if e.r, err = e.rdb.OpenKey(ctx, e.w.Key()); err != nil {
+			d.Fatalf(t, "%v", err)
+		}
+		return fmt.Sprintf("reader length %d", e.r.Length())
+	case "open-local":
+		e.s.openLocal(e.w.Key())
 		return e.result(nil)
 	case "recv":
 		var err error
@@ -134,7 +154,7 @@ func newCoreSession(t *testing.T, d *DB, o ReplicateOptions) *Session {
 	o = o.withDefaults(d)
 	s := &Session{
 		d: d, rw: nopStream{}, o: o, out: newOutQueue(), events: make(chan func(), 1), done: make(chan struct{}),
-		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{},
+		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{}, pendingChan: map[uint32][32]byte{},
 		nextChan: 1, nextReq: 1, dirty: newDirtySet(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

@@ -78,11 +78,14 @@ func (s *Session) step(m *pb.Message) error {
 		if c := s.remote[b.Close.GetChannel()]; c != nil {
 			c.close()
 			delete(s.remote, c.remote)
+		} else if dk, ok := s.pendingChan[b.Close.GetChannel()]; ok {
+			s.dropOffer(dk) // withdrawn before we held the book
 		}
 	case *pb.Message_Sync:
 		if c := s.remote[b.Sync.GetChannel()]; c != nil {
 			return s.onSync(c, b.Sync)
 		}
+		s.keepEarlySync(b.Sync)
 	case *pb.Message_Have:
 		// Spans past the contiguous prefix: a follower asks only for the
 		// prefix, so nothing to record yet.
@@ -126,8 +129,12 @@ func (s *Session) openLocal(key ed25519.PublicKey) {
 		Channel: c.local, DiscoveryKey: dk[:], Capability: capability(key, s.o.LocalID, s.o.RemoteID)}}})
 	s.sendSync(c)
 	if o, ok := s.pending[dk]; ok && c.remote == 0 {
-		delete(s.pending, dk)
-		if err := s.onOffer(dk, o); err != nil {
+		s.dropOffer(dk)
+		err := s.onOffer(dk, o)
+		if err == nil && o.early != nil && c.remote == o.channel {
+			err = s.onSync(c, o.early)
+		}
+		if err != nil {
 			if errors.Is(err, ErrProtocol) {
 				s.peerError(err)
 			}
@@ -153,7 +160,7 @@ func (s *Session) onOpen(o *pb.Open) error {
 // opened here (at most MaxPendingOffers): a remote never creates a book
 // here, and learns nothing about what we hold.
 func (s *Session) onOffer(dk [32]byte, o offer) error {
-	if s.remote[o.channel] != nil {
+	if _, ok := s.pendingChan[o.channel]; ok || s.remote[o.channel] != nil {
 		return fmt.Errorf("%w: channel %d opened twice", ErrProtocol, o.channel)
 	}
 	if old, ok := s.pending[dk]; ok {
@@ -201,7 +208,29 @@ func (s *Session) keepOffer(dk [32]byte, o offer) error {
 		return fmt.Errorf("%w: %w: over %d offers of books not held here", ErrProtocol, ErrLimit, s.o.MaxPendingOffers)
 	}
 	s.pending[dk] = o
+	s.pendingChan[o.channel] = dk
 	return nil
+}
+
+// dropOffer forgets a pending offer.
+func (s *Session) dropOffer(dk [32]byte) {
+	if o, ok := s.pending[dk]; ok {
+		delete(s.pendingChan, o.channel)
+		delete(s.pending, dk)
+	}
+}
+
+// keepEarlySync keeps the remote's Sync on a channel it offered that we
+// cannot pair yet (see offer.early); one per offer, the latest. Syncs on
+// channels never offered are ignored, as before.
+func (s *Session) keepEarlySync(m *pb.Sync) {
+	dk, ok := s.pendingChan[m.GetChannel()]
+	if !ok {
+		return
+	}
+	o := s.pending[dk]
+	o.early = &pb.Sync{Channel: m.GetChannel(), Fork: m.GetFork(), Length: m.GetLength(), Contiguous: m.GetContiguous(), Follow: m.GetFollow()}
+	s.pending[dk] = o
 }
 
 // onLocalChange tells the remote about a new state of c's book (or of the

@@ -10,50 +10,50 @@ import (
 	ic "github.com/libp2p/go-libp2p/core/crypto"
 	pstore "github.com/libp2p/go-libp2p/core/peerstore"
 	ma "github.com/multiformats/go-multiaddr"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/folio-p2p/folio/db/peerstore"
-	pspb "github.com/folio-p2p/folio/db/peerstore/pb"
 )
 
-// Pages of the peerstore's journal (db/peerstore/pb.Page): one peer's
-// restated books, or a checkpoint and its chunks. See db/peerstore's doc.
+// Pages of the peerstore's journal: one peer's restated books, or a
+// checkpoint and its chunks. They are parsed by db/peerstore's own codec
+// (DecodeJournalPage), so the inspector and the peerstore never disagree
+// on what a page says. See db/peerstore's doc.
 
 func decodePeerstorePage(page []byte) *decodedPage {
-	return decodeAs("peerstore page", page, &pspb.Page{}, func(p *pspb.Page) (fields, error) {
-		if p.Version != 1 {
-			return nil, fmt.Errorf("peerstore page of format version %d (this inspector reads 1)", p.Version)
+	d := &decodedPage{Type: "peerstore page"}
+	pg, err := peerstore.DecodeJournalPage(page)
+	if err != nil {
+		d.Err = fmt.Errorf("not a peerstore page: %w", err)
+		return d
+	}
+	f := fields{}.add("written", nanosText(pg.Written)+" (informational)")
+	switch pg.Kind {
+	case "peer":
+		d.Fields = append(f.add("body", "peer"), journalPeerFields(pg.Peers[0])...)
+	case "checkpoint":
+		d.Fields = f.add("body", "checkpoint").add("peers", pg.CheckpointPeers)
+	default:
+		var peers []fields
+		for _, jp := range pg.Peers {
+			peers = append(peers, journalPeerFields(jp))
 		}
-		f := fields{}.add("written", nanosText(p.Time)+" (informational)")
-		switch b := p.Body.(type) {
-		case *pspb.Page_Peer:
-			return append(f.add("body", "peer"), journalPeerFields(b.Peer)...), nil
-		case *pspb.Page_Checkpoint:
-			return f.add("body", "checkpoint").add("peers", b.Checkpoint.Peers), nil
-		case *pspb.Page_Chunk:
-			var peers []fields
-			for _, jp := range b.Chunk.Peers {
-				peers = append(peers, journalPeerFields(jp))
-			}
-			return f.add("body", "checkpoint chunk").add("peers", peers), nil
-		}
-		return nil, fmt.Errorf("peerstore page without a body")
-	})
+		d.Fields = f.add("body", pg.Kind).add("peers", peers)
+	}
+	return d
 }
 
 // journalPeerFields describes one peer's journal form.
-func journalPeerFields(p *pspb.Peer) fields {
-	f := fields{}.add("peer", peerText(p.Id)).add("books", journalBooks(p.Books))
+func journalPeerFields(p peerstore.JournalPeer) fields {
+	f := fields{}.add("peer", peerText(p.ID)).add("books", journalBooks(p.Books))
 	var addrs []string
-	for i, raw := range p.Addrs {
-		a, err := ma.NewMultiaddrBytes(raw)
-		text := hex.EncodeToString(raw) + " (not a multiaddr)"
+	for _, a := range p.Addrs {
+		m, err := ma.NewMultiaddrBytes(a.Raw)
+		text := hex.EncodeToString(a.Raw) + " (not a multiaddr)"
 		if err == nil {
-			text = a.String()
+			text = m.String()
 		}
-		if i < len(p.AddrTtls) && i < len(p.AddrExpirySeconds) && i < len(p.AddrExpiryNanos) {
-			ttl := time.Duration(p.AddrTtls[i])
-			text += "  ttl " + ttlText(ttl) + "  expires " + expiryText(ttl, time.Unix(p.AddrExpirySeconds[i], int64(p.AddrExpiryNanos[i])))
+		if a.HasTTL {
+			text += "  ttl " + ttlText(a.TTL) + "  expires " + expiryText(a.TTL, a.Expires)
 		}
 		addrs = append(addrs, text)
 	}
@@ -67,24 +67,25 @@ func journalPeerFields(p *pspb.Peer) fields {
 		f = f.add("public key", pubKeyText(p.PublicKey))
 	}
 	if p.Books&peerstore.JournalProtos != 0 {
-		var list pspb.StringList
-		if err := proto.Unmarshal(p.Protocols, &list); err != nil {
-			f = f.add("protocols", "undecodable: "+err.Error())
+		if p.ProtocolsErr != nil {
+			f = f.add("protocols", "undecodable: "+p.ProtocolsErr.Error())
 		} else {
-			f = f.add("protocols", append([]string{}, list.Values...))
+			f = f.add("protocols", append([]string{}, p.Protocols...))
 		}
 	}
 	if p.Books&peerstore.JournalMeta != 0 {
-		var list pspb.MetaList
-		if err := proto.Unmarshal(p.Metadata, &list); err != nil {
-			f = f.add("metadata", "undecodable: "+err.Error())
+		if p.MetadataErr != nil {
+			f = f.add("metadata", "undecodable: "+p.MetadataErr.Error())
 		} else {
 			meta := []string{}
-			for _, m := range list.Entries {
-				meta = append(meta, m.Key+" = "+valueText(m.Value))
+			for _, m := range p.Metadata {
+				meta = append(meta, m.Key+" = "+anyText(m.Value))
 			}
 			f = f.add("metadata", meta)
 		}
+	}
+	if p.LastConnected != 0 {
+		f = f.add("last connected", nanosText(p.LastConnected))
 	}
 	return f
 }
@@ -97,44 +98,6 @@ func journalBooks(bits uint32) string {
 		return "(none)"
 	}
 	return strings.Join(names, ", ")
-}
-
-// valueText shows a journaled metadata value with its Go type.
-func valueText(v *pspb.Value) string {
-	if v == nil || v.Kind == nil {
-		return "nil"
-	}
-	switch k := v.Kind.(type) {
-	case *pspb.Value_String_:
-		return fmt.Sprintf("%q (string)", k.String_)
-	case *pspb.Value_Bytes:
-		return hex.EncodeToString(k.Bytes) + " ([]byte)"
-	case *pspb.Value_Bool:
-		return fmt.Sprintf("%v (bool)", k.Bool)
-	case *pspb.Value_Int:
-		return fmt.Sprintf("%d (int)", k.Int)
-	case *pspb.Value_Int64:
-		return fmt.Sprintf("%d (int64)", k.Int64)
-	case *pspb.Value_Int32:
-		return fmt.Sprintf("%d (int32)", k.Int32)
-	case *pspb.Value_Uint:
-		return fmt.Sprintf("%d (uint)", k.Uint)
-	case *pspb.Value_Uint64:
-		return fmt.Sprintf("%d (uint64)", k.Uint64)
-	case *pspb.Value_Uint32:
-		return fmt.Sprintf("%d (uint32)", k.Uint32)
-	case *pspb.Value_Uint8:
-		return fmt.Sprintf("%d (uint8)", k.Uint8)
-	case *pspb.Value_Float64:
-		return fmt.Sprintf("%g (float64)", k.Float64)
-	case *pspb.Value_Float32:
-		return fmt.Sprintf("%g (float32)", k.Float32)
-	case *pspb.Value_Duration:
-		return time.Duration(k.Duration).String() + " (time.Duration)"
-	case *pspb.Value_Strings:
-		return fmt.Sprintf("%q ([]string)", k.Strings.GetValues())
-	}
-	return fmt.Sprintf("%v", v.Kind)
 }
 
 // anyText shows a metadata value as the peerstore returns it.

@@ -165,8 +165,9 @@
 // One codec reads and writes the format, on protowire: encode.go and
 // parse.go for pages, metacodec.go for the embedded protocol and
 // metadata lists. pb/peerstore.proto is the format's definition and its
-// generated code (package pb) is used only by tests, as the reference
-// (and by devtools' page inspector):
+// generated code (package pb) is used only by tests, as the reference;
+// tools that show pages one by one (devtools' inspector) use
+// DecodeJournalPage, the same parser:
 // TestMetaCodecMatchesGenerated checks that every metadata kind encodes
 // to the generated code's bytes, and the fuzz tests (FuzzDecodePage,
 // FuzzDecodeMeta) that whatever the codec accepts, the generated code

@@ -31,8 +31,17 @@ func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		it := foldItem{i: 7, data: data}
 		decodeOne(&it, newInterner(), 0)
+		jp, jerr := DecodeJournalPage(data) // the inspector's view
 		if it.err != nil {
 			return
+		}
+		if jerr != nil || (jp.Kind == "checkpoint") != it.checkpoint || (jp.Kind == "checkpoint chunk") != it.chunk || len(jp.Peers) != len(it.peers) {
+			t.Fatalf("DecodeJournalPage %+v, %v; the peerstore's decoder %+v", jp, jerr, it)
+		}
+		for _, p := range jp.Peers {
+			if p.ProtocolsErr != nil || p.MetadataErr != nil {
+				t.Fatalf("DecodeJournalPage reports %v, %v on a page the peerstore accepts", p.ProtocolsErr, p.MetadataErr)
+			}
 		}
 		ref := foldItem{i: 7, data: data}
 		decodeOneProto(&ref)
