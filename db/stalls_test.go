@@ -37,3 +37,15 @@ func TestMetricsWriteStalls(t *testing.T) {
 		t.Fatalf("a fresh DB reports stalls: %+v", m.WriteStalls)
 	}
 }
+
+// TestMemTableStopWrites: the option reaches Pebble, and its default is
+// Pebble's own.
+func TestMemTableStopWrites(t *testing.T) {
+	for _, c := range []struct{ set, want int }{{0, 2}, {4, 4}} {
+		po := PebbleOptions(&Options{MemTableStopWrites: c.set})
+		po.Cache.Unref()
+		if po.MemTableStopWritesThreshold != c.want {
+			t.Errorf("MemTableStopWrites %d: Pebble gets %d, want %d", c.set, po.MemTableStopWritesThreshold, c.want)
+		}
+	}
+}
