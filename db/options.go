@@ -29,11 +29,12 @@ type Options struct {
 	// MemTableStopWrites is how many memtables' worth of writes may wait
 	// in memory for their flush before Pebble holds writes back (a write
 	// stall; Pebble's MemTableStopWritesThreshold). Default 2, Pebble's.
-	// Measured (BENCHMARKS.md, issue 15, third session): in a
-	// 3,000,000-page append-batch run, 4 instead of 2 cut the stalls from
-	// ~45 to 0–14 and the p99 from 185 to 138 ms (medians of 6), but the
-	// pages/s fell in each of the 6 paired runs (median 68.7 k → 47.4 k),
-	// so the default stays.
+	// Measured (BENCHMARKS.md, issue 15, third session), 3,000,000-page
+	// append-batch runs, 9 pairs: 4 instead of 2 cut the stalls from ~44
+	// to ~6 a run and the p99 from 164 to 90 ms (medians), but folio's
+	// pages/s fell in all 6 pairs of a first set (mostly load 5–13;
+	// median −31 %) and was even in 3 pairs at load 2.4–5, so the default
+	// stays Pebble's until a quiet set settles the throughput.
 	// Raising it costs memory only while writes outpace flushes (up to
 	// MemTableStopWrites × MemTableSize of memtables), and with WAL
 	// recycling Pebble keeps up to MemTableStopWrites+1 obsolete logs.
