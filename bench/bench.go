@@ -53,6 +53,19 @@ type BenchResult struct {
 	// replication; Ratio is then mb_per_sec / baseline_mb_per_sec.
 	BaselineMB float64 `json:"baseline_mb_per_sec,omitempty"`
 	Ratio      float64 `json:"ratio,omitempty"`
+	// For append-batch: the baseline's own latencies, and the write stalls
+	// (Pebble holding a commit back while flushes or compactions catch up:
+	// how many, and their total time) of each side.
+	BaselineP50us   float64 `json:"baseline_p50_us,omitempty"`
+	BaselineP99us   float64 `json:"baseline_p99_us,omitempty"`
+	Stalls          int     `json:"write_stalls,omitempty"`
+	StallMs         float64 `json:"write_stall_ms,omitempty"`
+	BaselineStalls  int     `json:"baseline_write_stalls,omitempty"`
+	BaselineStallMs float64 `json:"baseline_write_stall_ms,omitempty"`
+	// Of the stalls, those because L0 had too many sublevels (the rest
+	// waited for a memtable flush).
+	StallsL0         int `json:"write_stalls_l0,omitempty"`
+	BaselineStallsL0 int `json:"baseline_write_stalls_l0,omitempty"`
 }
 
 // BenchShapes lists the shapes Bench knows, with what each measures.
@@ -121,12 +134,12 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 	case "append-batch":
 		r.Batch = c.Batch
 		var blat []time.Duration
-		if lat, blat, err = benchAppendVsRaw(ctx, dir, c); err != nil {
+		if lat, blat, err = benchAppendVsRaw(ctx, dir, c, r); err != nil {
 			return nil, err
 		}
 		base := &BenchResult{Pages: c.Pages, Size: c.Size}
 		base.fill(blat)
-		r.Baseline = base.PagesPerSec
+		r.Baseline, r.BaselineP50us, r.BaselineP99us = base.PagesPerSec, base.P50us, base.P99us
 	case "get-random":
 		lat, err = benchGet(ctx, dir, c)
 	case "proof-verify":

@@ -34,17 +34,20 @@ type rawBook struct {
 	prefix []byte // a book's prefix, as db gives it
 	zero   [baseNodeValue]byte
 	head   []byte
+	stalls db.Stalls
 }
 
 func openRawBook(dir string, sync bool) (*rawBook, error) {
+	r := &rawBook{dir: dir, prefix: []byte{0x02, 0, 0, 0, 1}, head: make([]byte, baseHeadFixed+64*baseRootRecord)}
 	po := db.PebbleOptions(&db.Options{NoSync: !sync})
+	po.EventListener = r.stalls.Listener()
 	pdb, wo, err := openRaw(dir, po, sync)
 	po.Cache.Unref()
 	if err != nil {
 		return nil, err
 	}
-	return &rawBook{pdb: pdb, wo: wo, dir: dir, prefix: []byte{0x02, 0, 0, 0, 1},
-		head: make([]byte, baseHeadFixed+64*baseRootRecord)}, nil
+	r.pdb, r.wo = pdb, wo
+	return r, nil
 }
 
 func (r *rawBook) close() {
@@ -93,8 +96,8 @@ func (r *rawBook) commit(pages [][]byte, first uint64) error {
 // c.Batch, and the same pages committed as raw records (rawBook) into a
 // second Pebble, batch by batch in turn, so that whatever else runs on the
 // machine weighs on both alike. It returns folio's latencies and the
-// baseline's.
-func benchAppendVsRaw(ctx context.Context, dir string, c BenchConfig) (lat, base []time.Duration, _ error) {
+// baseline's, and sets r's write stall figures.
+func benchAppendVsRaw(ctx context.Context, dir string, c BenchConfig, r *BenchResult) (lat, base []time.Duration, _ error) {
 	d, b, err := openBench(dir, c)
 	if err != nil {
 		return nil, nil, err
@@ -121,6 +124,11 @@ func benchAppendVsRaw(ctx context.Context, dir string, c BenchConfig) (lat, base
 		}
 		lat = append(lat, time.Since(t))
 	}
+	m, err := d.Metrics()
+	if err != nil {
+		return nil, nil, err
+	}
+	r.setStalls(m.WriteStalls, raw.stalls.Metrics())
 	return lat, base, nil
 }
 
@@ -146,4 +154,11 @@ func openRaw(dir string, po *pebble.Options, sync bool) (*pebble.DB, *pebble.Wri
 		return pdb, pebble.Sync, nil
 	}
 	return pdb, pebble.NoSync, nil
+}
+
+// setStalls records folio's write stalls and the baseline's.
+func (r *BenchResult) setStalls(folio, base db.StallMetrics) {
+	r.Stalls, r.StallMs = int(folio.Count()), float64(folio.Time.Microseconds())/1e3
+	r.BaselineStalls, r.BaselineStallMs = int(base.Count()), float64(base.Time.Microseconds())/1e3
+	r.StallsL0, r.BaselineStallsL0 = int(folio.L0), int(base.L0)
 }

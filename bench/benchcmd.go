@@ -102,6 +102,8 @@ func printResult(w io.Writer, r *BenchResult, asJSON bool, label string) {
 		label, r.Shape, r.Pages, r.Size, r.Batch, r.Sync, r.PagesPerSec, r.MBPerSec, r.OpsPerSec, r.P50us, r.P99us, r.Seconds)
 	if r.Baseline > 0 {
 		fmt.Fprintf(w, "  raw Pebble %.0f pages/s, ratio %.2f", r.Baseline, r.Ratio)
+		fmt.Fprintf(w, " (p50=%.1fµs p99=%.1fµs); write stalls %d (%.0f ms), raw Pebble %d (%.0f ms)",
+			r.BaselineP50us, r.BaselineP99us, r.Stalls, r.StallMs, r.BaselineStalls, r.BaselineStallMs)
 	}
 	if r.BaselineMB > 0 {
 		fmt.Fprintf(w, "  raw stream %.1f MB/s, ratio %.2f", r.BaselineMB, r.Ratio)

@@ -111,7 +111,9 @@ func (b *Book) sign(h *Head) {
 // here. It is pure: the deterministic core of Append.
 func grow(h *Head, leaves []Node) (*Head, []Node) {
 	roots := append(make([]Node, 0, len(h.Roots)+1), h.Roots...)
-	parents := make([]Node, 0, len(leaves))
+	// Each leaf adds one root and each parent removes one, so there are at
+	// most len(leaves)+len(h.Roots) parents: sized once, never regrown.
+	parents := make([]Node, 0, len(leaves)+len(h.Roots))
 	byteLength := h.ByteLength
 	for i := range leaves {
 		n := leaves[i]

@@ -20,6 +20,7 @@ type DB struct {
 	opts     Options
 	primary  [32]byte
 	counters counters
+	stalls   Stalls
 	listener *book.EventListener // opts.EventListener wrapped with counters
 
 	mu       sync.Mutex            // guards books, next and closed
@@ -47,6 +48,7 @@ func Open(dir string, o *Options) (*DB, error) {
 	defer cache.Unref()
 	po := opts.pebbleOptions(cache)
 	po.Lock = lock
+	po.EventListener = d.stalls.Listener()
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		if errors.Is(err, pebble.ErrDBDoesNotExist) { // only read-only opens do not create

@@ -20,6 +20,8 @@ type Metrics struct {
 	Equivocations        uint64
 	Corruptions          uint64
 
+	WriteStalls StallMetrics // Pebble holding writes back (flushes or compactions behind)
+
 	Pebble *pebble.Metrics // Pebble's own metrics
 }
 
@@ -46,6 +48,7 @@ func (d *DB) Metrics() (*Metrics, error) {
 	m.ReceivedHeads, m.Truncates = c.received.Load(), c.truncates.Load()
 	m.VerificationFailures, m.Equivocations = c.verifyFailed.Load(), c.equivocations.Load()
 	m.Corruptions = c.corruptions.Load()
+	m.WriteStalls = d.stalls.Metrics()
 	m.Pebble = d.pdb.Metrics()
 	m.DiskUsage = m.Pebble.DiskSpaceUsage()
 	return m, nil

@@ -26,8 +26,22 @@ type Options struct {
 	CacheSize int64
 	// MemTableSize is Pebble's memtable size, in bytes. Default 64 MiB.
 	MemTableSize uint64
+	// MemTableStopWrites is how many memtables' worth of writes may wait
+	// in memory for their flush before Pebble holds writes back (a write
+	// stall; Pebble's MemTableStopWritesThreshold). Default 2, Pebble's.
+	// Measured (BENCHMARKS.md, issue 15, third session), 3,000,000-page
+	// append-batch runs, 9 pairs: 4 instead of 2 cut the stalls from ~44
+	// to ~6 a run and the p99 from 164 to 90 ms (medians), but folio's
+	// pages/s fell in all 6 pairs of a first set (mostly load 5–13;
+	// median −31 %) and was even in 3 pairs at load 2.4–5, so the default
+	// stays Pebble's until a quiet set settles the throughput.
+	// Raising it costs memory only while writes outpace flushes (up to
+	// MemTableStopWrites × MemTableSize of memtables), and with WAL
+	// recycling Pebble keeps up to MemTableStopWrites+1 obsolete logs.
+	MemTableStopWrites int
 	// NoWALRecycling deletes Pebble's write-ahead logs once obsolete
-	// instead of keeping up to three for reuse. Each log has 110 % of
+	// instead of keeping up to MemTableStopWrites+1 (three at the default)
+	// for reuse. Each log has 110 % of
 	// MemTableSize preallocated on disk (74 MB at the default), so the kept
 	// ones can be most of a small DB's directory; recycling saves creating
 	// a file per memtable rotation. Default false (Pebble recycles).
@@ -56,6 +70,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.MemTableSize == 0 {
 		r.MemTableSize = 64 << 20
+	}
+	if r.MemTableStopWrites <= 0 {
+		r.MemTableStopWrites = 2
 	}
 	if r.EventListener == nil {
 		r.EventListener = &book.EventListener{}

@@ -12,8 +12,10 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 		FS:           o.FS,
 		Cache:        cache,
 		MemTableSize: o.MemTableSize,
-		Logger:       o.Logger,
-		ReadOnly:     o.ReadOnly,
+		// Pebble's name; see Options.MemTableStopWrites.
+		MemTableStopWritesThreshold: o.MemTableStopWrites,
+		Logger:                      o.Logger,
+		ReadOnly:                    o.ReadOnly,
 	}
 	if o.NoWALRecycling {
 		po.Cleaner = noRecycleCleaner{}
