@@ -11,9 +11,12 @@ import (
 
 	mockclock "github.com/benbjohnson/clock"
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	pstore "github.com/libp2p/go-libp2p/core/peerstore"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/folio-p2p/folio/db"
 )
 
 // A standard go-libp2p host on folio's peerstore meets a second host
@@ -35,25 +38,27 @@ func hostRestart(t *testing.T, downtime time.Duration) {
 	clk := mockclock.NewMock()
 	clk.Set(time.Now())
 	o := &Options{Clock: clk}
-	d := openDB(t, "")
+	// go-libp2p's peerstore manager calls RemovePeer for a peer whose
+	// disconnection it heard before it stopped; during host.Close it
+	// sometimes stops first (seen once in ~10 full runs). A run without
+	// RemovePeer proves nothing here, so it is done again, at most 5 times.
+	var d *db.DB
+	var hb host.Host
+	for attempt := 1; ; attempt++ {
+		var removed bool
+		d, hb, removed = closedAfterIdentify(ctx, t, o)
+		if removed {
+			break
+		}
+		hb.Close()
+		d.Close()
+		if attempt == 5 {
+			t.Fatalf("in %d runs, host.Close never called RemovePeer for the disconnected peer: the test proves nothing", attempt)
+		}
+		t.Logf("run %d: host.Close did not call RemovePeer; again", attempt)
+	}
 	defer d.Close()
-	ps, err := Open(ctx, d, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hb := newHost(t)
 	defer hb.Close()
-	ha := newHost(t, libp2p.Peerstore(ps))
-	if err := connectIdentified(ctx, ha, peer.AddrInfo{ID: hb.ID(), Addrs: hb.Addrs()}); err != nil {
-		t.Fatal(err)
-	}
-	checkIdentified(t, ps, hb, "live")
-	if err := ha.Close(); err != nil { // closes ps too
-		t.Fatal(err)
-	}
-	if protos, _ := ps.GetProtocols(hb.ID()); len(protos) != 0 {
-		t.Fatalf("after host.Close the live books still hold B's protocols %v: RemovePeer was not called, the test proves nothing", protos)
-	}
 
 	clk.Add(downtime)
 	reopened := clk.Now()
@@ -171,4 +176,28 @@ func TestDormantPeersBounded(t *testing.T) {
 		t.Fatalf("remembered %v, want %v", got, want)
 	}
 	auditOK(t, ps)
+}
+
+// closedAfterIdentify opens a peerstore on a fresh DB under a host that
+// connects to another host B and completes identify, then closes the
+// host the normal way (which closes the peerstore). removed reports
+// whether the host's Close made the peerstore forget B's live state.
+func closedAfterIdentify(ctx context.Context, t *testing.T, o *Options) (d *db.DB, hb host.Host, removed bool) {
+	t.Helper()
+	d = openDB(t, "")
+	ps, err := Open(ctx, d, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb = newHost(t)
+	ha := newHost(t, libp2p.Peerstore(ps))
+	if err := connectIdentified(ctx, ha, peer.AddrInfo{ID: hb.ID(), Addrs: hb.Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	checkIdentified(t, ps, hb, "live")
+	if err := ha.Close(); err != nil { // closes ps too
+		t.Fatal(err)
+	}
+	protos, _ := ps.GetProtocols(hb.ID())
+	return d, hb, len(protos) == 0
 }
