@@ -44,7 +44,7 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	if err := p.levelMyBooks(ctx, r); err != nil {
 		return nil, err
 	}
-	p.watch(task, b)
+	p.watch(task, p.me, b)
 	return b, nil
 }
 

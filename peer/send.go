@@ -113,7 +113,7 @@ func (p *Peer) write(ctx context.Context, task TaskID, typ pb.Type, data []byte,
 	if idem != nil {
 		p.keepKey(r, idem, n)
 	}
-	p.scanOne(r)
+	p.scanOne(r, only(p.me))
 	return Head{Author: p.me, Index: n}, false, nil
 }
 

@@ -20,8 +20,11 @@ func (s *Subscription) fill() []*Message {
 		p.mu.Unlock()
 		return nil
 	}
-	srcs := p.sources(s.r)
-	present, back := s.r.checked()
+	s.mu.Lock()
+	c := s.takeReady()
+	s.mu.Unlock()
+	srcs := p.sourcesOf(s.r, c)
+	present, back := s.r.checkedOf(srcs)
 	p.mu.Unlock()
 
 	f := &forward{srcs: srcs, present: present, back: back, s: s}
@@ -37,7 +40,7 @@ func (s *Subscription) fill() []*Message {
 	size := 0
 	for len(out) < subQueue && size < subBytes && f.h.Len() > 0 {
 		it := heap.Pop(&f.h).(heapItem)
-		if env := f.env[it.m]; env != nil && !refsIn(env, present) {
+		if env := f.env[it.m]; env != nil && !f.refsOut(env) {
 			f.pos[it.src]-- // it waits, and its author's later pages with it
 			continue
 		}
@@ -55,6 +58,9 @@ func (s *Subscription) fill() []*Message {
 	for i, src := range srcs {
 		if f.pos[i] > s.nextOf(src.author) {
 			s.next[src.author] = f.pos[i]
+		}
+		if f.pos[i] < present[src.author] {
+			s.ready[src.author] = true // held back, or the queue is full
 		}
 	}
 	s.mu.Unlock()
@@ -117,6 +123,29 @@ func (f *forward) clockBefore(i int, idx uint64) uint64 {
 		return env.Meta.Clock
 	}
 	return 0
+}
+
+// refsOut reports whether every message env references is on its way
+// to the reader: on the heap (a log read this time, up to what the
+// watcher had checked) or handed over already (any other log: the
+// subscription has handed over all it had checked when this fill began).
+func (f *forward) refsOut(env *pb.Envelope) bool {
+	for _, r := range env.Refs {
+		if r.Head == nil {
+			continue
+		}
+		a := peer.ID(r.Head.Author)
+		n, ok := f.present[a]
+		if !ok {
+			f.s.mu.Lock()
+			n = f.s.nextOf(a)
+			f.s.mu.Unlock()
+		}
+		if n <= r.Head.Index {
+			return false
+		}
+	}
+	return true
 }
 
 // refsIn reports whether every message env references has been read.

@@ -39,7 +39,11 @@ type Subscription struct {
 
 	mu   sync.Mutex
 	next map[peer.ID]uint64 // per author: the next index to read (absent: 1)
-	err  error
+	// ready are the authors whose logs may hold checked pages not yet
+	// handed over (nil: every author's): a wake reads only those, so a
+	// message costs O(1) whatever the number of members.
+	ready map[peer.ID]bool
+	err   error
 }
 
 // Subscribe starts a live subscription to task; messages already in the
@@ -145,27 +149,50 @@ func (s *Subscription) pump() {
 	}
 }
 
-// offer tells the subscription that the watcher has read up to present
-// (per author, the next index): it wakes the reader, or ends a
-// subscription that fell too far behind. It never waits for the reader.
-func (s *Subscription) offer(present map[peer.ID]uint64) {
+// lag is how many messages the watcher has read in r that the
+// subscription has not handed over. Call with p.mu held.
+func (s *Subscription) lag(r *root) int {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	behind := 0
-	for a, n := range present {
-		from := s.nextOf(a)
+	for a, l := range r.logs {
 		// What SubscribeAfter replays does not count: it is read from
 		// disk at the reader's pace.
-		from = max(from, s.live[a])
-		if n > from {
-			behind += int(n - from)
+		if from := max(s.nextOf(a), s.live[a]); l.next > from {
+			behind += int(l.next - from)
 		}
 	}
-	s.mu.Unlock()
+	return behind
+}
+
+// offer tells the subscription that the watcher has read new pages of
+// authors' logs and that it lags behind messages (lag): it wakes the
+// reader, or ends a subscription that fell too far behind. It never
+// waits for the reader.
+func (s *Subscription) offer(authors []peer.ID, behind int) {
 	if behind > s.maxLag {
 		s.end(fmt.Errorf("%w: %d messages unread (max %d)", ErrLagged, behind, s.maxLag))
 		return
 	}
+	s.mu.Lock()
+	if s.ready != nil {
+		for _, a := range authors {
+			s.ready[a] = true
+		}
+	}
+	s.mu.Unlock()
 	s.poke()
+}
+
+// takeReady returns, and forgets, the authors to read (everything: all).
+// Call with s.mu held.
+func (s *Subscription) takeReady() *changed {
+	c := everything
+	if s.ready != nil {
+		c = &changed{authors: s.ready}
+	}
+	s.ready = map[peer.ID]bool{}
+	return c
 }
 
 // nextOf is the next index of author a to read. Call with s.mu held.

@@ -172,6 +172,22 @@ func (r *root) checked() (map[peer.ID]uint64, map[peer.ID]map[uint64]bool) {
 	return present, back
 }
 
+// checkedOf is checked for the authors of srcs only. Call with p.mu held.
+func (r *root) checkedOf(srcs []source) (map[peer.ID]uint64, map[peer.ID]map[uint64]bool) {
+	present, back := make(map[peer.ID]uint64, len(srcs)), map[peer.ID]map[uint64]bool{}
+	for _, s := range srcs {
+		l := r.logs[s.author]
+		if l == nil {
+			continue
+		}
+		present[s.author] = l.next
+		if len(l.backwards) > 0 {
+			back[s.author] = maps.Clone(l.backwards)
+		}
+	}
+	return present, back
+}
+
 // newWalker starts each log at its newest checked page, or, with before,
 // at the newest page before that position (found by binary search: clocks
 // grow along each author's log), so that any page costs O(log n) reads to

@@ -3,42 +3,84 @@ package peer
 import (
 	"sync"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db"
 )
 
-// wakes says which tasks the watcher must read again: those with a book
-// that grew since it last looked, so that a change in one book costs the
-// work of its task only, whatever the number of tasks. It has its own
+// wakes says which logs the watcher must read again: those of a book that
+// grew since it last looked, so that a change in one book costs the work
+// of that author's log in its task only, whatever the number of tasks
+// and members. It has its own
 // lock, never Peer.mu: the DB reports appends on the appending goroutine,
 // which may hold Peer.mu (journal records are appended under it).
 type wakes struct {
 	mu     sync.Mutex
-	byBook map[string]TaskID // book label (book.Book.Name) → root task
-	dirty  map[TaskID]bool
+	byBook map[string]watched // book label (book.Book.Name) → its log
+	dirty  map[TaskID]*changed
 	all    bool // every task (after Open, or from a poke without a task)
 	// waiting are the books with a missing page someone waits for.
 	waiting map[*book.Book]bool
 }
 
-func newWakes() wakes {
-	return wakes{byBook: map[string]TaskID{}, dirty: map[TaskID]bool{}, waiting: map[*book.Book]bool{}}
+// watched is the log a book holds: its root task and author.
+type watched struct {
+	task   TaskID
+	author peer.ID
 }
 
-// watch makes b's growth wake the watcher for task.
-func (p *Peer) watch(task TaskID, b *book.Book) {
+// changed is what the watcher must read again in one task: every log
+// (all), or the logs of some authors.
+type changed struct {
+	all     bool
+	authors map[peer.ID]bool
+}
+
+// everything is a changed that names every log of a task.
+var everything = &changed{all: true}
+
+// only is a changed that names author a's log.
+func only(a peer.ID) *changed { return &changed{authors: map[peer.ID]bool{a: true}} }
+
+func (c *changed) add(a peer.ID) {
+	if c.authors == nil {
+		c.authors = map[peer.ID]bool{}
+	}
+	c.authors[a] = true
+}
+
+func newWakes() wakes {
+	return wakes{byBook: map[string]watched{}, dirty: map[TaskID]*changed{}, waiting: map[*book.Book]bool{}}
+}
+
+// watch makes b's growth wake the watcher for author's log in task.
+func (p *Peer) watch(task TaskID, author peer.ID, b *book.Book) {
 	p.wakes.mu.Lock()
-	p.wakes.byBook[b.Name()] = task
+	p.wakes.byBook[b.Name()] = watched{task: task, author: author}
 	p.wakes.mu.Unlock()
 }
 
-// onAppended is the DB's Appended callback: it marks the book's task, if
-// any, and wakes the watcher. It must be quick and take no other lock.
+// mark notes that author's log in task grew. Call with wakes.mu held.
+func (w *wakes) mark(task TaskID, author peer.ID) {
+	c := w.dirty[task]
+	if c == nil {
+		c = &changed{}
+		w.dirty[task] = c
+	}
+	if !c.all {
+		c.add(author)
+	}
+}
+
+// onAppended is the DB's Appended callback: it marks the book's log, if
+// it is one, and wakes the watcher. It must be quick and take no other
+// lock.
 func (p *Peer) onAppended(in book.AppendInfo) {
 	p.wakes.mu.Lock()
-	task, ok := p.wakes.byBook[in.Book]
+	w, ok := p.wakes.byBook[in.Book]
 	if ok {
-		p.wakes.dirty[task] = true
+		p.wakes.mark(w.task, w.author)
 	}
 	p.wakes.mu.Unlock()
 	if ok {
@@ -46,11 +88,11 @@ func (p *Peer) onAppended(in book.AppendInfo) {
 	}
 }
 
-// awaitPage wakes the watcher for task once page i of b is stored. A
-// book's head can arrive before its pages, and pages that arrive without
-// a new head are not reported as appends: so while a page is missing (and
-// only then) one goroutine per such book waits for it.
-func (p *Peer) awaitPage(task TaskID, b *book.Book, i uint64) {
+// awaitPage wakes the watcher for author's log in task once page i of b
+// is stored. A book's head can arrive before its pages, and pages that
+// arrive without a new head are not reported as appends: so while a page
+// is missing (and only then) one goroutine per such book waits for it.
+func (p *Peer) awaitPage(task TaskID, author peer.ID, b *book.Book, i uint64) {
 	p.wakes.mu.Lock()
 	if p.wakes.waiting[b] {
 		p.wakes.mu.Unlock()
@@ -64,17 +106,21 @@ func (p *Peer) awaitPage(task TaskID, b *book.Book, i uint64) {
 		_, err := b.Get(p.ctx, i, nil)
 		p.wakes.mu.Lock()
 		delete(p.wakes.waiting, b)
+		if err == nil {
+			p.wakes.mark(task, author)
+		}
 		p.wakes.mu.Unlock()
 		if err == nil {
-			p.pokeTask(task)
+			p.kickWatcher()
 		}
 	}()
 }
 
-// pokeTask wakes the watcher to read task's logs.
+// pokeTask wakes the watcher to read every log of task (and open the
+// books of members introduced since).
 func (p *Peer) pokeTask(task TaskID) {
 	p.wakes.mu.Lock()
-	p.wakes.dirty[task] = true
+	p.wakes.dirty[task] = everything
 	p.wakes.mu.Unlock()
 	p.kickWatcher()
 }
@@ -95,14 +141,11 @@ func (p *Peer) kickWatcher() {
 }
 
 // takeWakes returns, and forgets, what the watcher must read.
-func (p *Peer) takeWakes() (all bool, tasks []TaskID) {
+func (p *Peer) takeWakes() (all bool, tasks map[TaskID]*changed) {
 	p.wakes.mu.Lock()
 	defer p.wakes.mu.Unlock()
-	all = p.wakes.all
-	for t := range p.wakes.dirty {
-		tasks = append(tasks, t)
-	}
-	p.wakes.all, p.wakes.dirty = false, map[TaskID]bool{}
+	all, tasks = p.wakes.all, p.wakes.dirty
+	p.wakes.all, p.wakes.dirty = false, map[TaskID]*changed{}
 	return all, tasks
 }
 

@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"bytes"
 	"context"
 	"slices"
 
@@ -30,12 +31,12 @@ func (p *Peer) watchLoop() {
 				p.scan()
 				continue
 			}
-			for _, t := range tasks {
+			for t, c := range tasks {
 				p.mu.Lock()
 				r := p.roots[t]
 				p.mu.Unlock()
 				if r != nil {
-					p.scanOne(r)
+					p.scanOne(r, c)
 				}
 			}
 		}
@@ -53,18 +54,50 @@ type source struct {
 // sources lists the logs of r: this peer's and each member's book for
 // it. Call with p.mu held.
 func (p *Peer) sources(r *root) []source {
-	n, get := p.myLog(r)
-	out := []source{{author: p.me, length: n, get: get}}
-	for _, m := range r.members {
-		b := p.memberBook(r, m)
-		if b == nil {
-			continue
+	return p.sourcesOf(r, everything)
+}
+
+// sourcesOf lists the logs of r that c names (all of them, or some
+// authors'), so that reading what changed costs O(authors changed), not
+// O(members). Call with p.mu held.
+func (p *Peer) sourcesOf(r *root, c *changed) []source {
+	if c.all {
+		out := make([]source, 0, len(r.members)+1)
+		out = append(out, p.mySource(r))
+		for _, m := range r.members {
+			if s, ok := p.memberSource(r, m); ok {
+				out = append(out, s)
+			}
 		}
-		out = append(out, source{author: m.id, book: b, length: b.Length(), get: func(ctx context.Context, i uint64) ([]byte, error) {
-			return b.Get(ctx, i, &book.GetOptions{LocalOnly: true})
-		}})
+		return out
+	}
+	out := make([]source, 0, len(c.authors))
+	for a := range c.authors {
+		if a == p.me {
+			out = append(out, p.mySource(r))
+		} else if m := r.members[a]; m != nil {
+			if s, ok := p.memberSource(r, m); ok {
+				out = append(out, s)
+			}
+		}
 	}
 	return out
+}
+
+func (p *Peer) mySource(r *root) source {
+	n, get := p.myLog(r)
+	return source{author: p.me, length: n, get: get}
+}
+
+// memberSource is m's log in r, once m introduced its book.
+func (p *Peer) memberSource(r *root, m *member) (source, bool) {
+	b := p.memberBook(r, m)
+	if b == nil {
+		return source{}, false
+	}
+	return source{author: m.id, book: b, length: b.Length(), get: func(ctx context.Context, i uint64) ([]byte, error) {
+		return b.Get(ctx, i, &book.GetOptions{LocalOnly: true})
+	}}, true
 }
 
 // scan reads every new page of every log.
@@ -72,16 +105,16 @@ func (p *Peer) scan() {
 	p.scanMu.Lock()
 	defer p.scanMu.Unlock()
 	for _, r := range p.rootList() {
-		p.scanRoot(r)
+		p.scanRoot(r, everything)
 	}
 }
 
-// scanOne reads the new pages of one task's logs (after this peer wrote
-// to it: the other tasks did not change).
-func (p *Peer) scanOne(r *root) {
+// scanOne reads the new pages of the logs c names in one task (the other
+// tasks did not change).
+func (p *Peer) scanOne(r *root, c *changed) {
 	p.scanMu.Lock()
 	defer p.scanMu.Unlock()
-	p.scanRoot(r)
+	p.scanRoot(r, c)
 }
 
 // decoded is one page of a log, decoded and checked.
@@ -105,15 +138,15 @@ func decode(author peer.ID, i uint64, page []byte) (*pb.Envelope, error) {
 }
 
 // scanRoot is the shell around the core (core.go) for one task: it reads
-// each log's new pages from the books, then folds them and runs the
-// effects under p.mu.
-func (p *Peer) scanRoot(r *root) {
+// the new pages of the logs c names from the books, then folds them and
+// runs the effects under p.mu.
+func (p *Peer) scanRoot(r *root, c *changed) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return
 	}
-	srcs := p.sources(r)
+	srcs := p.sourcesOf(r, c)
 	p.mu.Unlock()
 	var fresh []decoded
 	for _, s := range srcs {
@@ -134,17 +167,22 @@ func (p *Peer) scanRoot(r *root) {
 	effs := p.settle(r, fresh)
 	p.run(p.ctx, effs)
 	offer := slices.ContainsFunc(effs, func(e effect) bool { return e.fresh })
-	subs := make([]*Subscription, 0, len(r.subs))
-	for s := range r.subs {
-		subs = append(subs, s)
+	var subs []*Subscription
+	var lags []int
+	if offer {
+		for s := range r.subs {
+			subs, lags = append(subs, s), append(lags, s.lag(r))
+		}
 	}
-	present, _ := r.checked()
 	p.mu.Unlock()
-	if !offer {
-		return
+	var authors []peer.ID // those with fresh pages, in order
+	for _, d := range fresh {
+		if len(authors) == 0 || authors[len(authors)-1] != d.key.Author {
+			authors = append(authors, d.key.Author)
+		}
 	}
-	for _, s := range subs {
-		s.offer(present)
+	for i, s := range subs {
+		s.offer(authors, lags[i])
 	}
 }
 
@@ -156,7 +194,7 @@ func (p *Peer) readFrom(r *root, s source, start uint64) [][]byte {
 		page, err := s.get(p.ctx, i)
 		if err != nil {
 			if s.book != nil {
-				p.awaitPage(r.id, s.book, i)
+				p.awaitPage(r.id, s.author, s.book, i)
 			}
 			break // not here yet
 		}
@@ -171,7 +209,8 @@ func (p *Peer) memberBook(r *root, m *member) *book.Book {
 	if m.book == nil {
 		return nil
 	}
-	if m.b != nil && m.b.Key().Equal(m.book) && !m.b.Closed() {
+	// A plain compare: both keys are public.
+	if m.b != nil && bytes.Equal(m.b.Key(), m.book) && !m.b.Closed() {
 		return m.b
 	}
 	b, err := p.v.DB().OpenKey(p.ctx, m.book)
@@ -179,6 +218,6 @@ func (p *Peer) memberBook(r *root, m *member) *book.Book {
 		return nil
 	}
 	m.b = b
-	p.watch(r.id, b)
+	p.watch(r.id, m.id, b)
 	return b
 }
