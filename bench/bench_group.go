@@ -17,6 +17,10 @@ type GroupConfig struct {
 	Messages int    // messages sent; default 50
 	FromAll  bool   // message i comes from member i mod Members (default: all from the creator)
 	Dir      string // where the vaults go; default a temporary directory, removed after
+	// FormProfile and SendProfile, when set, are files for a CPU profile
+	// of the formation phase and of the send phase alone (default: none).
+	FormProfile string
+	SendProfile string
 }
 
 // GroupResult is one run's figures. Field names are read by other tooling.
@@ -67,19 +71,37 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	if c.FromAll {
 		r.From = "all"
 	}
+	stop, err := profilePhase(c.FormProfile)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	task, err := formGroup(ctx, ps)
+	stop()
 	if err != nil {
 		return nil, err
 	}
 	r.FormedMs = ms(time.Since(start))
-	if err := sendPhase(ctx, c, ps, task, r); err != nil {
+	if stop, err = profilePhase(c.SendProfile); err != nil {
+		return nil, err
+	}
+	err = sendPhase(ctx, c, ps, task, r)
+	stop()
+	if err != nil {
 		return nil, err
 	}
 	for _, p := range ps {
 		r.ConnsMax = max(r.ConnsMax, len(p.Vault().Host().Network().Conns()))
 	}
 	return r, nil
+}
+
+// profilePhase starts a CPU profile into file, or nothing when file is "".
+func profilePhase(file string) (func(), error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	return startCPUProfile(file)
 }
 
 // formGroup: the first peer creates a task and invites each other peer in

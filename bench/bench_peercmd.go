@@ -26,6 +26,8 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 	runs := fs.Int("runs", 1, "repeat the run this many times; with more than one, also print the medians")
 	asJSON := fs.Bool("json", false, "print one JSON object per run")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of all the runs to this file")
+	formProfile := fs.String("form-cpuprofile", "", "group: write a CPU profile of the formation phase only to this file (the last run's)")
+	sendProfile := fs.String("send-cpuprofile", "", "group: write a CPU profile of the send phase only to this file (the last run's)")
 	goProfile := fs.String("goroutineprofile", "", "tasks: write the goroutines, grouped by stack, to this file when they are counted")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long (each run)")
 	fs.Usage = func() {
@@ -60,7 +62,8 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 			d = fmt.Sprintf("%s/run-%d", d, i)
 		}
 		if shape == "group" {
-			r, err = BenchGroup(rctx, GroupConfig{Members: *members, Messages: *messages, FromAll: *fromAll, Dir: d})
+			r, err = BenchGroup(rctx, GroupConfig{Members: *members, Messages: *messages, FromAll: *fromAll, Dir: d,
+				FormProfile: *formProfile, SendProfile: *sendProfile})
 		} else {
 			r, err = BenchTasks(rctx, TasksConfig{Tasks: *tasks, Dir: d, GoroutineProfile: *goProfile})
 		}
