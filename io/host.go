@@ -22,10 +22,10 @@ var DefaultListenAddrs = []string{
 	"/ip6/::/udp/0/quic-v1",
 }
 
-// newHost builds the Swarm's own libp2p host from ho. firewall is asked
-// once the remote's identity is known, before any stream; refused hears
-// of each peer it refuses then.
-func newHost(ho HostOptions, firewall func(peer.ID) bool, refused func(peer.ID)) (host.Host, error) {
+// newHost builds the Swarm's own libp2p host from ho, with room for
+// maxPeers peers. firewall is asked once the remote's identity is known,
+// before any stream; refused hears of each peer it refuses then.
+func newHost(ho HostOptions, maxPeers int, firewall func(peer.ID) bool, refused func(peer.ID)) (host.Host, error) {
 	key := ho.PrivateKey
 	if key == nil {
 		k, _, err := crypto.GenerateEd25519Key(nil)
@@ -38,7 +38,7 @@ func newHost(ho HostOptions, firewall func(peer.ID) bool, refused func(peer.ID))
 	if len(addrs) == 0 {
 		addrs = DefaultListenAddrs
 	}
-	limits := rcmgr.DefaultLimits.AutoScale()
+	limits := defaultLimits(maxPeers)
 	if ho.ResourceLimits != nil {
 		limits = *ho.ResourceLimits
 	}

@@ -95,7 +95,8 @@ type HostOptions struct {
 	// every IPv4 and IPv6 interface, random ports.
 	ListenAddrs []string
 	// ResourceLimits bound connections, streams and memory. Default:
-	// go-libp2p's default limits scaled to this machine.
+	// go-libp2p's default limits scaled to this machine, raised where
+	// they would not hold Options.MaxPeers connections (limits.go).
 	ResourceLimits *rcmgr.ConcreteLimitConfig
 	// DisableRelay turns off dialing through circuit relays (v2). Relay
 	// dialing is on by default, as in go-libp2p.

@@ -67,7 +67,7 @@ func New(ctx context.Context, o *Options) (*Swarm, error) {
 	opts := o.withDefaults()
 	s := &Swarm{o: opts, h: opts.Host, topics: map[[32]byte]*topic{}, peers: map[peer.ID]*remote{}, lan: map[peer.ID]peer.AddrInfo{}, booted: make(chan struct{}), retiring: map[string]bool{}}
 	if s.h == nil {
-		h, err := newHost(opts.HostOptions, opts.Firewall, func(p peer.ID) {
+		h, err := newHost(opts.HostOptions, opts.MaxPeers, opts.Firewall, func(p peer.ID) {
 			if f := opts.Listener.Refused; f != nil {
 				f(p, ErrFirewall)
 			}
