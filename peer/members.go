@@ -116,7 +116,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	}
 	m.introducing = true
 	m.lastTry = time.Now()
-	meta := p.introMeta(r, encodeAddrs(p.v.Addrs()))
+	meta := fitMeta(p.introMeta(r, encodeAddrs(p.v.Addrs())), maxMeta)
 	task, id, addrs := r.id, m.id, m.addrs
 	p.wg.Add(1)
 	go func() {
