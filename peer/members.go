@@ -111,7 +111,7 @@ func (p *Peer) repair(ctx context.Context, r *root) {
 // introduceLocked introduces our book for m to m in the background, with
 // our view of the members, until m accepts it. Call with p.mu held.
 func (p *Peer) introduceLocked(r *root, m *member) {
-	if m.acked || m.introducing || p.closed {
+	if m.acked || m.introducing || p.closed || p.deferDial(m) {
 		return
 	}
 	m.introducing = true
@@ -141,6 +141,19 @@ func (p *Peer) introduce(task TaskID, id peer.ID, addrs []ma.Multiaddr, meta *pb
 	mb, _ := proto.Marshal(meta)
 	h, err := p.v.Introduce(ctx, id, folioio.Introduction{Key: b.Key(), Meta: mb})
 	return err == nil && len(h.Rejected) == 0
+}
+
+// deferDial reports whether an introduction to m waits for the retry
+// loop: while we are not connected to m and its own introduction is
+// awaited (or our last try was) less than Options.Retry ago. A newcomer
+// reads the join messages of everyone who joined before it while each of
+// them reads the one naming the newcomer: if both introduced themselves
+// at once, most pairs would dial each other simultaneously and leave two
+// connections (two TLS handshakes, one connection retired). So the
+// member who was there first dials, and the newcomer answers on that
+// connection. Call with p.mu held.
+func (p *Peer) deferDial(m *member) bool {
+	return !m.lastTry.IsZero() && time.Since(m.lastTry) < p.o.Retry && !p.connected(m.id)
 }
 
 // connected reports whether this peer has a connection to id now. Then

@@ -1,0 +1,83 @@
+package peer
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// dialCount counts the connections a host opens (outbound) and accepts.
+type dialCount struct{ out, in atomic.Int64 }
+
+func (d *dialCount) Listen(network.Network, ma.Multiaddr)       {}
+func (d *dialCount) ListenClose(network.Network, ma.Multiaddr)  {}
+func (d *dialCount) Disconnected(network.Network, network.Conn) {}
+func (d *dialCount) Connected(_ network.Network, c network.Conn) {
+	if c.Stat().Direction == network.DirOutbound {
+		d.out.Add(1)
+	} else {
+		d.in.Add(1)
+	}
+}
+
+// TestGroupFormsWithOneConnectionPerPair: five peers join one task one
+// after another; a newcomer waits for the members already there to
+// introduce themselves (they read the join message naming it) instead
+// of dialing them too, so no pair ever dials each other at once: exactly
+// one connection per pair is ever opened. Retry is long enough that the
+// retry loop, which would dial a member that stays silent, never runs
+// during the test.
+func TestGroupFormsWithOneConnectionPerPair(t *testing.T) {
+	const n = 5
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	ps := make([]*Peer, n)
+	counts := make([]*dialCount, n)
+	for i := range ps {
+		o := testOptions(fmt.Sprintf("m%d", i))
+		o.Retry = 10 * time.Second
+		p, err := Open(ctx, t.TempDir(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		ps[i], counts[i] = p, &dialCount{}
+		p.Vault().Host().Network().Notify(counts[i])
+	}
+	task := mustCreate(t, ctx, ps[0], "five")
+	for _, p := range ps[1:] {
+		mustJoin(t, ctx, ps[0], p, task)
+	}
+	want := 2 * (n - 1)
+	for _, p := range ps {
+		for {
+			bs, err := p.Books(task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(bs) >= want {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				t.Fatalf("%s holds %d books, want %d", p.ID().ShortString(), len(bs), want)
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}
+	var opened int64
+	for _, c := range counts {
+		opened += c.out.Load()
+	}
+	if pairs := int64(n * (n - 1) / 2); opened != pairs {
+		for i, c := range counts {
+			t.Logf("m%d: dialed %d, accepted %d", i, c.out.Load(), c.in.Load())
+		}
+		t.Fatalf("%d connections dialed for %d pairs", opened, pairs)
+	}
+}
