@@ -99,15 +99,27 @@
 //     one fsync whatever n, n−1 Ed25519 signatures made on every core,
 //     O(n·b) bytes. Then a read of that task's logs only.
 //   - Per message, at each other member: one replicated page verified
-//     (one signature check, one commit), and a read of that task's logs
-//     only: O(n) to list the logs (member books stay open: no catalogue
-//     lookup), plus the new pages. So all peers together spend O(n) signs,
-//     checks and commits per message, plus an O(n²) term of cheap
-//     in-memory work that has no I/O.
+//     (one signature check, one commit), and a read of the one log that
+//     grew: the DB's Appended callback names the book, hence its author,
+//     so the watcher and each live subscription read and decode only
+//     that log's new pages (member books stay open: no catalogue
+//     lookup), O(1) whatever n. What is still O(n) there has no I/O and
+//     allocates nothing: a subscription's lag check adds one integer per
+//     author. An envelope references the newest message of every other
+//     author the sender has read, so it is O(1) bytes when one member
+//     writes and O(n) when all do. So all peers together spend O(n)
+//     signs, checks and commits per message.
 //   - Per member: 2·(n−1) books on each member's disk; a newcomer costs
 //     each member one book (a copy of its history for the task) and one
 //     introduction, so forming a group of n costs O(n²) introductions in
-//     all, made one by one as the members read the join messages.
+//     all, made one by one as the members read the join messages. The
+//     members already there dial the newcomer; it answers on their
+//     connections and dials only those still silent after Options.Retry,
+//     so a group of n opens n(n−1)/2 connections (one TLS handshake
+//     each), not two for most pairs. An introduction carries the
+//     introducer's view of the members, trimmed to io's 4 KiB bound
+//     (about 70 members with one loopback address each): a newcomer to
+//     a larger group learns the rest from the join messages it reads.
 //   - Per task: a book that grows wakes the watcher for its task only
 //     (the DB's Appended callback names the book), so adding a task or
 //     a message costs the same with 1 or 1,000 tasks, except where noted
