@@ -70,7 +70,7 @@ func TestSubscriptionRepliesAcrossAuthors(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for k := 1; k < each; k++ {
-				ms, err := p.Timeline(ctx, task, &TimelineOptions{Limit: 50})
+				ms, err := p.Timeline(ctx, task, &TimelineOptions{Limit: 1000}) // the whole task
 				if err != nil {
 					errs <- err
 					return
