@@ -167,15 +167,20 @@ func (c *core) introduceDone(m *member, ok bool) {
 
 // handshaken is the step for a handshake with remote that shared the
 // books whose keys are in shared: every member whose book from us is
-// among them holds it, so no introduction is needed. Not before this
+// among them holds it, so no introduction is needed. O(books shared),
+// through mine, whatever the number of tasks. Not before this
 // process has introduced itself to remote once (learn): that
 // introduction tells it our addresses, which may have changed.
 func (c *core) handshaken(remote peer.ID, shared map[string]bool) {
 	if !c.announced[remote] {
 		return
 	}
-	for _, r := range c.roots {
-		if b := r.myBooks[remote]; b != nil && shared[string(b.Key())] {
+	for k := range shared {
+		r := c.roots[c.mine[k]]
+		if r == nil {
+			continue
+		}
+		if b := r.myBooks[remote]; b != nil && string(b.Key()) == k {
 			if m := r.members[remote]; m != nil {
 				m.acked = true
 			}

@@ -5,6 +5,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/folio-p2p/folio/book"
+
 	"github.com/folio-p2p/folio/peer/pb"
 )
 
@@ -24,10 +26,20 @@ type core struct {
 	// itself to since it started, so that after a restart each hears our
 	// addresses once, not once per task.
 	announced map[peer.ID]bool
+	// mine maps each book of ours (by key) to its root task, so that a
+	// handshake's acks touch the tasks of the books it shared, not all.
+	mine map[string]TaskID
 }
 
 func newCore(me peer.ID) core {
-	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}}
+	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}}
+}
+
+// opened is the step for a book of ours for reader in r, opened or made
+// by the shell.
+func (c *core) opened(r *root, reader peer.ID, b *book.Book) {
+	r.myBooks[reader] = b
+	c.mine[string(b.Key())] = r.id
 }
 
 // rootFor returns the root task id, creating its state.

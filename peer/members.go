@@ -38,7 +38,7 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	}
 	p.mu.Lock()
 	r := p.rootFor(task)
-	r.myBooks[reader] = b
+	p.opened(r, reader, b)
 	p.mu.Unlock()
 	p.gate.share(reader, b.Key(), nil)
 	if err := p.levelMyBooks(ctx, r); err != nil {

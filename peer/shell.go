@@ -73,7 +73,7 @@ func (p *Peer) reopenLocked(ctx context.Context, task TaskID, id peer.ID) {
 	if err != nil {
 		return
 	}
-	r.myBooks[id] = b
+	p.opened(r, id, b)
 	m.restored = true
 	p.gate.share(id, b.Key(), nil)
 }
