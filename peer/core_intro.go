@@ -85,6 +85,10 @@ func (c *core) introduced(e *introduced) []effect {
 		m = &member{id: e.remote}
 		r.members[e.remote] = m
 	}
+	// Lamport: what we write next orders after what the introducer had
+	// read, so that an update we make before its pages arrive (a rename
+	// right after joining) still orders after the task's creation.
+	r.maxClock = max(r.maxClock, e.meta.Clock)
 	var out []effect
 	if e.invite {
 		out = append(out, effect{task: e.task, welcome: e.remote})
@@ -190,9 +194,9 @@ func (c *core) handshaken(remote peer.ID, shared map[string]bool) {
 
 // introMeta is what an introduction of our book for r carries: our
 // addresses (addrs: the shell's listen addresses), every member with the
-// addresses we know, and every task's state.
+// addresses we know, every task's state and the highest clock read.
 func (c *core) introMeta(r *root, addrs [][]byte) *pb.IntroMeta {
-	meta := &pb.IntroMeta{Task: r.id[:]}
+	meta := &pb.IntroMeta{Task: r.id[:], Clock: r.maxClock}
 	meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(c.me), Addrs: addrs})
 	// In a stable order: a step's effects follow it.
 	for _, id := range slices.Sorted(maps.Keys(r.members)) {

@@ -32,8 +32,12 @@ import (
 //	append peer=NAME task=T text=S        a message (type=edit|delete|react of=AUTHOR/INDEX)
 //	join peer=NAME task=T inviter=NAME    NAME uses NAME's invite
 //	restart peer=NAME                     a new core from the journal and the logs
+//	rename peer=NAME task=T title=S       a task update: T is now titled S
+//	hold peer=NAME author=NAME            NAME reads nothing of author's logs …
+//	release peer=NAME author=NAME         … until released (replication late)
 //	print timeline peer=NAME task=T       NAME's timeline of T
 //	print members peer=NAME task=T        NAME's view of T's members
+//	print title peer=NAME task=T          NAME's view of T's title
 //
 // Every command but print runs until no core has anything left to do
 // (each peer reads what it holds; members not acked are introduced
@@ -43,6 +47,7 @@ type coreNet struct {
 	names map[peer.ID]string
 	nodes map[string]*coreNode
 	logs  map[TaskID]map[peer.ID][][]byte
+	late  map[string]map[peer.ID]bool // per reader: authors held back (hold)
 	out   strings.Builder
 }
 
@@ -56,7 +61,7 @@ type coreNode struct {
 }
 
 func newCoreNet() *coreNet {
-	return &coreNet{ids: map[string]peer.ID{}, names: map[peer.ID]string{}, nodes: map[string]*coreNode{}, logs: map[TaskID]map[peer.ID][][]byte{}}
+	return &coreNet{ids: map[string]peer.ID{}, names: map[peer.ID]string{}, nodes: map[string]*coreNode{}, logs: map[TaskID]map[peer.ID][][]byte{}, late: map[string]map[peer.ID]bool{}}
 }
 
 // node returns the peer called name, made on first use with an ID
@@ -117,9 +122,19 @@ func (w *coreNet) cmd(t *testing.T, d *datadriven.TestData) string {
 		w.join(t, n, task, w.node(t, arg("inviter")))
 	case "restart":
 		w.restart(t, n)
+	case "rename":
+		w.write(t, n, task, pb.Type_TYPE_TASK_UPDATE, mustMarshal(&pb.TaskUpdate{Task: task[:], Title: arg("title")}), nil)
+	case "hold", "release":
+		if w.late[n.name] == nil {
+			w.late[n.name] = map[peer.ID]bool{}
+		}
+		w.late[n.name][w.node(t, arg("author")).id] = d.Cmd == "hold"
 	case "print":
-		if d.HasArg("timeline") {
+		switch {
+		case d.HasArg("timeline"):
 			return w.timeline(n, task)
+		case d.HasArg("title"):
+			return w.title(n, task)
 		}
 		return w.members(n, task)
 	default:
@@ -312,7 +327,7 @@ func (w *coreNet) readAll(t *testing.T) bool {
 func (w *coreNet) held(n *coreNode, r *root) []peer.ID {
 	out := []peer.ID{n.id}
 	for id, m := range r.members {
-		if m.book != nil {
+		if m.book != nil && !w.late[n.name][id] {
 			out = append(out, id)
 		}
 	}
@@ -370,6 +385,15 @@ func (w *coreNet) timeline(n *coreNode, task TaskID) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// title prints n's view of task's title.
+func (w *coreNet) title(n *coreNode, task TaskID) string {
+	r := n.c.roots[n.c.rootOf(task)]
+	if r == nil || r.tasks[task] == nil {
+		return "no such task\n"
+	}
+	return fmt.Sprintf("title=%s\n", r.tasks[task].Title)
 }
 
 // members prints n's view of task's members.
