@@ -68,6 +68,8 @@ func (c *core) settle(r *root, fresh []decoded) []effect {
 			out = append(out, c.learn(r, e.learn)...)
 		case e.subtask != TaskID{}:
 			c.sub[e.subtask] = r.id
+		case e.renamed != "":
+			c.renamed(e.renamed, e.name)
 		default:
 			out = append(out, e)
 		}

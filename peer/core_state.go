@@ -29,10 +29,13 @@ type core struct {
 	// mine maps each book of ours (by key) to its root task, so that a
 	// handshake's acks touch the tasks of the books it shared, not all.
 	mine map[string]TaskID
+	// names: each author's name, from its latest profile message read
+	// (or, until one is, the Address page of its book: Name).
+	names map[peer.ID]string
 }
 
 func newCore(me peer.ID) core {
-	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}}
+	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}}
 }
 
 // opened is the step for a book of ours for reader in r, opened or made
@@ -66,7 +69,8 @@ type effect struct {
 	learn   *pb.Join // a member named by a join message: record it, introduce our book
 	subtask TaskID   // a subtask first seen: route its ID to this root
 	fresh   bool     // new messages for the task's subscribers
-	renamed *rename  // an author's new name: apply it to every task
+	renamed peer.ID  // an author's new name (name), for every task
+	name    string
 
 	task      TaskID
 	record    *pb.Record // append to the journal (through its queue)
@@ -86,10 +90,4 @@ type effect struct {
 type offered struct {
 	remote   peer.ID
 	key, old ed25519.PublicKey
-}
-
-// rename is a profile message's effect: author is now called name.
-type rename struct {
-	author peer.ID
-	name   string
 }

@@ -50,8 +50,6 @@ func (p *Peer) run(ctx context.Context, effs []effect) {
 			}
 		case e.poke:
 			p.pokeTask(e.task)
-		case e.renamed != nil:
-			p.renamedLocked(e.renamed.author, e.renamed.name)
 		}
 	}
 }
