@@ -30,7 +30,9 @@ import (
 //
 //	create peer=NAME task=T               a new root task, titled T
 //	append peer=NAME task=T text=S        a message (type=edit|delete|react of=AUTHOR/INDEX)
-//	join peer=NAME task=T inviter=NAME    NAME uses NAME's invite
+//	join peer=NAME task=T inviter=NAME    NAME uses NAME's invite (code=N: invite N, checked by the gate)
+//	invite peer=NAME task=T               invite N (numbered from 1 per peer)
+//	revoke peer=NAME invite=N             invite N can no longer be used
 //	restart peer=NAME                     a new core from the journal and the logs
 //	rename peer=NAME task=T title=S       a task update: T is now titled S
 //	hold peer=NAME author=NAME            NAME reads nothing of author's logs …
@@ -58,6 +60,8 @@ type coreNode struct {
 	c       core
 	journal []*pb.Record
 	made    map[TaskID]map[peer.ID]bool // our book for a member exists
+	gate    *gate                       // the real gate: invites checked as in a handshake
+	secrets [][]byte                    // invite N's secret is secrets[N-1]
 }
 
 func newCoreNet() *coreNet {
@@ -79,7 +83,8 @@ func (w *coreNet) node(t *testing.T, name string) *coreNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &coreNode{name: name, id: id, c: newCore(id), made: map[TaskID]map[peer.ID]bool{}}
+	n := &coreNode{name: name, id: id, c: newCore(id), made: map[TaskID]map[peer.ID]bool{}, gate: newGate()}
+	n.gate.open(id)
 	w.ids[name], w.names[id], w.nodes[name] = id, name, n
 	return n
 }
@@ -119,7 +124,11 @@ func (w *coreNet) cmd(t *testing.T, d *datadriven.TestData) string {
 	case "append":
 		w.appendCmd(t, n, task, arg)
 	case "join":
-		w.join(t, n, task, w.node(t, arg("inviter")))
+		w.join(t, n, task, w.node(t, arg("inviter")), arg("code"))
+	case "invite":
+		w.invite(t, n, task)
+	case "revoke":
+		w.revoke(t, n, arg("invite"))
 	case "restart":
 		w.restart(t, n)
 	case "rename":
@@ -187,16 +196,65 @@ func (w *coreNet) write(t *testing.T, n *coreNode, task TaskID, typ pb.Type, dat
 
 // join is Peer.Join and the inviter's accept: the newcomer records the
 // inviter and introduces its book with the invite's token; the gate lets
-// it in; the inviter's core takes it and welcomes the newcomer.
-func (w *coreNet) join(t *testing.T, n *coreNode, task TaskID, inviter *coreNode) {
+// it in (with code, invite number code is checked as a handshake checks
+// it, else the check is skipped); the inviter's core takes it and
+// welcomes the newcomer.
+func (w *coreNet) join(t *testing.T, n *coreNode, task TaskID, inviter *coreNode, code string) {
 	m, effs := n.c.joining(task, inviter.id, nil)
 	w.run(t, n, effs)
 	n.madeFor(task, inviter.id)
 	w.printf("%s → %s: introduce for %s with the invite's token\n", n.name, inviter.name, coreName(task))
+	if code != "" {
+		used, err := inviter.gate.check(n.id, task, inviteToken(inviter.secret(t, code), n.id, inviter.id), nil, time.Unix(0, 0))
+		if err != nil {
+			w.printf("%s: refused: %v\n", inviter.name, err)
+			return
+		}
+		inviter.persist(&pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: used}})
+	}
 	meta := &pb.IntroMeta{Task: task[:], Members: []*pb.Join{{PeerId: []byte(n.id)}}}
 	effs = inviter.c.introduced(&introduced{remote: n.id, task: task, key: bookKey(n.id, inviter.id), meta: meta, invite: true})
 	m.acked = true
 	w.run(t, inviter, effs)
+}
+
+// invite is Peer.Invite, with a secret derived from the peer's name and
+// the invite's number.
+func (w *coreNet) invite(t *testing.T, n *coreNode, task TaskID) {
+	num := len(n.secrets) + 1
+	s := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", n.name, num)))
+	iv := &invite{id: []byte{byte(num)}, secret: s[:16], expires: 1 << 62}
+	effs, err := n.c.invite(task, iv)
+	if err != nil {
+		w.printf("%s: invite refused: %v\n", n.name, err)
+		return
+	}
+	n.secrets = append(n.secrets, iv.secret)
+	w.printf("%s: invite %d for %s\n", n.name, num, coreName(iv.task))
+	w.run(t, n, effs)
+}
+
+// revoke is Peer.RevokeInvite of invite number num.
+func (w *coreNet) revoke(t *testing.T, n *coreNode, num string) {
+	effs, err := n.c.revoke(n.secret(t, num))
+	if err != nil {
+		w.printf("%s: revoke refused: %v\n", n.name, err)
+		return
+	}
+	w.printf("%s: revoke invite %s\n", n.name, num)
+	w.run(t, n, effs)
+}
+
+// secret is invite num's secret (an unknown one for a number never made).
+func (n *coreNode) secret(t *testing.T, num string) []byte {
+	i, err := strconv.Atoi(num)
+	if err != nil {
+		t.Fatalf("invite number %q: %v", num, err)
+	}
+	if i < 1 || i > len(n.secrets) {
+		return []byte("no such invite...")
+	}
+	return n.secrets[i-1]
 }
 
 func (n *coreNode) madeFor(task TaskID, id peer.ID) {
@@ -210,6 +268,12 @@ func (n *coreNode) madeFor(task TaskID, id peer.ID) {
 func (w *coreNet) run(t *testing.T, n *coreNode, effs []effect) {
 	for _, e := range effs {
 		switch {
+		case e.invite != nil:
+			n.gate.addInvite(e.invite)
+		case e.used != nil:
+			n.gate.mark(e.used, true, false)
+		case e.revoked != nil:
+			n.gate.mark(e.revoked, false, true)
 		case e.record != nil:
 			n.persist(e.record)
 			if rm, ok := e.record.Body.(*pb.Record_Member); ok {
@@ -339,6 +403,8 @@ func (w *coreNet) held(n *coreNode, r *root) []peer.ID {
 // again from its start (the next command's stabilize).
 func (w *coreNet) restart(t *testing.T, n *coreNode) {
 	n.c = newCore(n.id)
+	n.gate = newGate()
+	n.gate.open(n.id)
 	w.printf("%s: replay %d journal records\n", n.name, len(n.journal))
 	for _, rec := range n.journal {
 		w.run(t, n, n.c.replay(rec))

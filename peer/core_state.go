@@ -32,10 +32,13 @@ type core struct {
 	// names: each author's name, from its latest profile message read
 	// (or, until one is, the Address page of its book: Name).
 	names map[peer.ID]string
+	// invites: the ID of each invite made here, by its secret (a code
+	// names its invite by the secret alone).
+	invites map[string][]byte
 }
 
 func newCore(me peer.ID) core {
-	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}}
+	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}, invites: map[string][]byte{}}
 }
 
 // opened is the step for a book of ours for reader in r, opened or made
