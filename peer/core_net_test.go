@@ -40,6 +40,8 @@ import (
 //	print timeline peer=NAME task=T       NAME's timeline of T
 //	print members peer=NAME task=T        NAME's view of T's members
 //	print title peer=NAME task=T          NAME's view of T's title
+//	read peer=NAME task=T                 NAME has read T up to its newest message (MarkRead)
+//	print unread peer=NAME task=T         NAME's count of unread messages in T
 //
 // Every command but print runs until no core has anything left to do
 // (each peer reads what it holds; members not acked are introduced
@@ -129,6 +131,8 @@ func (w *coreNet) cmd(t *testing.T, d *datadriven.TestData) string {
 		w.invite(t, n, task)
 	case "revoke":
 		w.revoke(t, n, arg("invite"))
+	case "read":
+		w.markRead(t, n, task)
 	case "restart":
 		w.restart(t, n)
 	case "rename":
@@ -144,6 +148,8 @@ func (w *coreNet) cmd(t *testing.T, d *datadriven.TestData) string {
 			return w.timeline(n, task)
 		case d.HasArg("title"):
 			return w.title(n, task)
+		case d.HasArg("unread"):
+			return w.unread(n, task)
 		}
 		return w.members(n, task)
 	default:
@@ -411,22 +417,59 @@ func (w *coreNet) restart(t *testing.T, n *coreNode) {
 	}
 }
 
+// sources is what n reads of r: Peer.sources.
+func (w *coreNet) sources(n *coreNode, r *root) []source {
+	var srcs []source
+	for _, a := range w.held(n, r) {
+		log := w.logs[r.id][a]
+		srcs = append(srcs, source{author: a, length: uint64(len(log)), get: func(_ context.Context, i uint64) ([]byte, error) {
+			return log[i], nil
+		}})
+	}
+	return srcs
+}
+
+// markRead is Peer.MarkRead: the newest message of task's timeline
+// becomes its read marker.
+func (w *coreNet) markRead(t *testing.T, n *coreNode, task TaskID) {
+	r := n.c.roots[n.c.rootOf(task)]
+	if r == nil {
+		w.printf("%s: no such task\n", n.name)
+		return
+	}
+	present, back := r.checked()
+	ms := merge(context.Background(), w.sources(n, r), present, back, task, 1, nil, time.Unix(0, 0))
+	if len(ms) == 0 {
+		return
+	}
+	k := ms[0].Key()
+	effs, err := n.c.markRead(task, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.printf("%s: read %s up to %s/%d\n", n.name, coreName(task), w.name(k.Author), k.Index)
+	w.run(t, n, effs)
+}
+
+// unread prints n's count of unread messages in task: Peer.Unread.
+func (w *coreNet) unread(n *coreNode, task TaskID) string {
+	r := n.c.roots[n.c.rootOf(task)]
+	if r == nil {
+		return "no such task\n"
+	}
+	present, back := r.checked()
+	return fmt.Sprintf("unread=%d\n", unread(context.Background(), w.sources(n, r), present, back, r.read, n.id, task))
+}
+
 // timeline prints n's timeline of task as Peer.Timeline builds it.
 func (w *coreNet) timeline(n *coreNode, task TaskID) string {
 	r := n.c.roots[n.c.rootOf(task)]
 	if r == nil {
 		return "no such task\n"
 	}
-	var srcs []source
-	for _, a := range w.held(n, r) {
-		log := w.logs[task][a]
-		srcs = append(srcs, source{author: a, length: uint64(len(log)), get: func(_ context.Context, i uint64) ([]byte, error) {
-			return log[i], nil
-		}})
-	}
 	present, back := r.checked()
 	var b strings.Builder
-	for _, m := range merge(context.Background(), srcs, present, back, task, 100, nil, time.Unix(0, 0)) {
+	for _, m := range merge(context.Background(), w.sources(n, r), present, back, task, 100, nil, time.Unix(0, 0)) {
 		r.applied.decorate(m)
 		fmt.Fprintf(&b, "%s/%d clock=%d %v", w.name(m.Head.Author), m.Head.Index, m.Clock, m.Type)
 		switch {

@@ -35,7 +35,7 @@ func TestCore(t *testing.T) {
 	w := newCoreNet()
 	datadriven.RunTest(t, "testdata/core", func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
-		case "create", "append", "join", "restart", "rename", "hold", "release", "invite", "revoke":
+		case "create", "append", "join", "restart", "rename", "hold", "release", "invite", "revoke", "read":
 			return w.cmd(t, d)
 		case "new":
 			var name string
