@@ -165,10 +165,29 @@ func (c *core) joining(task TaskID, inviter peer.ID, addrs []ma.Multiaddr) (*mem
 }
 
 // introduceDone is the step for the end of an introduction of our book
-// for m: ok says m kept it.
+// for m: ok says m kept it, and so heard our addresses (announced).
 func (c *core) introduceDone(m *member, ok bool) {
 	m.introducing = false
 	m.acked = m.acked || ok
+	c.announced[m.id] = c.announced[m.id] || ok
+}
+
+// retry reports whether the retry loop should introduce our book for m
+// again now (due: Options.Retry has passed since the last try). A
+// restored member's peer that has not heard from us since the restart
+// gets one introduction at a time: once it took one, the connection's
+// handshake acks the books of the other tasks (handshaken), so it is not
+// introduced to each task's book in turn. tried: the peers introduced to
+// in this round.
+func (c *core) retry(r *root, m *member, due bool, tried map[peer.ID]bool) bool {
+	switch {
+	case m.acked || !due || r.gone[m.id] || r.gone[c.me]:
+		return false
+	case m.restored && !c.announced[m.id] && (tried[m.id] || m.introducing):
+		return false
+	}
+	tried[m.id] = true
+	return true
 }
 
 // handshaken is the step for a handshake with remote that shared the

@@ -345,10 +345,11 @@ func (w *coreNet) stabilize(t *testing.T) {
 		retried := false
 		for _, name := range slices.Sorted(maps.Keys(w.nodes)) {
 			n := w.nodes[name]
+			tried := map[peer.ID]bool{}
 			for _, task := range slices.SortedFunc(maps.Keys(n.c.roots), compareTasks) {
 				r := n.c.roots[task]
 				for _, id := range slices.Sorted(maps.Keys(r.members)) {
-					if m := r.members[id]; !m.acked && !r.gone[id] && !r.gone[n.id] {
+					if n.c.retry(r, r.members[id], true, tried) {
 						w.printf("%s: retry ", n.name)
 						retried = w.introduce(t, n, task, id) || retried
 					}

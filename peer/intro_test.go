@@ -2,6 +2,7 @@ package peer
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -98,5 +99,66 @@ func TestNewTaskIntroducedBriefly(t *testing.T) {
 		if brief-c.brief < 2 {
 			t.Errorf("%s: %d brief introductions for the fifth task, want 2 (the join's and the welcome's)", c.who, brief-c.brief)
 		}
+	}
+}
+
+// TestRestartIntroducesOncePerMember: after a restart a peer introduces
+// itself to each member peer once (its addresses may have changed), and
+// the connection's handshake acks its books of every other task it
+// shares with that peer, so the retry loop does not introduce them
+// again, one task at a time. Counted at the member: the books it was
+// introduced to after the restart.
+func TestRestartIntroducesOncePerMember(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	var introduced struct {
+		sync.Mutex
+		n int
+	}
+	o := testOptions("bob")
+	o.Vault.Listener = &vault.EventListener{Handshaken: func(h folioio.Handshake) {
+		introduced.Lock()
+		introduced.n += len(h.Introduced)
+		introduced.Unlock()
+	}}
+	bob, err := Open(ctx, t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bob.Close() })
+	anaDir := t.TempDir()
+	ana, err := Open(ctx, anaDir, testOptions("ana"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tasks = 6
+	var last TaskID
+	for i := range tasks {
+		task, code := newInvite(ctx, t, bob, fmt.Sprint("task ", i))
+		if _, err := ana.Join(ctx, code); err != nil {
+			t.Fatal(err)
+		}
+		last = task
+	}
+	ana.Close()
+	introduced.Lock()
+	before := introduced.n
+	introduced.Unlock()
+	ana, err = Open(ctx, anaDir, testOptions("ana"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ana.Close() })
+	if _, err := ana.Send(ctx, last, "back"); err != nil {
+		t.Fatal(err)
+	}
+	waitTimeline(t, bob, last, 3, 60*time.Second) // the task, ana's join, "back"
+	// Long enough for the retry loop (Retry 200 ms) to go round 10 times.
+	time.Sleep(2 * time.Second)
+	introduced.Lock()
+	n := introduced.n - before
+	introduced.Unlock()
+	if n < 1 || n > 2 {
+		t.Fatalf("bob was introduced to %d books after ana's restart; want 1 (2 if a retry crossed it), not one per task (%d)", n, tasks)
 	}
 }

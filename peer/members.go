@@ -122,8 +122,17 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	go func() {
 		defer p.wg.Done()
 		ok := p.introduce(task, id, addrs, meta)
+		var shared map[string]bool
+		if ok {
+			shared = p.lastShared(id)
+		}
 		p.mu.Lock()
 		p.introduceDone(m, ok)
+		// Now that id has heard from us, the connection's handshake acks
+		// the books it shared (its acks were ignored before: see
+		// core.handshaken). Else, after a restart, the retry loop would
+		// introduce every task's book to id again.
+		p.handshaken(id, shared)
 		p.mu.Unlock()
 	}()
 }
@@ -165,9 +174,10 @@ func (p *Peer) retryLoop() {
 		case <-t.C:
 		}
 		p.mu.Lock()
+		tried := map[peer.ID]bool{}
 		for _, r := range p.roots {
 			for _, m := range r.members {
-				if !m.acked && !r.gone[m.id] && !r.gone[p.me] && time.Since(m.lastTry) >= p.o.Retry {
+				if p.retry(r, m, time.Since(m.lastTry) >= p.o.Retry, tried) {
 					p.introduceLocked(r, m)
 				}
 			}
