@@ -164,10 +164,20 @@ func (c *core) joining(task TaskID, inviter peer.ID, addrs []ma.Multiaddr) (*mem
 		{record: &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: task[:], PeerId: []byte(inviter), Addrs: encodeAddrs(addrs)}}}}}
 }
 
+// introducing is the step for the start of an introduction of our book
+// for m.
+func (c *core) introducing(m *member) {
+	m.introducing = true
+	c.inflight[m.id]++
+}
+
 // introduceDone is the step for the end of an introduction of our book
 // for m: ok says m kept it, and so heard our addresses (announced).
 func (c *core) introduceDone(m *member, ok bool) {
 	m.introducing = false
+	if c.inflight[m.id]--; c.inflight[m.id] <= 0 {
+		delete(c.inflight, m.id)
+	}
 	m.acked = m.acked || ok
 	c.announced[m.id] = c.announced[m.id] || ok
 }
@@ -177,16 +187,14 @@ func (c *core) introduceDone(m *member, ok bool) {
 // restored member's peer that has not heard from us since the restart
 // gets one introduction at a time: once it took one, the connection's
 // handshake acks the books of the other tasks (handshaken), so it is not
-// introduced to each task's book in turn. tried: the peers introduced to
-// in this round.
-func (c *core) retry(r *root, m *member, due bool, tried map[peer.ID]bool) bool {
+// introduced to each task's book in turn.
+func (c *core) retry(r *root, m *member, due bool) bool {
 	switch {
 	case m.acked || !due || r.gone[m.id] || r.gone[c.me]:
 		return false
-	case m.restored && !c.announced[m.id] && (tried[m.id] || m.introducing):
+	case m.restored && !c.announced[m.id] && c.inflight[m.id] > 0:
 		return false
 	}
-	tried[m.id] = true
 	return true
 }
 

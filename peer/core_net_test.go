@@ -328,6 +328,7 @@ func (w *coreNet) introduce(t *testing.T, n *coreNode, task TaskID, id peer.ID) 
 	}
 	w.printf("%s → %s: introduce for %s\n", n.name, to.name, coreName(task))
 	effs := to.c.introduced(&introduced{remote: n.id, task: task, key: bookKey(n.id, id), meta: n.c.introMeta(r, nil)})
+	n.c.introducing(m)
 	n.c.introduceDone(m, true)
 	w.run(t, to, effs)
 	return true
@@ -345,11 +346,10 @@ func (w *coreNet) stabilize(t *testing.T) {
 		retried := false
 		for _, name := range slices.Sorted(maps.Keys(w.nodes)) {
 			n := w.nodes[name]
-			tried := map[peer.ID]bool{}
 			for _, task := range slices.SortedFunc(maps.Keys(n.c.roots), compareTasks) {
 				r := n.c.roots[task]
 				for _, id := range slices.Sorted(maps.Keys(r.members)) {
-					if n.c.retry(r, r.members[id], true, tried) {
+					if n.c.retry(r, r.members[id], true) {
 						w.printf("%s: retry ", n.name)
 						retried = w.introduce(t, n, task, id) || retried
 					}

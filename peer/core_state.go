@@ -35,10 +35,12 @@ type core struct {
 	// invites: the ID of each invite made here, by its secret (a code
 	// names its invite by the secret alone).
 	invites map[string][]byte
+	// inflight: per member peer, our introductions under way.
+	inflight map[peer.ID]int
 }
 
 func newCore(me peer.ID) core {
-	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}, invites: map[string][]byte{}}
+	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}, invites: map[string][]byte{}, inflight: map[peer.ID]int{}}
 }
 
 // opened is the step for a book of ours for reader in r, opened or made

@@ -114,7 +114,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	if m.acked || m.introducing || p.closed {
 		return
 	}
-	m.introducing = true
+	p.introducing(m)
 	m.lastTry = time.Now()
 	meta := p.introMeta(r, encodeAddrs(p.v.Addrs()))
 	task, id, addrs := r.id, m.id, m.addrs
@@ -174,10 +174,9 @@ func (p *Peer) retryLoop() {
 		case <-t.C:
 		}
 		p.mu.Lock()
-		tried := map[peer.ID]bool{}
 		for _, r := range p.roots {
 			for _, m := range r.members {
-				if p.retry(r, m, time.Since(m.lastTry) >= p.o.Retry, tried) {
+				if p.retry(r, m, time.Since(m.lastTry) >= p.o.Retry) {
 					p.introduceLocked(r, m)
 				}
 			}
