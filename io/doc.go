@@ -62,7 +62,8 @@
 //   - introductions: book keys handed to this particular, authenticated
 //     peer, each with an optional token (for example proof of an invite's
 //     secret) and application metadata; the receiver's Options.Accept
-//     decides which to keep. Introduce sends them in a new handshake.
+//     decides which to keep. Introduce sends them in a new handshake, or
+//     briefly (below).
 //
 // The outcome (Handshake: shared topics, shared books, kept introductions)
 // goes to EventListener.Handshaken; the vault starts replication from it.
@@ -70,4 +71,20 @@
 // if the answer cannot be sent): once the initiator has the answer, each
 // side lists the other in Peers and counts it against MaxPeers.
 // Pages and notifications are not this package's business.
+//
+// # Introductions on a handshaken connection
+//
+// A handshake restates every book shared with the remote (a proof and a
+// discovery key each), so a messenger that introduces one new book per
+// task to a peer it shares T tasks with would pay O(T) per task that way.
+// When a handshake holds on the current connection and the remote lists
+// IntroduceProtocol (/folio/introduce/1.0.0, learnt by libp2p's identify),
+// Introduce sends instead one Hello carrying the introductions alone on
+// that protocol; the answer carries the rejections alone. Books or topics
+// in it are a protocol error. Both sides report it as a Handshake with
+// Brief set and no Topics or Shared, and record nothing: the connection's
+// last full handshake stands. An older peer does not list the protocol
+// and gets a full handshake; if its list was stale, the negotiation
+// refuses the stream before anything reaches its handler, and Introduce
+// handshakes instead.
 package io

@@ -52,6 +52,10 @@ type SharedBook struct {
 type Handshake struct {
 	Remote    peer.ID
 	Initiator bool // this side opened the handshake
+	// Brief: introductions alone on a connection already handshaken
+	// (IntroduceProtocol); Topics and Shared are not restated, so they
+	// are empty, and the connection's last full handshake stands.
+	Brief bool
 	// Topics are the topics both sides have joined.
 	Topics [][32]byte
 	// Shared are the books both sides offered, sorted by discovery key.

@@ -18,10 +18,8 @@ import (
 // needed), handing it intros, and returns what both sides share. The
 // result also goes to the Handshaken listener.
 func (s *Swarm) Handshake(ctx context.Context, p peer.ID, intros ...Introduction) (Handshake, error) {
-	for _, in := range intros {
-		if len(in.Key) != 32 || len(in.Token) > MaxTokenSize || len(in.Meta) > MaxMetaSize {
-			return Handshake{}, fmt.Errorf("io: handshake: malformed introduction (key %d bytes, token %d, meta %d)", len(in.Key), len(in.Token), len(in.Meta))
-		}
+	if err := checkIntros(intros); err != nil {
+		return Handshake{}, err
 	}
 	if err := s.admit(p); err != nil {
 		return Handshake{}, err
@@ -55,32 +53,16 @@ func (s *Swarm) Handshake(ctx context.Context, p peer.ID, intros ...Introduction
 	return r, nil
 }
 
-// Introduce hands intros to p (and only to p) in a new handshake. The
-// result's Rejected lists those p refused, with its reasons.
-func (s *Swarm) Introduce(ctx context.Context, p peer.ID, intros ...Introduction) (Handshake, error) {
-	return s.Handshake(ctx, p, intros...)
-}
-
 // handleStream answers a handshake opened by the remote.
 func (s *Swarm) handleStream(st network.Stream) {
 	p := st.Conn().RemotePeer()
-	_ = st.SetDeadline(time.Now().Add(s.o.HandshakeTimeout))
-	var h pb.Hello
-	if err := s.readHello(st, &h); err != nil {
-		st.Reset()
-		_ = s.failed(p, fmt.Errorf("io: handshake from %s: %w", p, err))
-		return
-	}
-	w := pbio.NewDelimitedWriter(st)
-	if err := s.admit(p); err != nil {
-		// The initiator adds "refused" itself.
-		_ = w.WriteMsg(&pb.Hello{Version: helloVersion, Refused: strings.TrimPrefix(err.Error(), ErrRefused.Error()+": ")})
-		st.Close()
+	h, w, ok := s.takeHello(st, "handshake", nil)
+	if !ok {
 		return
 	}
 	defer s.release(p)
 	o := s.offer(p)
-	r, rejected := readHello(s.h.ID(), p, o, &h, s.o.Accept)
+	r, rejected := readHello(s.h.ID(), p, o, h, s.o.Accept)
 	reply := buildHello(s.h.ID(), p, o)
 	reply.Rejections = rejected
 	// Recorded before the answer goes out: once the initiator has it, it
@@ -96,15 +78,50 @@ func (s *Swarm) handleStream(st network.Stream) {
 	s.report(r)
 }
 
+// takeHello is the start of an answer on st, opened by the remote for
+// what (a handshake, an introduction): it reads and checks the remote's
+// Hello (check: more checks, nil: none) and admits the remote, answering
+// a refusal itself. ok: the caller answers, then calls s.release.
+func (s *Swarm) takeHello(st network.Stream, what string, check func(*pb.Hello) error) (h *pb.Hello, w pbio.WriteCloser, ok bool) {
+	p := st.Conn().RemotePeer()
+	_ = st.SetDeadline(time.Now().Add(s.o.HandshakeTimeout))
+	h = &pb.Hello{}
+	err := s.readHello(st, h)
+	if err == nil && check != nil {
+		err = check(h)
+	}
+	if err != nil {
+		st.Reset()
+		_ = s.failed(p, fmt.Errorf("io: %s from %s: %w", what, p, err))
+		return nil, nil, false
+	}
+	w = pbio.NewDelimitedWriter(st)
+	if err := s.admit(p); err != nil {
+		// The initiator adds "refused" itself.
+		_ = w.WriteMsg(&pb.Hello{Version: helloVersion, Refused: refusal(err)})
+		st.Close()
+		return nil, nil, false
+	}
+	return h, w, true
+}
+
 // readHello reads and checks one Hello.
 func (s *Swarm) readHello(st network.Stream, h *pb.Hello) error {
 	if err := pbio.NewDelimitedReader(st, s.o.MaxMessageSize).ReadMsg(h); err != nil {
-		return fmt.Errorf("%w: %v", ErrHandshake, err)
+		// %w twice: a stream the remote refused to speak (multistream's
+		// ErrNotSupported) stays recognisable.
+		return fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	if h.Refused != "" {
 		return fmt.Errorf("%w: %s", ErrRefused, h.Refused)
 	}
 	return checkHello(h)
+}
+
+// refusal is what a Hello's refused field says of err (admit's): the
+// initiator adds "refused" itself.
+func refusal(err error) string {
+	return strings.TrimPrefix(err.Error(), ErrRefused.Error()+": ")
 }
 
 // admit applies the firewall and the peer limit to p.

@@ -81,6 +81,7 @@ func New(ctx context.Context, o *Options) (*Swarm, error) {
 	s.notify = &network.NotifyBundle{ConnectedF: s.onConnected, DisconnectedF: s.onDisconnected}
 	s.h.Network().Notify(s.notify)
 	s.h.SetStreamHandler(HandshakeProtocol, s.handleStream)
+	s.h.SetStreamHandler(IntroduceProtocol, s.handleIntroduce)
 
 	if !opts.DisableDHT {
 		mode := dht.ModeClient
@@ -139,6 +140,7 @@ func (s *Swarm) shutdown() error {
 		err = s.mdns.Close()
 	}
 	s.h.RemoveStreamHandler(HandshakeProtocol)
+	s.h.RemoveStreamHandler(IntroduceProtocol)
 	s.wg.Wait()
 	if s.dht != nil {
 		if e := s.dht.Close(); err == nil {

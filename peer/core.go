@@ -78,9 +78,8 @@ func fold(r *root, fresh []decoded) []effect {
 		case pb.Type_TYPE_EDIT, pb.Type_TYPE_DELETE, pb.Type_TYPE_REACTION:
 			r.applied.add(d.key.Author, d.key, d.env)
 		case pb.Type_TYPE_PROFILE:
-			// A name spans every task the author shares with us: the
-			// shell applies it beyond this root.
-			out = append(out, effect{renamed: &rename{author: d.key.Author, name: string(d.env.Data)}})
+			// A name spans every task the author shares with us.
+			out = append(out, effect{renamed: d.key.Author, name: string(d.env.Data)})
 		}
 	}
 	if len(fresh) > 0 {

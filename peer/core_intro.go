@@ -68,6 +68,8 @@ func (c *core) settle(r *root, fresh []decoded) []effect {
 			out = append(out, c.learn(r, e.learn)...)
 		case e.subtask != TaskID{}:
 			c.sub[e.subtask] = r.id
+		case e.renamed != "":
+			c.renamed(e.renamed, e.name)
 		default:
 			out = append(out, e)
 		}
@@ -85,6 +87,10 @@ func (c *core) introduced(e *introduced) []effect {
 		m = &member{id: e.remote}
 		r.members[e.remote] = m
 	}
+	// Lamport: what we write next orders after what the introducer had
+	// read, so that an update we make before its pages arrive (a rename
+	// right after joining) still orders after the task's creation.
+	r.maxClock = max(r.maxClock, e.meta.Clock)
 	var out []effect
 	if e.invite {
 		out = append(out, effect{task: e.task, welcome: e.remote})
@@ -158,24 +164,56 @@ func (c *core) joining(task TaskID, inviter peer.ID, addrs []ma.Multiaddr) (*mem
 		{record: &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: task[:], PeerId: []byte(inviter), Addrs: encodeAddrs(addrs)}}}}}
 }
 
+// introducing is the step for the start of an introduction of our book
+// for m.
+func (c *core) introducing(m *member) {
+	m.introducing = true
+	c.inflight[m.id]++
+}
+
 // introduceDone is the step for the end of an introduction of our book
-// for m: ok says m kept it.
+// for m: ok says m kept it, and so heard our addresses (announced).
 func (c *core) introduceDone(m *member, ok bool) {
 	m.introducing = false
+	if c.inflight[m.id]--; c.inflight[m.id] <= 0 {
+		delete(c.inflight, m.id)
+	}
 	m.acked = m.acked || ok
+	c.announced[m.id] = c.announced[m.id] || ok
+}
+
+// retry reports whether the retry loop should introduce our book for m
+// again now (due: Options.Retry has passed since the last try). A
+// restored member's peer that has not heard from us since the restart
+// gets one introduction at a time: once it took one, the connection's
+// handshake acks the books of the other tasks (handshaken), so it is not
+// introduced to each task's book in turn.
+func (c *core) retry(r *root, m *member, due bool) bool {
+	switch {
+	case m.acked || !due || r.gone[m.id] || r.gone[c.me]:
+		return false
+	case m.restored && !c.announced[m.id] && c.inflight[m.id] > 0:
+		return false
+	}
+	return true
 }
 
 // handshaken is the step for a handshake with remote that shared the
 // books whose keys are in shared: every member whose book from us is
-// among them holds it, so no introduction is needed. Not before this
+// among them holds it, so no introduction is needed. O(books shared),
+// through mine, whatever the number of tasks. Not before this
 // process has introduced itself to remote once (learn): that
 // introduction tells it our addresses, which may have changed.
 func (c *core) handshaken(remote peer.ID, shared map[string]bool) {
 	if !c.announced[remote] {
 		return
 	}
-	for _, r := range c.roots {
-		if b := r.myBooks[remote]; b != nil && shared[string(b.Key())] {
+	for k := range shared {
+		r := c.roots[c.mine[k]]
+		if r == nil {
+			continue
+		}
+		if b := r.myBooks[remote]; b != nil && string(b.Key()) == k {
 			if m := r.members[remote]; m != nil {
 				m.acked = true
 			}
@@ -185,9 +223,9 @@ func (c *core) handshaken(remote peer.ID, shared map[string]bool) {
 
 // introMeta is what an introduction of our book for r carries: our
 // addresses (addrs: the shell's listen addresses), every member with the
-// addresses we know, and every task's state.
+// addresses we know, every task's state and the highest clock read.
 func (c *core) introMeta(r *root, addrs [][]byte) *pb.IntroMeta {
-	meta := &pb.IntroMeta{Task: r.id[:]}
+	meta := &pb.IntroMeta{Task: r.id[:], Clock: r.maxClock}
 	meta.Members = append(meta.Members, &pb.Join{PeerId: []byte(c.me), Addrs: addrs})
 	// In a stable order: a step's effects follow it.
 	for _, id := range slices.Sorted(maps.Keys(r.members)) {

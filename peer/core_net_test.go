@@ -30,10 +30,18 @@ import (
 //
 //	create peer=NAME task=T               a new root task, titled T
 //	append peer=NAME task=T text=S        a message (type=edit|delete|react of=AUTHOR/INDEX)
-//	join peer=NAME task=T inviter=NAME    NAME uses NAME's invite
+//	join peer=NAME task=T inviter=NAME    NAME uses NAME's invite (code=N: invite N, checked by the gate)
+//	invite peer=NAME task=T               invite N (numbered from 1 per peer)
+//	revoke peer=NAME invite=N             invite N can no longer be used
 //	restart peer=NAME                     a new core from the journal and the logs
+//	rename peer=NAME task=T title=S       a task update: T is now titled S
+//	hold peer=NAME author=NAME            NAME reads nothing of author's logs …
+//	release peer=NAME author=NAME         … until released (replication late)
 //	print timeline peer=NAME task=T       NAME's timeline of T
 //	print members peer=NAME task=T        NAME's view of T's members
+//	print title peer=NAME task=T          NAME's view of T's title
+//	read peer=NAME task=T                 NAME has read T up to its newest message (MarkRead)
+//	print unread peer=NAME task=T         NAME's count of unread messages in T
 //
 // Every command but print runs until no core has anything left to do
 // (each peer reads what it holds; members not acked are introduced
@@ -43,6 +51,7 @@ type coreNet struct {
 	names map[peer.ID]string
 	nodes map[string]*coreNode
 	logs  map[TaskID]map[peer.ID][][]byte
+	late  map[string]map[peer.ID]bool // per reader: authors held back (hold)
 	out   strings.Builder
 }
 
@@ -53,10 +62,12 @@ type coreNode struct {
 	c       core
 	journal []*pb.Record
 	made    map[TaskID]map[peer.ID]bool // our book for a member exists
+	gate    *gate                       // the real gate: invites checked as in a handshake
+	secrets [][]byte                    // invite N's secret is secrets[N-1]
 }
 
 func newCoreNet() *coreNet {
-	return &coreNet{ids: map[string]peer.ID{}, names: map[peer.ID]string{}, nodes: map[string]*coreNode{}, logs: map[TaskID]map[peer.ID][][]byte{}}
+	return &coreNet{ids: map[string]peer.ID{}, names: map[peer.ID]string{}, nodes: map[string]*coreNode{}, logs: map[TaskID]map[peer.ID][][]byte{}, late: map[string]map[peer.ID]bool{}}
 }
 
 // node returns the peer called name, made on first use with an ID
@@ -74,7 +85,8 @@ func (w *coreNet) node(t *testing.T, name string) *coreNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &coreNode{name: name, id: id, c: newCore(id), made: map[TaskID]map[peer.ID]bool{}}
+	n := &coreNode{name: name, id: id, c: newCore(id), made: map[TaskID]map[peer.ID]bool{}, gate: newGate()}
+	n.gate.open(id)
 	w.ids[name], w.names[id], w.nodes[name] = id, name, n
 	return n
 }
@@ -114,12 +126,30 @@ func (w *coreNet) cmd(t *testing.T, d *datadriven.TestData) string {
 	case "append":
 		w.appendCmd(t, n, task, arg)
 	case "join":
-		w.join(t, n, task, w.node(t, arg("inviter")))
+		w.join(t, n, task, w.node(t, arg("inviter")), arg("code"))
+	case "invite":
+		w.invite(t, n, task)
+	case "revoke":
+		w.revoke(t, n, arg("invite"))
+	case "read":
+		w.markRead(t, n, task)
 	case "restart":
 		w.restart(t, n)
+	case "rename":
+		w.write(t, n, task, pb.Type_TYPE_TASK_UPDATE, mustMarshal(&pb.TaskUpdate{Task: task[:], Title: arg("title")}), nil)
+	case "hold", "release":
+		if w.late[n.name] == nil {
+			w.late[n.name] = map[peer.ID]bool{}
+		}
+		w.late[n.name][w.node(t, arg("author")).id] = d.Cmd == "hold"
 	case "print":
-		if d.HasArg("timeline") {
+		switch {
+		case d.HasArg("timeline"):
 			return w.timeline(n, task)
+		case d.HasArg("title"):
+			return w.title(n, task)
+		case d.HasArg("unread"):
+			return w.unread(n, task)
 		}
 		return w.members(n, task)
 	default:
@@ -172,16 +202,65 @@ func (w *coreNet) write(t *testing.T, n *coreNode, task TaskID, typ pb.Type, dat
 
 // join is Peer.Join and the inviter's accept: the newcomer records the
 // inviter and introduces its book with the invite's token; the gate lets
-// it in; the inviter's core takes it and welcomes the newcomer.
-func (w *coreNet) join(t *testing.T, n *coreNode, task TaskID, inviter *coreNode) {
+// it in (with code, invite number code is checked as a handshake checks
+// it, else the check is skipped); the inviter's core takes it and
+// welcomes the newcomer.
+func (w *coreNet) join(t *testing.T, n *coreNode, task TaskID, inviter *coreNode, code string) {
 	m, effs := n.c.joining(task, inviter.id, nil)
 	w.run(t, n, effs)
 	n.madeFor(task, inviter.id)
 	w.printf("%s → %s: introduce for %s with the invite's token\n", n.name, inviter.name, coreName(task))
+	if code != "" {
+		used, err := inviter.gate.check(n.id, task, inviteToken(inviter.secret(t, code), n.id, inviter.id), nil, time.Unix(0, 0))
+		if err != nil {
+			w.printf("%s: refused: %v\n", inviter.name, err)
+			return
+		}
+		inviter.persist(&pb.Record{Body: &pb.Record_InviteUsed{InviteUsed: used}})
+	}
 	meta := &pb.IntroMeta{Task: task[:], Members: []*pb.Join{{PeerId: []byte(n.id)}}}
 	effs = inviter.c.introduced(&introduced{remote: n.id, task: task, key: bookKey(n.id, inviter.id), meta: meta, invite: true})
 	m.acked = true
 	w.run(t, inviter, effs)
+}
+
+// invite is Peer.Invite, with a secret derived from the peer's name and
+// the invite's number.
+func (w *coreNet) invite(t *testing.T, n *coreNode, task TaskID) {
+	num := len(n.secrets) + 1
+	s := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", n.name, num)))
+	iv := &invite{id: []byte{byte(num)}, secret: s[:16], expires: 1 << 62}
+	effs, err := n.c.invite(task, iv)
+	if err != nil {
+		w.printf("%s: invite refused: %v\n", n.name, err)
+		return
+	}
+	n.secrets = append(n.secrets, iv.secret)
+	w.printf("%s: invite %d for %s\n", n.name, num, coreName(iv.task))
+	w.run(t, n, effs)
+}
+
+// revoke is Peer.RevokeInvite of invite number num.
+func (w *coreNet) revoke(t *testing.T, n *coreNode, num string) {
+	effs, err := n.c.revoke(n.secret(t, num))
+	if err != nil {
+		w.printf("%s: revoke refused: %v\n", n.name, err)
+		return
+	}
+	w.printf("%s: revoke invite %s\n", n.name, num)
+	w.run(t, n, effs)
+}
+
+// secret is invite num's secret (an unknown one for a number never made).
+func (n *coreNode) secret(t *testing.T, num string) []byte {
+	i, err := strconv.Atoi(num)
+	if err != nil {
+		t.Fatalf("invite number %q: %v", num, err)
+	}
+	if i < 1 || i > len(n.secrets) {
+		return []byte("no such invite...")
+	}
+	return n.secrets[i-1]
 }
 
 func (n *coreNode) madeFor(task TaskID, id peer.ID) {
@@ -195,6 +274,12 @@ func (n *coreNode) madeFor(task TaskID, id peer.ID) {
 func (w *coreNet) run(t *testing.T, n *coreNode, effs []effect) {
 	for _, e := range effs {
 		switch {
+		case e.invite != nil:
+			n.gate.addInvite(e.invite)
+		case e.used != nil:
+			n.gate.mark(e.used, true, false)
+		case e.revoked != nil:
+			n.gate.mark(e.revoked, false, true)
 		case e.record != nil:
 			n.persist(e.record)
 			if rm, ok := e.record.Body.(*pb.Record_Member); ok {
@@ -243,6 +328,7 @@ func (w *coreNet) introduce(t *testing.T, n *coreNode, task TaskID, id peer.ID) 
 	}
 	w.printf("%s → %s: introduce for %s\n", n.name, to.name, coreName(task))
 	effs := to.c.introduced(&introduced{remote: n.id, task: task, key: bookKey(n.id, id), meta: n.c.introMeta(r, nil)})
+	n.c.introducing(m)
 	n.c.introduceDone(m, true)
 	w.run(t, to, effs)
 	return true
@@ -263,7 +349,7 @@ func (w *coreNet) stabilize(t *testing.T) {
 			for _, task := range slices.SortedFunc(maps.Keys(n.c.roots), compareTasks) {
 				r := n.c.roots[task]
 				for _, id := range slices.Sorted(maps.Keys(r.members)) {
-					if m := r.members[id]; !m.acked && !r.gone[id] && !r.gone[n.id] {
+					if n.c.retry(r, r.members[id], true) {
 						w.printf("%s: retry ", n.name)
 						retried = w.introduce(t, n, task, id) || retried
 					}
@@ -312,7 +398,7 @@ func (w *coreNet) readAll(t *testing.T) bool {
 func (w *coreNet) held(n *coreNode, r *root) []peer.ID {
 	out := []peer.ID{n.id}
 	for id, m := range r.members {
-		if m.book != nil {
+		if m.book != nil && !w.late[n.name][id] {
 			out = append(out, id)
 		}
 	}
@@ -324,10 +410,56 @@ func (w *coreNet) held(n *coreNode, r *root) []peer.ID {
 // again from its start (the next command's stabilize).
 func (w *coreNet) restart(t *testing.T, n *coreNode) {
 	n.c = newCore(n.id)
+	n.gate = newGate()
+	n.gate.open(n.id)
 	w.printf("%s: replay %d journal records\n", n.name, len(n.journal))
 	for _, rec := range n.journal {
 		w.run(t, n, n.c.replay(rec))
 	}
+}
+
+// sources is what n reads of r: Peer.sources.
+func (w *coreNet) sources(n *coreNode, r *root) []source {
+	var srcs []source
+	for _, a := range w.held(n, r) {
+		log := w.logs[r.id][a]
+		srcs = append(srcs, source{author: a, length: uint64(len(log)), get: func(_ context.Context, i uint64) ([]byte, error) {
+			return log[i], nil
+		}})
+	}
+	return srcs
+}
+
+// markRead is Peer.MarkRead: the newest message of task's timeline
+// becomes its read marker.
+func (w *coreNet) markRead(t *testing.T, n *coreNode, task TaskID) {
+	r := n.c.roots[n.c.rootOf(task)]
+	if r == nil {
+		w.printf("%s: no such task\n", n.name)
+		return
+	}
+	present, back := r.checked()
+	ms := merge(context.Background(), w.sources(n, r), present, back, task, 1, nil, time.Unix(0, 0))
+	if len(ms) == 0 {
+		return
+	}
+	k := ms[0].Key()
+	effs, err := n.c.markRead(task, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.printf("%s: read %s up to %s/%d\n", n.name, coreName(task), w.name(k.Author), k.Index)
+	w.run(t, n, effs)
+}
+
+// unread prints n's count of unread messages in task: Peer.Unread.
+func (w *coreNet) unread(n *coreNode, task TaskID) string {
+	r := n.c.roots[n.c.rootOf(task)]
+	if r == nil {
+		return "no such task\n"
+	}
+	present, back := r.checked()
+	return fmt.Sprintf("unread=%d\n", unread(context.Background(), w.sources(n, r), present, back, r.read, n.id, task))
 }
 
 // timeline prints n's timeline of task as Peer.Timeline builds it.
@@ -336,16 +468,9 @@ func (w *coreNet) timeline(n *coreNode, task TaskID) string {
 	if r == nil {
 		return "no such task\n"
 	}
-	var srcs []source
-	for _, a := range w.held(n, r) {
-		log := w.logs[task][a]
-		srcs = append(srcs, source{author: a, length: uint64(len(log)), get: func(_ context.Context, i uint64) ([]byte, error) {
-			return log[i], nil
-		}})
-	}
 	present, back := r.checked()
 	var b strings.Builder
-	for _, m := range merge(context.Background(), srcs, present, back, task, 100, nil, time.Unix(0, 0)) {
+	for _, m := range merge(context.Background(), w.sources(n, r), present, back, task, 100, nil, time.Unix(0, 0)) {
 		r.applied.decorate(m)
 		fmt.Fprintf(&b, "%s/%d clock=%d %v", w.name(m.Head.Author), m.Head.Index, m.Clock, m.Type)
 		switch {
@@ -370,6 +495,15 @@ func (w *coreNet) timeline(n *coreNode, task TaskID) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// title prints n's view of task's title.
+func (w *coreNet) title(n *coreNode, task TaskID) string {
+	r := n.c.roots[n.c.rootOf(task)]
+	if r == nil || r.tasks[task] == nil {
+		return "no such task\n"
+	}
+	return fmt.Sprintf("title=%s\n", r.tasks[task].Title)
 }
 
 // members prints n's view of task's members.

@@ -22,6 +22,7 @@ func (c *core) replay(rec *pb.Record) []effect {
 		}
 	case *pb.Record_Invite:
 		id, _ := taskOf(b.Invite.Task)
+		c.invites[string(b.Invite.Secret)] = b.Invite.Id
 		return []effect{{invite: &invite{id: b.Invite.Id, secret: b.Invite.Secret, task: id, expires: b.Invite.Expires}}}
 	case *pb.Record_InviteUsed:
 		return []effect{{used: b.InviteUsed}}

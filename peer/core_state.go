@@ -5,6 +5,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/folio-p2p/folio/book"
+
 	"github.com/folio-p2p/folio/peer/pb"
 )
 
@@ -24,10 +26,28 @@ type core struct {
 	// itself to since it started, so that after a restart each hears our
 	// addresses once, not once per task.
 	announced map[peer.ID]bool
+	// mine maps each book of ours (by key) to its root task, so that a
+	// handshake's acks touch the tasks of the books it shared, not all.
+	mine map[string]TaskID
+	// names: each author's name, from its latest profile message read
+	// (or, until one is, the Address page of its book: Name).
+	names map[peer.ID]string
+	// invites: the ID of each invite made here, by its secret (a code
+	// names its invite by the secret alone).
+	invites map[string][]byte
+	// inflight: per member peer, our introductions under way.
+	inflight map[peer.ID]int
 }
 
 func newCore(me peer.ID) core {
-	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}}
+	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}, invites: map[string][]byte{}, inflight: map[peer.ID]int{}}
+}
+
+// opened is the step for a book of ours for reader in r, opened or made
+// by the shell.
+func (c *core) opened(r *root, reader peer.ID, b *book.Book) {
+	r.myBooks[reader] = b
+	c.mine[string(b.Key())] = r.id
 }
 
 // rootFor returns the root task id, creating its state.
@@ -54,7 +74,8 @@ type effect struct {
 	learn   *pb.Join // a member named by a join message: record it, introduce our book
 	subtask TaskID   // a subtask first seen: route its ID to this root
 	fresh   bool     // new messages for the task's subscribers
-	renamed *rename  // an author's new name: apply it to every task
+	renamed peer.ID  // an author's new name (name), for every task
+	name    string
 
 	task      TaskID
 	record    *pb.Record // append to the journal (through its queue)
@@ -74,10 +95,4 @@ type effect struct {
 type offered struct {
 	remote   peer.ID
 	key, old ed25519.PublicKey
-}
-
-// rename is a profile message's effect: author is now called name.
-type rename struct {
-	author peer.ID
-	name   string
 }

@@ -25,7 +25,8 @@ import (
 //	print                         the root's state
 //
 // and, with several peers' cores, the commands of coreNet
-// (core_net_test.go): create, append, join, restart, print timeline.
+// (core_net_test.go): create, append, join, restart, rename, hold,
+// release, print timeline|members|task.
 //
 // deliver prints each page as the core read it and the effects it asked
 // the shell for. Peer IDs and task IDs are the names themselves.
@@ -34,7 +35,7 @@ func TestCore(t *testing.T) {
 	w := newCoreNet()
 	datadriven.RunTest(t, "testdata/core", func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
-		case "create", "append", "join", "restart":
+		case "create", "append", "join", "restart", "rename", "hold", "release", "invite", "revoke", "read":
 			return w.cmd(t, d)
 		case "new":
 			var name string

@@ -51,3 +51,18 @@ func (c *core) compose(task TaskID, n uint64, o outgoing) (*pb.Envelope, *root, 
 		Meta: &pb.Meta{Time: o.timeMs, Clock: r.maxClock + 1, Task: task[:], Idempotency: o.idem},
 	}, r, nil
 }
+
+// markRead is the step for reading task up to k (its newest message, which
+// the shell found in the timeline): the root's read marker, for Unread,
+// and its journal record.
+func (c *core) markRead(task TaskID, k cursorKey) ([]effect, error) {
+	id := c.rootOf(task)
+	r := c.roots[id]
+	if r == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNoTask, task)
+	}
+	r.read = k
+	return []effect{{record: &pb.Record{Body: &pb.Record_Read{Read: &pb.ReadMarker{
+		Task: task[:], Clock: k.Clock, Author: []byte(k.Author), Index: k.Index,
+	}}}}}, nil
+}

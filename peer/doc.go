@@ -131,14 +131,23 @@
 //     share, and introduces itself to each member peer once (not once
 //     per task: a handshake that shares our book for a task acks it, and
 //     the member spreads our new addresses to every task it shares with
-//     us). Offer reads an index of the books shared with each peer
-//     (the gate), O(books shared with the remote), not a walk of every
-//     task; the handshake still carries them all, and its acks
-//     (core.handshaken) look at every task: adding the last of 1,000
-//     tasks costs about 3.6× the first (median of 3 loaded runs; 7.4×
-//     with Offer walking every task, same runs). Below peer, db's
+//     us; once it took that introduction, the connection's handshake
+//     acks our books of every other task it shares, and the retry loop
+//     introduces one book at a time to a member peer not yet told).
+//     Adding a task to members already connected costs O(1) in T: its
+//     introductions (the join's, the welcome's, the members') travel
+//     alone on the connection (io's IntroduceProtocol), not in a
+//     handshake that restates every book shared with the member; only a
+//     new connection's handshake carries them all (O(books shared), once
+//     per connection), and its acks (core.handshaken) touch the tasks
+//     of the books it shared (core.mine), not every task. Offer reads an
+//     index of the books shared with each peer (the gate). Measured at
+//     1,000 tasks: adding a task in the last tenth costs 1.18× the first
+//     tenth (median of 3 loaded runs, 1.10–1.23×; the same interleaved
+//     runs of the build where every introduction was a handshake:
+//     6.3–20×, median 13.6×; 4.35× quiet; BENCHMARKS.md). Below peer, db's
 //     replication session runs three goroutines however many books it
-//     carries, so goroutines do not grow with T (142–148 in all at 1,000
+//     carries, so goroutines do not grow with T (145–148 in all at 1,000
 //     tasks of 3 members, three vaults in one process).
 //   - Per member peer: one connection (io closes the duplicate that
 //     simultaneous dials leave) and one replication session.
@@ -149,8 +158,18 @@
 // read so far, clocks, edits) changes only in the core's steps, in the
 // manner of etcd raft's RawNode: pages read from a log (ingest, settle),
 // a message to write (compose), an introduction let in (introduced), an
-// invite used (joining), a handshake that shared our books (handshaken),
-// a journal record replayed on Open (replay). A step takes no lock, does
+// invite used (joining), an invite made or revoked (invite, revoke), a
+// read marker moved (markRead), an author's new name (renamed), a
+// handshake that shared our books (handshaken), the end of an
+// introduction of ours and when to try one again (introduceDone, retry),
+// a journal record replayed on Open (replay). Unread is a function of
+// the logs and the read marker (unread). An introduction carries the
+// introducer's clock for the task, and the receiver writes after it, so
+// an update made right after joining orders after the task's creation
+// even before the inviter's pages arrive. Still outside the core: the
+// subscriptions (channels and their pumps, registered under Peer.mu) and
+// the idempotency index (the write path's cache, under sendMu, built
+// from this peer's log on the first keyed write). A step takes no lock, does
 // no I/O, reads no clock and calls nothing back; it returns effects —
 // journal records, the gate's updates, books to open, newcomers to
 // welcome, introductions to make — which the shell (Peer) carries out

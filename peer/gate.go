@@ -118,20 +118,6 @@ func (g *gate) mark(id []byte, used, revoked bool) {
 	}
 }
 
-// revoke makes the invite with secret unusable and returns its ID (nil:
-// not an invite of this peer).
-func (g *gate) revoke(secret []byte) []byte {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, iv := range g.invites {
-		if subtle.ConstantTimeCompare(iv.secret, secret) == 1 {
-			iv.revoked = true
-			return iv.id
-		}
-	}
-	return nil
-}
-
 // check decides on an introduction of a book for task by remote: with a
 // token, the invite it proves is marked used (at once, so that two
 // newcomers racing with one code cannot both get in) and its ID

@@ -80,25 +80,15 @@ func inviteToken(secret []byte, joiner, inviter peer.ID) []byte {
 
 // Invite makes a one-use invite code for a task (its root task): the
 // inviter's peer ID and dial addresses, the task ID and a random secret.
+// The code is returned once the invite is in the journal.
 func (p *Peer) Invite(ctx context.Context, task TaskID) (string, error) {
-	p.mu.Lock()
-	closed, id := p.closed, p.rootOf(task)
-	known := p.roots[id] != nil
-	p.mu.Unlock()
-	if closed {
-		return "", ErrClosed
-	}
-	if !known {
-		return "", fmt.Errorf("%w: %s", ErrNoTask, task)
-	}
-	iv := &invite{id: make([]byte, 8), secret: make([]byte, 16), task: id, expires: p.o.Now().Add(p.o.InviteTTL).UnixMilli()}
+	iv := &invite{id: make([]byte, 8), secret: make([]byte, 16), expires: p.o.Now().Add(p.o.InviteTTL).UnixMilli()}
 	rand.Read(iv.id)
 	rand.Read(iv.secret)
-	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Invite{Invite: &pb.InviteMade{Id: iv.id, Task: id[:], Secret: iv.secret, Expires: iv.expires}}}); err != nil {
+	if err := p.step(ctx, func() ([]effect, error) { return p.invite(task, iv) }); err != nil {
 		return "", err
 	}
-	p.gate.addInvite(iv)
-	return EncodeInvite(&pb.Invite{Inviter: []byte(p.me), Task: id[:], Addrs: encodeAddrs(p.v.Addrs()), Secret: iv.secret})
+	return EncodeInvite(&pb.Invite{Inviter: []byte(p.me), Task: iv.task[:], Addrs: encodeAddrs(p.v.Addrs()), Secret: iv.secret})
 }
 
 // RevokeInvite makes a code unusable.
@@ -107,13 +97,26 @@ func (p *Peer) RevokeInvite(ctx context.Context, code string) error {
 	if err != nil {
 		return err
 	}
-	// Made unusable first, so that no handshake lets a newcomer in
-	// while the record is written.
-	id := p.gate.revoke(in.Secret)
-	if id == nil {
-		return fmt.Errorf("%w: not an invite of this peer", ErrBadCode)
+	return p.step(ctx, func() ([]effect, error) { return p.revoke(in.Secret) })
+}
+
+// step runs a core step under Peer.mu, carries out its effects and
+// waits until the journal records they queued are written.
+func (p *Peer) step(ctx context.Context, f func() ([]effect, error)) error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrClosed
 	}
-	return p.record(ctx, &pb.Record{Body: &pb.Record_InviteRevoked{InviteRevoked: id}})
+	effs, err := f()
+	if err == nil {
+		p.run(ctx, effs)
+	}
+	p.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return p.flushJournal(ctx)
 }
 
 // Join uses an invite code: it dials the inviter, writes this peer's book

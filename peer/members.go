@@ -38,7 +38,7 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	}
 	p.mu.Lock()
 	r := p.rootFor(task)
-	r.myBooks[reader] = b
+	p.opened(r, reader, b)
 	p.mu.Unlock()
 	p.gate.share(reader, b.Key(), nil)
 	if err := p.levelMyBooks(ctx, r); err != nil {
@@ -114,7 +114,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	if m.acked || m.introducing || p.closed || p.deferDial(m) {
 		return
 	}
-	m.introducing = true
+	p.introducing(m)
 	m.lastTry = time.Now()
 	meta := fitMeta(p.introMeta(r, encodeAddrs(p.v.Addrs())), maxMeta)
 	task, id, addrs := r.id, m.id, m.addrs
@@ -122,8 +122,17 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 	go func() {
 		defer p.wg.Done()
 		ok := p.introduce(task, id, addrs, meta)
+		var shared map[string]bool
+		if ok {
+			shared = p.lastShared(id)
+		}
 		p.mu.Lock()
 		p.introduceDone(m, ok)
+		// Now that id has heard from us, the connection's handshake acks
+		// the books it shared (its acks were ignored before: see
+		// core.handshaken). Else, after a restart, the retry loop would
+		// introduce every task's book to id again.
+		p.handshaken(id, shared)
 		p.mu.Unlock()
 	}()
 }
@@ -180,7 +189,7 @@ func (p *Peer) retryLoop() {
 		p.mu.Lock()
 		for _, r := range p.roots {
 			for _, m := range r.members {
-				if !m.acked && !r.gone[m.id] && !r.gone[p.me] && time.Since(m.lastTry) >= p.o.Retry {
+				if p.retry(r, m, time.Since(m.lastTry) >= p.o.Retry) {
 					p.introduceLocked(r, m)
 				}
 			}

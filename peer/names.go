@@ -20,14 +20,15 @@ func (p *Peer) Name(ctx context.Context, id peer.ID) string {
 		return ""
 	}
 	p.mu.Lock()
+	if n, ok := p.names[id]; ok {
+		p.mu.Unlock()
+		return n
+	}
 	var key []byte
 	for _, r := range p.roots {
 		if m := r.members[id]; m != nil && m.book != nil {
-			if m.name != "" {
-				p.mu.Unlock()
-				return m.name
-			}
 			key = m.book
+			break
 		}
 	}
 	p.mu.Unlock()
@@ -47,12 +48,11 @@ func (p *Peer) Name(ctx context.Context, id peer.ID) string {
 		return ""
 	}
 	p.mu.Lock()
-	for _, r := range p.roots {
-		// A name a profile message set meanwhile is newer than the Address.
-		if m := r.members[id]; m != nil && m.name == "" {
-			m.name = a.Name
-		}
+	defer p.mu.Unlock()
+	// A name a profile message set meanwhile is newer than the Address.
+	if n, ok := p.names[id]; ok {
+		return n
 	}
-	p.mu.Unlock()
+	p.names[id] = a.Name
 	return a.Name
 }

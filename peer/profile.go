@@ -43,16 +43,12 @@ func (p *Peer) SetName(ctx context.Context, name string) error {
 	return nil
 }
 
-// renamedLocked applies a profile message of author: its name, for every
-// task where it is a member. Messages are applied in each author's log
-// order, so the newest wins. Call with p.mu held.
-func (p *Peer) renamedLocked(author peer.ID, name string) {
-	if author == p.me || name == "" || len(name) > MaxNameSize {
+// renamed is the core's step for a profile message of author: its name,
+// in every task (Messages are applied in each author's log order, so the
+// newest wins). O(1): one name per author, not one per task.
+func (c *core) renamed(author peer.ID, name string) {
+	if author == c.me || name == "" || len(name) > MaxNameSize {
 		return
 	}
-	for _, r := range p.roots {
-		if m := r.members[author]; m != nil {
-			m.name = name
-		}
-	}
+	c.names[author] = name
 }

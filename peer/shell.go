@@ -50,8 +50,6 @@ func (p *Peer) run(ctx context.Context, effs []effect) {
 			}
 		case e.poke:
 			p.pokeTask(e.task)
-		case e.renamed != nil:
-			p.renamedLocked(e.renamed.author, e.renamed.name)
 		}
 	}
 }
@@ -73,7 +71,7 @@ func (p *Peer) reopenLocked(ctx context.Context, task TaskID, id peer.ID) {
 	if err != nil {
 		return
 	}
-	r.myBooks[id] = b
+	p.opened(r, id, b)
 	m.restored = true
 	p.gate.share(id, b.Key(), nil)
 }

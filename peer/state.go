@@ -57,7 +57,6 @@ type member struct {
 	restored    bool
 	introducing bool
 	lastTry     time.Time
-	name        string // from their Address page, once read
 }
 
 // logState is how far the watcher has read one author's log.

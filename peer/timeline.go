@@ -320,14 +320,22 @@ func (p *Peer) Unread(ctx context.Context, task TaskID) (int, error) {
 	srcs, marker := p.sources(r), r.read
 	present, back := r.checked()
 	p.mu.Unlock()
+	return unread(ctx, srcs, present, back, marker, p.me, task), nil
+}
+
+// unread is Unread as a function of the logs alone (srcs, with what is
+// present and what went back) and the read marker: the messages of
+// others than me in task newer than marker, edits, deletes and
+// reactions aside.
+func unread(ctx context.Context, srcs []source, present map[peer.ID]uint64, back map[peer.ID]map[uint64]bool, marker cursorKey, me peer.ID, task TaskID) int {
 	w := newWalker(ctx, srcs, present, back, nil)
 	n := 0
 	for {
 		m, ok := w.next()
 		if !ok || (!marker.zero() && !marker.less(m.Key())) {
-			return n, nil
+			return n
 		}
-		if m.Head.Author != p.me && m.Err == nil && m.Task == task && isShown(m.Type) {
+		if m.Head.Author != me && m.Err == nil && m.Task == task && isShown(m.Type) {
 			n++
 		}
 	}
@@ -344,13 +352,5 @@ func (p *Peer) MarkRead(ctx context.Context, task TaskID) error {
 		return err
 	}
 	k := ms[0].Key()
-	if err := p.record(ctx, &pb.Record{Body: &pb.Record_Read{Read: &pb.ReadMarker{Task: task[:], Clock: k.Clock, Author: []byte(k.Author), Index: k.Index}}}); err != nil {
-		return err
-	}
-	p.mu.Lock()
-	if r := p.roots[p.rootOf(task)]; r != nil {
-		r.read = k
-	}
-	p.mu.Unlock()
-	return nil
+	return p.step(ctx, func() ([]effect, error) { return p.markRead(task, k) })
 }

@@ -26,7 +26,9 @@ const (
 )
 
 // Hello is the one message each side sends: the initiator first, then the
-// responder. Neither side ever repeats what the other sent.
+// responder. Neither side ever repeats what the other sent. On
+// /folio/introduce/1.0.0 (a connection already handshaken) the same
+// message carries introductions only, and its answer rejections only.
 type Hello struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// version is 1.

@@ -628,10 +628,15 @@ func (x *Address) GetName() string {
 
 // IntroMeta travels with an introduction of a pair book.
 type IntroMeta struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Task          []byte                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`       // the root task
-	Members       []*Join                `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"` // the introducer's view of the members
-	Tasks         []*TaskUpdate          `protobuf:"bytes,3,rep,name=tasks,proto3" json:"tasks,omitempty"`     // the introducer's view of the tasks
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Task    []byte                 `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`       // the root task
+	Members []*Join                `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"` // the introducer's view of the members
+	Tasks   []*TaskUpdate          `protobuf:"bytes,3,rep,name=tasks,proto3" json:"tasks,omitempty"`     // the introducer's view of the tasks
+	// clock is the highest clock the introducer had read in the task: the
+	// receiver writes after it (Lamport), so its first update orders after
+	// the updates the introducer told it of, read or not. 0: not said (an
+	// older introducer).
+	Clock         uint64 `protobuf:"varint,4,opt,name=clock,proto3" json:"clock,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -685,6 +690,13 @@ func (x *IntroMeta) GetTasks() []*TaskUpdate {
 		return x.Tasks
 	}
 	return nil
+}
+
+func (x *IntroMeta) GetClock() uint64 {
+	if x != nil {
+		return x.Clock
+	}
+	return 0
 }
 
 // Invite is the body of an invite code.
@@ -1162,11 +1174,12 @@ const file_peer_proto_rawDesc = "" +
 	"\x06reader\x18\x02 \x01(\fR\x06reader\x12\x12\n" +
 	"\x04task\x18\x03 \x01(\fR\x04task\x12\x14\n" +
 	"\x05addrs\x18\x04 \x03(\fR\x05addrs\x12\x12\n" +
-	"\x04name\x18\x05 \x01(\tR\x04name\"\x7f\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\"\x95\x01\n" +
 	"\tIntroMeta\x12\x12\n" +
 	"\x04task\x18\x01 \x01(\fR\x04task\x12-\n" +
 	"\amembers\x18\x02 \x03(\v2\x13.folio.peer.v1.JoinR\amembers\x12/\n" +
-	"\x05tasks\x18\x03 \x03(\v2\x19.folio.peer.v1.TaskUpdateR\x05tasks\"d\n" +
+	"\x05tasks\x18\x03 \x03(\v2\x19.folio.peer.v1.TaskUpdateR\x05tasks\x12\x14\n" +
+	"\x05clock\x18\x04 \x01(\x04R\x05clock\"d\n" +
 	"\x06Invite\x12\x18\n" +
 	"\ainviter\x18\x01 \x01(\fR\ainviter\x12\x12\n" +
 	"\x04task\x18\x02 \x01(\fR\x04task\x12\x14\n" +
