@@ -137,6 +137,8 @@ type Session struct {
 	// the current step, in order; the shell (flush) queues the messages
 	// and performs the operations (session_ops.go).
 	outbox []effect
+	// arena holds the pages of the proof being encoded (perform).
+	arena []byte
 	// dirty holds the channels whose book changed, for the loop
 	// (session_wake.go); the books' watch functions fill it.
 	dirty *dirtySet
@@ -247,7 +249,7 @@ func (s *Session) fail(err error) {
 func (s *Session) readLoop() {
 	fr := newFrameReader(s.rw, s.o.MaxMessageSize)
 	for {
-		m, err := fr.next()
+		m, buf, err := fr.next()
 		if err != nil {
 			if errors.Is(err, io.EOF) && s.ctx.Err() == nil {
 				close(s.in) // the loop handles what came before the end, then ends
@@ -265,17 +267,21 @@ func (s *Session) readLoop() {
 			return
 		}
 		select {
-		case s.in <- inMessage{m, fr.size}:
+		case s.in <- inMessage{m, fr.size, buf, fr}:
 		case <-s.ctx.Done():
 			return
 		}
 	}
 }
 
-// inMessage is a message read from the remote, with its size on the wire.
+// inMessage is a message read from the remote, with its size on the wire
+// and the buffer it was read into, which it may alias (frameReader.next):
+// the loop releases it when it has handled the message.
 type inMessage struct {
 	m    *pb.Message
 	size int
+	buf  *[]byte
+	fr   *frameReader
 }
 
 // send is the core's output: m goes to the remote when the step ends.
@@ -290,21 +296,23 @@ func (s *Session) flush() error {
 	for i := 0; i < len(s.outbox); i++ {
 		m, op := s.outbox[i].m, s.outbox[i].op
 		s.outbox[i] = effect{}
+		var f []byte
+		var err error
 		if op != nil {
-			var err error
-			if m, err = s.perform(op); err != nil {
-				s.outbox = s.outbox[:0]
-				return err
-			}
-			if m == nil {
+			f, err = s.perform(op)
+			if f == nil && err == nil {
 				continue
 			}
+		} else {
+			f, err = appendFrame(s.out.buffer(), m)
 		}
-		f, err := appendFrame(nil, m)
 		if err != nil {
 			s.outbox = s.outbox[:0]
-			s.fail(fmt.Errorf("db: replicate: encode: %w", err))
-			return nil
+			if op == nil {
+				s.fail(fmt.Errorf("db: replicate: encode: %w", err))
+				return nil
+			}
+			return err
 		}
 		if s.out.push(f) > s.o.MaxQueuedBytes {
 			s.outbox = s.outbox[:0]

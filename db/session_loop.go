@@ -31,6 +31,7 @@ func (s *Session) loop() {
 				return // the remote ended the stream
 			}
 			err := s.settle(s.step(m.m))
+			m.fr.release(m.buf) // the step stored or copied what it keeps
 			s.inUsed.give(m.size)
 			if err != nil {
 				return
