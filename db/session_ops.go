@@ -1,6 +1,8 @@
 package db
 
 import (
+	"runtime"
+
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
@@ -75,7 +77,16 @@ func (s *Session) perform(op *bookOp) ([]byte, error) {
 		s.pushed(c, op.req.Upgrade.Start, p)
 		return appendDataFrame(s.out.buffer(), c.local, pushID, p), nil
 	case opApply:
-		return nil, s.applied(op, c.b.ApplyProof(s.ctx, op.p))
+		err := c.b.ApplyProof(s.ctx, op.p)
+		if err == nil {
+			// The proof woke the book's local readers (subscriptions,
+			// waiters): let them run before the session's own follow-up
+			// (our Sync, the writer goroutine it wakes), which nobody
+			// waits for. Without this, each goroutine the follow-up
+			// wakes runs before them (Go runs the last one woken first).
+			runtime.Gosched()
+		}
+		return nil, s.applied(op, err)
 	}
 	return nil, nil
 }
