@@ -187,7 +187,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	return s, nil
 }
 
-// openBooks offers keys before the loop handles the remote's first
+// openBooks offers keys before the reader handles the remote's first
 // message, so that the remote's Opens of them pair with ours instead of
 // counting against MaxRemoteChannels.
 func (s *Session) openBooks(keys []ed25519.PublicKey) error {

@@ -78,12 +78,15 @@ func (s *Session) perform(op *bookOp) ([]byte, error) {
 		return appendDataFrame(s.out.buffer(), c.local, pushID, p), nil
 	case opApply:
 		err := c.b.ApplyProof(s.ctx, op.p)
-		if err == nil {
-			// The proof woke the book's local readers (subscriptions,
-			// waiters): let them run before the session's own follow-up
-			// (our Sync, the writer goroutine it wakes), which nobody
-			// waits for. Without this, each goroutine the follow-up
-			// wakes runs before them (Go runs the last one woken first).
+		if err == nil && op.id == pushID {
+			// A push is a live notification, and it woke the book's
+			// local readers (subscriptions, waiters): let them run before
+			// the session's own follow-up (our Sync, the writer goroutine
+			// it wakes), which nobody waits for; else each goroutine the
+			// follow-up wakes runs before them (Go runs the last one
+			// woken first). Not for answers: in a bulk download the
+			// yield would queue the reader behind every runnable
+			// goroutine (Pebble's flushes, the writer) once per answer.
 			runtime.Gosched()
 		}
 		return nil, s.applied(op, err)
