@@ -57,6 +57,21 @@ type UpgradeRequest struct {
 // Proof builds a proof from the book's current state. Any book can prove
 // what it stores: a relay proves with the author's signature, never its own.
 func (b *Book) Proof(req ProofRequest) (*Proof, error) {
+	return b.proof(req, nil)
+}
+
+// ProofInto is Proof for a caller that encodes the proof at once and then
+// drops it (a replication answer): the range's pages are appended to
+// arena[:0] and alias it, instead of one allocation per page. It returns
+// the arena, grown as needed, for the next call; the proof's pages are
+// valid until the arena is reused.
+func (b *Book) ProofInto(req ProofRequest, arena []byte) (*Proof, []byte, error) {
+	arena = arena[:0]
+	p, err := b.proof(req, &arena)
+	return p, arena, err
+}
+
+func (b *Book) proof(req ProofRequest, arena *[]byte) (*Proof, error) {
 	if err := b.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -64,10 +79,10 @@ func (b *Book) Proof(req ProofRequest) (*Proof, error) {
 	if !s.signed {
 		return nil, fmt.Errorf("book %s: %w: nothing signed yet", b.name, ErrNotFound)
 	}
-	return buildProof(b.pdb, b.keys, s.head, req)
+	return buildProof(b.pdb, b.keys, s.head, req, arena)
 }
 
-func buildProof(r pebble.Reader, k keys, h *Head, req ProofRequest) (*Proof, error) {
+func buildProof(r pebble.Reader, k keys, h *Head, req ProofRequest, arena *[]byte) (*Proof, error) {
 	p := &Proof{Fork: h.Fork}
 	if req.Page != nil {
 		pp, err := buildPageProof(r, k, h, *req.Page)
@@ -77,7 +92,7 @@ func buildProof(r pebble.Reader, k keys, h *Head, req ProofRequest) (*Proof, err
 		p.Page = pp
 	}
 	if req.Range != nil {
-		rp, err := buildRange(r, k, h, *req.Range)
+		rp, err := buildRange(r, k, h, *req.Range, arena)
 		if err != nil {
 			return nil, err
 		}

@@ -29,11 +29,12 @@ type RangeRequest struct {
 const maxRangeNodes = 2 * maxRoots
 
 // buildRange proves pages [start, end) of the tree h, up to its roots.
-func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest) (*RangeProof, error) {
+// With arena non-nil, the pages are appended to *arena and alias it.
+func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest, arena *[]byte) (*RangeProof, error) {
 	if req.Start >= req.End || req.End > h.Length {
 		return nil, fmt.Errorf("%w: range [%d, %d) of a book of length %d", ErrOutOfRange, req.Start, req.End, h.Length)
 	}
-	values, err := readRange(r, k, req)
+	values, err := readRange(r, k, req, arena)
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +51,11 @@ func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest) (*RangeProof
 }
 
 // readRange reads the pages of req with one iterator (a Get per page costs
-// a seek each, and evicts more of the block cache on large books).
-func readRange(r pebble.Reader, k keys, req RangeRequest) ([][]byte, error) {
+// a seek each, and evicts more of the block cache on large books). Each
+// page is copied out of the iterator: into its own slice, or appended to
+// *arena when arena is non-nil (one buffer the caller reuses, instead of
+// an allocation per page).
+func readRange(r pebble.Reader, k keys, req RangeRequest, arena *[]byte) ([][]byte, error) {
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: k.page(req.Start), UpperBound: k.page(req.End)})
 	if err != nil {
 		return nil, err
@@ -67,7 +71,15 @@ func readRange(r pebble.Reader, k keys, req RangeRequest) ([][]byte, error) {
 		if len(v) < HashSize {
 			return nil, fmt.Errorf("prove range: %w: page record %d is %d bytes", ErrCorrupt, want, len(v))
 		}
-		values = append(values, append(make([]byte, 0, len(v)-HashSize), v[HashSize:]...))
+		if arena != nil {
+			// A value sliced before the arena grew keeps the old array:
+			// still valid, only not reused.
+			at := len(*arena)
+			*arena = append(*arena, v[HashSize:]...)
+			values = append(values, (*arena)[at:len(*arena):len(*arena)])
+		} else {
+			values = append(values, append(make([]byte, 0, len(v)-HashSize), v[HashSize:]...))
+		}
 		total += len(v) - HashSize
 		want++
 	}
@@ -145,9 +157,14 @@ func verifyRange(target *Head, known nodeLookup, rp *RangeProof, maxPage, maxPag
 		leaves[i] = leafNode(rp.Start+uint64(i), v)
 	}
 	copy(level, leaves)
-	var parents, used []Node
+	// A tree over n leaves has fewer than n parents, plus at most two
+	// per level from the given nodes: sized once, not grown.
+	parents := make([]Node, 0, int(n)+len(rp.Nodes))
+	var used []Node
 	for len(level) > 0 {
-		var next []Node
+		// Each node of the next level replaces one or two of this one's,
+		// already read: it is written over them.
+		next := level[:0]
 		for i := 0; i < len(level); i++ {
 			cur := level[i]
 			if r, ok := roots[cur.Index]; ok {

@@ -8,9 +8,9 @@ import (
 	"github.com/folio-p2p/folio/book"
 )
 
-// channel is one book shared on a session. The session's loop goroutine
-// owns it but for dirty; its book's watch function only marks it dirty
-// (session_wake.go).
+// channel is one book shared on a session. The session's core owns it
+// (under Session.mu) but for dirty; its book's watch function only marks
+// it dirty (session_wake.go).
 type channel struct {
 	local  uint32 // our number for it (0 until we send Open)
 	remote uint32 // the remote's number (0 until it opens)

@@ -1,7 +1,7 @@
 package db
 
-// chanState is where a channel is in its life on a session. The loop
-// goroutine alone moves it, and only along these transitions:
+// chanState is where a channel is in its life on a session. The session's
+// core alone moves it, and only along these transitions:
 //
 //	            remote Open            remote Sync
 //	chOffered ─────────────▶ chPaired ─────────────▶ chLive ◀──┐

@@ -44,8 +44,11 @@
 // (shape.go): any body but Data within 16 KiB; a Data with at most 4,096
 // pages and 128 nodes in each list of its proof, since parsed, an empty
 // repeated entry costs some 60 times its 2 bytes. Fields this version does
-// not know are dropped. The session reads at most twice MaxMessageSize of
-// messages ahead of handling them; then the remote waits.
+// not know are dropped. The session handles each message as it reads it,
+// one at a time, so a remote that sends fast waits on the stream. Data
+// messages, nearly all of a download's bytes, are written and read by
+// hand in the same protobuf bytes (wire_data.go): pages go from the
+// book's arena straight into the frame, and are read back in place.
 //
 // One session carries every book both sides share, each on a channel. A
 // side opens a channel with Open{its channel number, 32-byte discovery key,
@@ -93,10 +96,11 @@
 // handles one message at a time: it reads the books' state and leaves, in
 // order, the messages to send and the book operations to perform (answer
 // a request with a proof, build a push, store a proof from the remote).
-// The loop, a thin shell, sends the messages and performs the operations,
-// feeding their results (the proof built, the store's error) back to the
-// core (session_ops.go); testdata/session holds scripts that drive the
-// core and show both.
+// A thin shell sends the messages and performs the operations, feeding
+// their results (the proof built, the store's error) back to the core
+// (session_ops.go); testdata/session holds scripts that drive the core and
+// show both. The reader goroutine steps the core with each message it
+// reads, the loop with each local change, in turn (Session.mu).
 // A session runs three goroutines however many books it carries (reader,
 // writer, loop): a book's change marks its channel dirty through
 // book.Watch and wakes the loop once (session_wake.go).

@@ -17,6 +17,28 @@ type outQueue struct {
 	frames [][]byte
 	bytes  int
 	closed bool
+	// free holds frame buffers written out, for buffer: an answer is
+	// some 512 KiB, and a fresh one each time costs zeroing and GC. A
+	// sync.Pool, so an idle session's buffers go at the next GCs.
+	free sync.Pool // of *[]byte
+}
+
+// minPooledFrame: smaller frames (control messages) are not worth keeping.
+const minPooledFrame = 16 << 10
+
+// buffer returns an empty buffer to append a frame to for push.
+func (q *outQueue) buffer() []byte {
+	if p, _ := q.free.Get().(*[]byte); p != nil {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+// recycle gives back the buffer of a frame written out.
+func (q *outQueue) recycle(f []byte) {
+	if cap(f) >= minPooledFrame {
+		q.free.Put(&f)
+	}
 }
 
 func newOutQueue() *outQueue {
@@ -25,7 +47,8 @@ func newOutQueue() *outQueue {
 	return q
 }
 
-// push queues a frame and returns the bytes now queued.
+// push queues a frame, which the queue then owns, and returns the bytes
+// now queued.
 func (q *outQueue) push(f []byte) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -76,6 +99,7 @@ func (q *outQueue) run(w io.Writer) error {
 			q.mu.Lock()
 			q.bytes -= len(f)
 			q.mu.Unlock()
+			q.recycle(f) // a Write keeps nothing of f (io.Writer's rule)
 		}
 	}
 }

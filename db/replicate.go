@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/folio-p2p/folio/db/pb"
@@ -109,8 +110,7 @@ type Session struct {
 	rw     io.ReadWriteCloser
 	o      ReplicateOptions
 	out    *outQueue
-	in     chan inMessage
-	inUsed *inBudget // the bytes of the messages in in
+	eof    chan struct{} // closed by the reader when the remote ends the stream
 	events chan func()
 	done   chan struct{}
 	ctx    context.Context
@@ -119,7 +119,11 @@ type Session struct {
 	errOnce sync.Once
 	err     error
 
-	// Owned by the loop goroutine:
+	// mu guards the core's state below: the reader steps the core with
+	// each message as it reads it, and the loop with each local change.
+	mu sync.Mutex
+	// ended: the loop ended, the core takes no more steps.
+	ended  bool
 	chans  map[uint32]*channel // by our channel number
 	remote map[uint32]*channel // by the remote's channel number
 	byKey  map[string]*channel
@@ -137,6 +141,8 @@ type Session struct {
 	// the current step, in order; the shell (flush) queues the messages
 	// and performs the operations (session_ops.go).
 	outbox []effect
+	// arena holds the pages of the proof being encoded (perform).
+	arena []byte
 	// dirty holds the channels whose book changed, for the loop
 	// (session_wake.go); the books' watch functions fill it.
 	dirty *dirtySet
@@ -155,7 +161,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	o = o.withDefaults(d)
 	s := &Session{
 		d: d, rw: rw, o: o, out: newOutQueue(),
-		in: make(chan inMessage, 64), inUsed: newInBudget(2 * o.MaxMessageSize), events: make(chan func(), 64), done: make(chan struct{}),
+		eof: make(chan struct{}), events: make(chan func(), 64), done: make(chan struct{}),
 		chans: map[uint32]*channel{}, remote: map[uint32]*channel{}, byKey: map[string]*channel{}, pending: map[[32]byte]offer{}, pendingChan: map[uint32][32]byte{},
 		nextChan: 1, nextReq: 1, dirty: newDirtySet(),
 	}
@@ -163,7 +169,6 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	if !d.addSession(s) {
 		return nil, ErrClosed
 	}
-	go s.readLoop()
 	go func() {
 		if err := s.out.run(rw); err != nil {
 			s.fail(fmt.Errorf("db: replicate: write: %w", err))
@@ -173,6 +178,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	if ferr := s.flush(); err == nil {
 		err = ferr
 	}
+	go s.readLoop()
 	go s.loop()
 	if err != nil {
 		s.Close()
@@ -181,7 +187,7 @@ func (d *DB) Replicate(ctx context.Context, rw io.ReadWriteCloser, o ReplicateOp
 	return s, nil
 }
 
-// openBooks offers keys before the loop handles the remote's first
+// openBooks offers keys before the reader handles the remote's first
 // message, so that the remote's Opens of them pair with ours instead of
 // counting against MaxRemoteChannels.
 func (s *Session) openBooks(keys []ed25519.PublicKey) error {
@@ -244,13 +250,19 @@ func (s *Session) fail(err error) {
 	})
 }
 
+// readLoop reads the remote's messages and steps the core with each in
+// turn, on this goroutine: a message is handled as soon as it is read,
+// without a hand-off to the loop (the notify path), and one message at a
+// time, so the remote's sending costs time, not memory, here. It ends
+// the session when the stream fails or the remote breaks the protocol;
+// at the remote's clean end, it tells the loop to end it.
 func (s *Session) readLoop() {
 	fr := newFrameReader(s.rw, s.o.MaxMessageSize)
 	for {
-		m, err := fr.next()
+		m, buf, err := fr.next()
 		if err != nil {
 			if errors.Is(err, io.EOF) && s.ctx.Err() == nil {
-				close(s.in) // the loop handles what came before the end, then ends
+				close(s.eof) // every message before the end is handled
 			} else if s.ctx.Err() != nil {
 				s.fail(nil)
 			} else {
@@ -261,21 +273,18 @@ func (s *Session) readLoop() {
 			}
 			return
 		}
-		if s.inUsed.take(s.ctx, fr.size) != nil {
+		s.mu.Lock()
+		if s.ended {
+			s.mu.Unlock()
 			return
 		}
-		select {
-		case s.in <- inMessage{m, fr.size}:
-		case <-s.ctx.Done():
-			return
+		err = s.settle(s.step(m))
+		s.mu.Unlock()
+		fr.release(buf) // the step stored or copied what it keeps of m
+		if err != nil {
+			return // (settle ended the session)
 		}
 	}
-}
-
-// inMessage is a message read from the remote, with its size on the wire.
-type inMessage struct {
-	m    *pb.Message
-	size int
 }
 
 // send is the core's output: m goes to the remote when the step ends.
@@ -290,25 +299,33 @@ func (s *Session) flush() error {
 	for i := 0; i < len(s.outbox); i++ {
 		m, op := s.outbox[i].m, s.outbox[i].op
 		s.outbox[i] = effect{}
+		var f []byte
+		var err error
 		if op != nil {
-			var err error
-			if m, err = s.perform(op); err != nil {
-				s.outbox = s.outbox[:0]
-				return err
-			}
-			if m == nil {
+			f, err = s.perform(op)
+			if f == nil && err == nil {
 				continue
 			}
+		} else {
+			f, err = appendFrame(s.out.buffer(), m)
 		}
-		f, err := appendFrame(nil, m)
 		if err != nil {
 			s.outbox = s.outbox[:0]
-			s.fail(fmt.Errorf("db: replicate: encode: %w", err))
-			return nil
+			if op == nil {
+				s.fail(fmt.Errorf("db: replicate: encode: %w", err))
+				return nil
+			}
+			return err
 		}
 		if s.out.push(f) > s.o.MaxQueuedBytes {
 			s.outbox = s.outbox[:0]
 			return fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
+		}
+		if op != nil && op.kind == opPush {
+			// A push is a follower's notification: let the writer
+			// goroutine just woken send it now, before this step's
+			// follow-up (our Sync goes out in a write of its own).
+			runtime.Gosched()
 		}
 	}
 	s.outbox = s.outbox[:0]

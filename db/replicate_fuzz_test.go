@@ -64,7 +64,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := newFrameReader(bytes.NewReader(frame), len(frame)).next()
+		again, _, err := newFrameReader(bytes.NewReader(frame), len(frame)).next()
 		if err != nil || !proto.Equal(msg, again) {
 			t.Fatalf("round trip: %v, %v != %v", err, again, msg)
 		}

@@ -46,7 +46,7 @@ func newFakePeer(t testing.TB, conn net.Conn, read bool) *fakePeer {
 			defer close(f.in)
 			fr := newFrameReader(conn, 64<<20)
 			for {
-				m, err := fr.next()
+				m, _, err := fr.next() // (its buffer is never released: m keeps it)
 				if err != nil {
 					return
 				}

@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"fmt"
@@ -252,7 +253,11 @@ func (e *coreEnv) drain(b *strings.Builder, err error) error {
 			if err != nil {
 				continue
 			}
-			if m, err = e.s.perform(op); m == nil {
+			var f []byte
+			if f, err = e.s.perform(op); f == nil {
+				continue
+			}
+			if m, _, err = newFrameReader(bytes.NewReader(f), len(f)).next(); err != nil {
 				continue
 			}
 		}

@@ -12,11 +12,15 @@ import (
 // further bounded in bytes by the responder.
 const maxRangePages = 4096
 
-// loop is the session's single owner of channel state: it handles every
-// incoming message and local change in turn.
+// loop steps the core with every local change and Open, in turn with the
+// reader's steps (Session.mu), and ends the session: when the remote ends
+// the stream, ctx is done or a step failed.
 func (s *Session) loop() {
 	defer func() {
+		s.mu.Lock()
+		s.ended = true // after a step the reader is in, before any other
 		s.unwatchAll()
+		s.mu.Unlock()
 		s.fail(nil) // no-op if already failed
 		close(s.done)
 		s.d.removeSession(s)
@@ -26,22 +30,21 @@ func (s *Session) loop() {
 	}()
 	for {
 		select {
-		case m, ok := <-s.in:
-			if !ok {
-				return // the remote ended the stream
-			}
-			err := s.settle(s.step(m.m))
-			s.inUsed.give(m.size)
+		case <-s.eof:
+			return // the remote ended the stream
+		case <-s.dirty.wake:
+			s.mu.Lock()
+			err := s.onWake()
+			s.mu.Unlock()
 			if err != nil {
 				return
 			}
-		case <-s.dirty.wake:
-			if s.onWake() != nil {
-				return
-			}
 		case f := <-s.events:
+			s.mu.Lock()
 			f()
-			if s.settle(nil) != nil {
+			err := s.settle(nil)
+			s.mu.Unlock()
+			if err != nil {
 				return
 			}
 		case <-s.ctx.Done():

@@ -1,6 +1,8 @@
 package db
 
 import (
+	"runtime"
+
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
 )
@@ -50,29 +52,44 @@ type effect struct {
 func (s *Session) emit(op *bookOp) { s.outbox = append(s.outbox, effect{op: op}) }
 
 // perform carries out op for the shell and hands its result to the core.
-// It returns the message the operation makes (an answer or a push), which
+// It returns the frame the operation makes (an answer or a push), which
 // goes to the remote in op's place, and the core's error (a false proof),
-// which ends the session.
-func (s *Session) perform(op *bookOp) (*pb.Message, error) {
+// which ends the session. Proofs are encoded at once from pages read into
+// s.arena (wire_data.go): nothing of them is kept.
+func (s *Session) perform(op *bookOp) ([]byte, error) {
 	c := op.c
 	switch op.kind {
 	case opAnswer:
-		p, err := c.b.Proof(op.req)
+		p, arena, err := c.b.ProofInto(op.req, s.arena)
+		s.arena = arena
 		if err != nil { // not held here (sparse relay, cleared, truncated)
-			return &pb.Message{Body: &pb.Message_NoData{NoData: &pb.NoData{Channel: c.local, Id: op.id}}}, nil
+			return appendFrame(s.out.buffer(), &pb.Message{Body: &pb.Message_NoData{NoData: &pb.NoData{Channel: c.local, Id: op.id}}})
 		}
-		return &pb.Message{Body: &pb.Message_Data{Data: toPBData(c.local, op.id, p)}}, nil
+		return appendDataFrame(s.out.buffer(), c.local, op.id, p), nil
 	case opPush:
-		p, err := c.b.Proof(op.req)
+		p, arena, err := c.b.ProofInto(op.req, s.arena)
+		s.arena = arena
 		if err != nil || p.Upgrade == nil || p.Fork != op.fork || p.Upgrade.Length != op.length {
 			// Truncated or grown meanwhile: no push. The Sync tells, and
 			// the change that grew it wakes the core again.
 			return nil, nil
 		}
 		s.pushed(c, op.req.Upgrade.Start, p)
-		return &pb.Message{Body: &pb.Message_Data{Data: toPBData(c.local, pushID, p)}}, nil
+		return appendDataFrame(s.out.buffer(), c.local, pushID, p), nil
 	case opApply:
-		return nil, s.applied(op, c.b.ApplyProof(s.ctx, op.p))
+		err := c.b.ApplyProof(s.ctx, op.p)
+		if err == nil && op.id == pushID {
+			// A push is a live notification, and it woke the book's
+			// local readers (subscriptions, waiters): let them run before
+			// the session's own follow-up (our Sync, the writer goroutine
+			// it wakes), which nobody waits for; else each goroutine the
+			// follow-up wakes runs before them (Go runs the last one
+			// woken first). Not for answers: in a bulk download the
+			// yield would queue the reader behind every runnable
+			// goroutine (Pebble's flushes, the writer) once per answer.
+			runtime.Gosched()
+		}
+		return nil, s.applied(op, err)
 	}
 	return nil, nil
 }

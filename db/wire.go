@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/folio-p2p/folio/book"
 	"github.com/folio-p2p/folio/db/pb"
@@ -30,13 +31,33 @@ type frameReader struct {
 	r    *bufio.Reader
 	src  *srcReader
 	max  int
-	buf  []byte
 	size int // the length of the last message read
+	// bufs holds message buffers given back (release): a Data's pages
+	// stay in its buffer until the loop has stored them.
+	bufs sync.Pool // of *[]byte
 }
 
 func newFrameReader(r io.Reader, max int) *frameReader {
 	src := &srcReader{r: r}
 	return &frameReader{r: bufio.NewReaderSize(src, 64<<10), src: src, max: max}
+}
+
+// buffer returns a buffer of n bytes, pooled or new.
+func (f *frameReader) buffer(n int) *[]byte {
+	if p, _ := f.bufs.Get().(*[]byte); p != nil && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n)
+	return &b
+}
+
+// release gives back the buffer of a message next returned, once nothing
+// refers to the message any more.
+func (f *frameReader) release(p *[]byte) {
+	if p != nil {
+		f.bufs.Put(p)
+	}
 }
 
 // srcReader keeps the stream's own read error: a connection that fails
@@ -54,40 +75,48 @@ func (s *srcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// next reads one message.
-func (f *frameReader) next() (*pb.Message, error) {
+// next reads one message. A Data's pages alias buf, the message's bytes:
+// the caller releases buf when it is done with the message.
+func (f *frameReader) next() (_ *pb.Message, buf *[]byte, _ error) {
 	n, err := binary.ReadUvarint(f.r)
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
 		if f.src.err != nil {
-			return nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
+			return nil, nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
 		}
-		return nil, fmt.Errorf("%w: bad frame length: %v", ErrProtocol, err)
+		return nil, nil, fmt.Errorf("%w: bad frame length: %v", ErrProtocol, err)
 	}
 	if n > uint64(f.max) {
-		return nil, fmt.Errorf("%w: %w: message of %d bytes, limit %d", ErrProtocol, ErrLimit, n, f.max)
+		return nil, nil, fmt.Errorf("%w: %w: message of %d bytes, limit %d", ErrProtocol, ErrLimit, n, f.max)
 	}
-	if cap(f.buf) < int(n) {
-		f.buf = make([]byte, n)
-	}
-	buf := f.buf[:n]
+	buf = f.buffer(int(n))
 	f.size = int(n)
-	if _, err := io.ReadFull(f.r, buf); err != nil {
+	if _, err := io.ReadFull(f.r, *buf); err != nil {
+		f.release(buf)
 		if f.src.err != nil {
-			return nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
+			return nil, nil, fmt.Errorf("db: replicate: read: %w", f.src.err)
 		}
-		return nil, fmt.Errorf("%w: truncated message: %v", ErrProtocol, err)
+		return nil, nil, fmt.Errorf("%w: truncated message: %v", ErrProtocol, err)
 	}
-	return decodeMessage(buf)
+	m, err := decodeMessage(*buf)
+	if err != nil {
+		f.release(buf)
+		return nil, nil, err
+	}
+	return m, buf, nil
 }
 
 // decodeMessage parses one message body; the fuzzed decoder. Fields this
-// version does not know are dropped, not kept.
+// version does not know are dropped, not kept. A Data's pages may alias b
+// (decodeData).
 func decodeMessage(b []byte) (*pb.Message, error) {
 	if err := checkShape(b); err != nil {
 		return nil, err
+	}
+	if m, ok := decodeData(b); ok {
+		return m, nil
 	}
 	m := &pb.Message{}
 	if err := (proto.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(b, m); err != nil {
