@@ -26,8 +26,11 @@ type BenchConfig struct {
 	// Async makes append-batch append with book.AppendAsync, the next
 	// batch started before the last one's result (default off: Append).
 	Async bool
-	Books int    // books for open-books; default 10,000
-	Dir   string // where the DB goes; default a fresh temporary directory, removed after
+	// CacheMB is the DB's block cache in MiB (default 0: db's default,
+	// Options.CacheSize), for measuring reads against the cache's size.
+	CacheMB int
+	Books   int    // books for open-books; default 10,000
+	Dir     string // where the DB goes; default a fresh temporary directory, removed after
 }
 
 // BenchResult is one run's figures. Latencies are per operation.
@@ -38,6 +41,7 @@ type BenchResult struct {
 	Batch       int     `json:"batch"`
 	Sync        bool    `json:"sync"`
 	Async       bool    `json:"async,omitempty"`
+	CacheMB     int     `json:"cache_mb,omitempty"`
 	Ops         int     `json:"ops"`
 	Seconds     float64 `json:"seconds"`
 	PagesPerSec float64 `json:"pages_per_sec"`
@@ -120,7 +124,7 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		defer os.RemoveAll(tmp)
 		dir = filepath.Join(tmp, "db")
 	}
-	r := &BenchResult{Shape: c.Shape, Pages: c.Pages, Size: c.Size, Batch: 1, Sync: c.Sync}
+	r := &BenchResult{Shape: c.Shape, Pages: c.Pages, Size: c.Size, Batch: 1, Sync: c.Sync, CacheMB: c.CacheMB}
 	var lat []time.Duration
 	var wall time.Duration // when set, the run's time (latencies that overlap)
 	var err error
@@ -231,7 +235,7 @@ func randomPages(n, size int) [][]byte {
 }
 
 func openBench(dir string, c BenchConfig) (*db.DB, *book.Book, error) {
-	d, err := db.Open(dir, &db.Options{NoSync: !c.Sync})
+	d, err := db.Open(dir, &db.Options{NoSync: !c.Sync, CacheSize: int64(c.CacheMB) << 20})
 	if err != nil {
 		return nil, nil, err
 	}
