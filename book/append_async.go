@@ -52,8 +52,10 @@ func (p *PendingAppend) Wait(ctx context.Context) (AppendResult, error) {
 // its commit, the book closed, another goroutine appended meanwhile),
 // those already pending behind it fail with ErrAsyncFailed and write
 // nothing, and so does every later call until Wait has returned the
-// failure. Append and AppendWith wait for the async appends made before
-// them, so one goroutine's appends keep the order of its calls.
+// failure and those behind it have finished (a caller that waits for
+// each of its pending appends after a failure can go on). Append and
+// AppendWith wait for the async appends made before them, so one
+// goroutine's appends keep the order of its calls.
 //
 // Durability: each batch is committed with o's sync mode, and its result
 // is ready only after that. A crash keeps a prefix of the batches, in
