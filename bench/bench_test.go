@@ -64,3 +64,19 @@ func TestBenchShapesRun(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchAppendAsync(t *testing.T) {
+	// --async appends every batch (one latency each) and takes its rate
+	// from the run's time, with the baseline beside it.
+	c := BenchConfig{Shape: "append-batch", Async: true, Pages: 5000, Batch: 100, Dir: t.TempDir() + "/db"}
+	r, err := Bench(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Async || r.Ops != 50 || r.Seconds <= 0 || r.PagesPerSec <= 0 || r.Baseline <= 0 || r.Ratio <= 0 || r.P99us <= 0 {
+		t.Fatalf("implausible result %+v", r)
+	}
+	if got := r.Ratio * r.Baseline; got < r.PagesPerSec*0.999 || got > r.PagesPerSec*1.001 {
+		t.Fatalf("ratio %v does not match %v / %v", r.Ratio, r.PagesPerSec, r.Baseline)
+	}
+}

@@ -31,9 +31,25 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
+	prev := b.asyncTailNow()    // this call follows the async appends made before it
 	leaves := hashLeaves(pages) // outside the lock: the expensive part
+	if prev != nil {
+		<-prev.done
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.commitLocked(o, pages, leaves, nil)
+}
+
+// commitLocked grows the tree by leaves, signs and commits one batch. pre,
+// when not nil, already holds the page records at the current length (an
+// async append builds them off the lock); commitLocked closes it. Call
+// with b.mu held.
+func (b *Book) commitLocked(o AppendOptions, pages [][]byte, leaves []Node, pre *pebble.Batch) (AppendResult, error) {
+	batch := pre
+	if batch != nil {
+		defer batch.Close()
+	}
 	if err := b.checkWritable(); err != nil {
 		return AppendResult{}, err
 	}
@@ -46,10 +62,9 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 	}
 	head, parents := grow(old.head, leaves)
 	b.sign(head)
-	batch := b.pdb.NewBatchWithSize(batchSize(pages, len(parents)), pebble.WithMaxRetainedSizeBytes(batchRetain))
-	defer batch.Close()
-	for i, p := range pages {
-		putPage(batch, b.keys.page(old.head.Length+uint64(i)), leaves[i].Hash, p)
+	if batch == nil {
+		batch = b.pageBatch(old.head.Length, pages, leaves, len(parents))
+		defer batch.Close()
 	}
 	for _, n := range parents {
 		putNode(batch, b.keys, n)
@@ -64,6 +79,16 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 	b.opts.EventListener.appended(AppendInfo{Book: b.name, Fork: head.Fork, Start: old.head.Length,
 		Length: head.Length, ByteLength: head.ByteLength, Local: true})
 	return AppendResult{Length: head.Length, ByteLength: head.ByteLength}, nil
+}
+
+// pageBatch returns a new batch holding the page records of pages, the
+// first at index start, sized for parents node records more.
+func (b *Book) pageBatch(start uint64, pages [][]byte, leaves []Node, parents int) *pebble.Batch {
+	batch := b.pdb.NewBatchWithSize(batchSize(pages, parents), pebble.WithMaxRetainedSizeBytes(batchRetain))
+	for i, p := range pages {
+		putPage(batch, b.keys.page(start+uint64(i)), leaves[i].Hash, p)
+	}
+	return batch
 }
 
 func (b *Book) checkWritable() error {

@@ -22,11 +22,15 @@ type Book struct {
 	opts   Options
 	name   string
 
-	mu     sync.Mutex // serialises every write
-	state  atomic.Pointer[state]
-	closed atomic.Bool
-	notify notifier
-	wants  wants
+	mu sync.Mutex // serialises every write
+
+	asyncMu     sync.Mutex     // guards asyncTail and asyncFailed
+	asyncTail   *PendingAppend // the latest AppendAsync not yet finished
+	asyncFailed *PendingAppend // a failed one whose Wait has not returned yet
+	state       atomic.Pointer[state]
+	closed      atomic.Bool
+	notify      notifier
+	wants       wants
 }
 
 // state is an immutable view of a book's head; writers replace it whole.
@@ -129,6 +133,9 @@ func (b *Book) Close() error {
 	b.mu.Lock() // wait for a write in progress
 	b.notify.close()
 	b.mu.Unlock()
+	if p := b.asyncTailNow(); p != nil {
+		<-p.done // pending async appends fail now (closed); wait for the last
+	}
 	return nil
 }
 

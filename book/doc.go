@@ -46,6 +46,11 @@
 // one fork that disagree are equivocation: the book freezes, both heads are
 // kept (Evidence) and the EventListener hears of it.
 //
+// AppendAsync lets one sequential writer keep a batch in flight: the next
+// batch's pages are hashed and copied into its Pebble batch while the
+// last one commits. The batches commit in the order of the calls, and one
+// commits only if every earlier one did (append_async.go).
+//
 // Local readers learn of every change through Subscribe (a channel that
 // always holds the newest state; writers never block on it) and Wait.
 //

@@ -19,4 +19,7 @@ var (
 	// ErrMultiAppend: the books of one AppendMulti do not share one
 	// Pebble, or one of them appears twice.
 	ErrMultiAppend = errors.New("book: books of one multi-book append must be distinct and share one Pebble")
+	// ErrAsyncFailed: an earlier AppendAsync of the book failed, and this
+	// one was made before Wait had returned that failure.
+	ErrAsyncFailed = errors.New("book: an earlier async append failed")
 )

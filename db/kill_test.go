@@ -32,6 +32,8 @@ func TestKillHelper(t *testing.T) {
 		t.Skip("helper process of TestKill9 and TestLockedAcrossProcesses")
 	case "append":
 		killHelperAppend(dir)
+	case "append-async":
+		killHelperAppendAsync(dir)
 	case "open":
 		d, err := Open(dir, nil)
 		switch {
@@ -59,10 +61,8 @@ func killPage(i uint64) []byte {
 	return p
 }
 
-// killHelperAppend appends synced batches until it is killed, printing
-// every length an append returned.
-func killHelperAppend(dir string) {
-	ctx := context.Background()
+// killHelperBook opens the helper's book, or exits.
+func killHelperBook(ctx context.Context, dir string) *book.Book {
 	d, err := Open(dir, nil)
 	if err != nil {
 		fmt.Println("ERROR", err)
@@ -73,6 +73,14 @@ func killHelperAppend(dir string) {
 		fmt.Println("ERROR", err)
 		os.Exit(2)
 	}
+	return b
+}
+
+// killHelperAppend appends synced batches until it is killed, printing
+// every length an append returned.
+func killHelperAppend(dir string) {
+	ctx := context.Background()
+	b := killHelperBook(ctx, dir)
 	deadline := time.Now().Add(time.Minute) // in case the parent is gone
 	for time.Now().Before(deadline) {
 		n := b.Length()
@@ -90,12 +98,48 @@ func killHelperAppend(dir string) {
 	os.Exit(3)
 }
 
-func TestKill9(t *testing.T) {
+// killHelperAppendAsync is killHelperAppend with book.AppendAsync: up to
+// three synced batches in flight, each printed once its result is ready.
+func killHelperAppendAsync(dir string) {
+	ctx := context.Background()
+	b := killHelperBook(ctx, dir)
+	deadline := time.Now().Add(time.Minute) // in case the parent is gone
+	var inflight []*book.PendingAppend
+	n := b.Length()
+	for time.Now().Before(deadline) {
+		pages := make([][]byte, killBatch(n))
+		for i := range pages {
+			pages[i] = killPage(n + uint64(i))
+		}
+		n += uint64(len(pages))
+		inflight = append(inflight, b.AppendAsync(ctx, book.AppendOptions{}, pages...))
+		if len(inflight) < 3 {
+			continue
+		}
+		res, err := inflight[0].Wait(ctx)
+		if err != nil {
+			fmt.Println("ERROR", err)
+			os.Exit(2)
+		}
+		inflight = inflight[1:]
+		fmt.Fprintf(os.Stdout, "LEN %d\n", res.Length) // unbuffered: one write
+	}
+	os.Exit(3)
+}
+
+func TestKill9(t *testing.T) { testKill9(t, "append") }
+
+// TestKill9Async: after kill -9 of a writer pipelining synced AppendAsync
+// calls, the book holds every batch whose result was ready, whole
+// batches only, in order (checkAfterKill).
+func TestKill9Async(t *testing.T) { testKill9(t, "append-async") }
+
+func testKill9(t *testing.T, job string) {
 	if os.Getenv(killHelperEnv) != "" {
 		t.Skip("in the helper process")
 	}
 	dir := t.TempDir()
-	cmd := helperCmd("TestKillHelper", killHelperEnv+"=append", "FOLIO_KILL_DIR="+dir)
+	cmd := helperCmd("TestKillHelper", killHelperEnv+"="+job, "FOLIO_KILL_DIR="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

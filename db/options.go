@@ -22,7 +22,20 @@ type Options struct {
 	// pages and 64 MiB.
 	MaxBatchPages int
 	MaxBatchBytes int
-	// CacheSize is Pebble's block cache, in bytes (memory outside the Go heap, taken as used). Default 256 MiB, enough to keep 100,000 pages of 1 KiB in memory.
+	// CacheSize is Pebble's block cache, in bytes (memory outside the Go
+	// heap, taken as blocks are read). Default 256 MiB, enough to keep
+	// 100,000 pages of 1 KiB in memory. Past it, most random gets miss:
+	// each miss reads a 4 KiB block from the OS and evicts another. At
+	// 1,000,000 pages (1.1 GB of records) random gets had a p50 2–3×
+	// lower with 1.4–1.5 GiB than with the default (BENCHMARKS.md, issue
+	// 15, part E). A Get loop over a book much larger than the cache is
+	// far slower still (Pebble's CLOCK-Pro cache walks its ring on every
+	// eviction once the blocks read several times in a row have turned
+	// hot: over 1,000,000 pages 246 s against 23 s with the book in the
+	// cache): read long runs with Snapshot.Pages, one iterator. The
+	// default stays small because a vault is one DB and the messenger's
+	// books are small; raise it for DBs read at random beyond it, at the
+	// cost of that much memory once that much has been read.
 	CacheSize int64
 	// MemTableSize is Pebble's memtable size, in bytes. Default 64 MiB.
 	MemTableSize uint64
