@@ -86,6 +86,24 @@ func taskX(title string) string {
 	return fmt.Sprintf(`//ul[@id="tasks"]/li[.//span[@class="title" and text()=%q]]/button`, title)
 }
 
+// clickTask clicks the task list's button for title. The page redraws the
+// list when any task changes (a new unread count), and a redraw between
+// chromedp's query and its click leaves the click on a node that is gone
+// ("Could not find node with given id"); a person's click cannot fall in
+// that gap, so the click is made again on the new node (at most 3 times).
+func clickTask(title string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		for range 3 {
+			if err = chromedp.Click(taskX(title), chromedp.BySearch).Do(ctx); err == nil ||
+				!strings.Contains(err.Error(), "Could not find node") {
+				return err
+			}
+		}
+		return err
+	})
+}
+
 func printedURL(t *testing.T, dir string) string {
 	t.Helper()
 	u := strings.TrimSpace(mustFolio(t, "open", "--print-url", "--dir", dir))
@@ -110,8 +128,8 @@ func TestWebApp(t *testing.T) {
 	if strings.Contains(loc, "token") {
 		t.Errorf("the token stayed in the address bar: %s", loc)
 	}
-	run(t, ana, "ana opens trip", chromedp.Click(taskX("trip"), chromedp.BySearch), chromedp.WaitVisible(`#text`))
-	run(t, bob, "bob opens trip", chromedp.Click(taskX("trip"), chromedp.BySearch), chromedp.WaitVisible(`#text`))
+	run(t, ana, "ana opens trip", clickTask("trip"), chromedp.WaitVisible(`#text`))
+	run(t, bob, "bob opens trip", clickTask("trip"), chromedp.WaitVisible(`#text`))
 
 	run(t, ana, "ana sends", chromedp.SendKeys(`#text`, "hello from ana"+kb.Enter))
 	run(t, bob, "bob sees it live", chromedp.WaitVisible(msgX("hello from ana"), chromedp.BySearch))
@@ -164,7 +182,7 @@ func TestWebApp(t *testing.T) {
 	mustFolio(t, "join", strings.TrimSpace(mustFolio(t, "invite", notes.ID, "--dir", p.dirA)), "--dir", p.dirB)
 	run(t, ana, "ana opens notes and writes",
 		chromedp.WaitVisible(taskX("notes"), chromedp.BySearch),
-		chromedp.Click(taskX("notes"), chromedp.BySearch),
+		clickTask("notes"),
 		chromedp.WaitVisible(`#text`),
 		chromedp.SendKeys(`#text`, "unread one"+kb.Enter),
 		chromedp.WaitVisible(msgX("unread one"), chromedp.BySearch))
@@ -175,7 +193,7 @@ func TestWebApp(t *testing.T) {
 		t.Errorf("bob's unread count for notes is %q", n)
 	}
 	run(t, bob, "bob reads notes",
-		chromedp.Click(taskX("notes"), chromedp.BySearch),
+		clickTask("notes"),
 		chromedp.WaitVisible(msgX("unread one"), chromedp.BySearch),
 		chromedp.WaitNotPresent(unread, chromedp.BySearch))
 	waitFor(t, 10*time.Second, "bob's notes read for the CLI too", func() (bool, string) {
@@ -192,7 +210,7 @@ func TestWebApp(t *testing.T) {
 
 	if dir := os.Getenv("FOLIO_SCREENSHOT"); dir != "" {
 		var png []byte
-		run(t, ana, "screenshot", chromedp.Click(taskX("trip"), chromedp.BySearch),
+		run(t, ana, "screenshot", clickTask("trip"),
 			chromedp.WaitVisible(msgX("hi ana"), chromedp.BySearch),
 			chromedp.Click(`#members-box summary`), chromedp.Sleep(time.Second),
 			chromedp.CaptureScreenshot(&png))

@@ -39,7 +39,7 @@ func TestWebAppTools(t *testing.T) {
 	}
 	b := browser(t, 400, 800)
 	run(t, b, "sign in and open trip", chromedp.Navigate(printedURL(t, dir)),
-		chromedp.Click(taskX("trip"), chromedp.BySearch),
+		clickTask("trip"),
 		chromedp.WaitVisible(msgX("m119"), chromedp.BySearch))
 	var sidebar bool
 	run(t, b, "one column", chromedp.Evaluate(`getComputedStyle(document.getElementById("sidebar")).display !== "none"`, &sidebar))
@@ -63,7 +63,7 @@ func TestWebAppTools(t *testing.T) {
 		chromedp.WaitVisible(`//h2[@id="task-title" and text()="tickets"]`, chromedp.BySearch),
 		chromedp.Click(`#back`),
 		chromedp.WaitVisible(`//ul[@id="tasks"]/li[contains(@class,"sub")]//span[text()="tickets"]`, chromedp.BySearch))
-	run(t, b, "close", chromedp.Click(taskX("tickets"), chromedp.BySearch), chromedp.WaitVisible(`#close-task`),
+	run(t, b, "close", clickTask("tickets"), chromedp.WaitVisible(`#close-task`),
 		chromedp.Click(`#close-task`),
 		chromedp.WaitVisible(`//h2[@id="task-title" and text()="tickets (closed)"]`, chromedp.BySearch))
 	var code, said string
@@ -87,7 +87,7 @@ func TestWebAppTools(t *testing.T) {
 	run(t, b, "a subtask is not left", chromedp.Click(`#leave`),
 		chromedp.WaitVisible(`//p[@id="error" and contains(text(),"leave the task itself")]`, chromedp.BySearch))
 	run(t, b, "leave, then an error said plainly", chromedp.Click(`#back`),
-		chromedp.Click(taskX("summer trip"), chromedp.BySearch),
+		clickTask("summer trip"),
 		chromedp.WaitVisible(`//h2[@id="task-title" and text()="summer trip"]`, chromedp.BySearch),
 		chromedp.Click(`#leave`), chromedp.Sleep(500*time.Millisecond),
 		chromedp.SendKeys(`#text`, "still here?"+kb.Enter),
