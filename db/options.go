@@ -60,7 +60,9 @@ type Options struct {
 	// a file per memtable rotation. Default false (Pebble recycles).
 	NoWALRecycling bool
 	// EventListener receives every book's events; each carries the book's
-	// name. Default: none.
+	// name. Events of replicated pages run inside a replication session's
+	// step, holding its lock: callbacks must not call a Session's methods.
+	// Default: none.
 	EventListener *book.EventListener
 	// Logger receives Pebble's log lines. Default: discarded, since folio
 	// reports through errors and events.

@@ -62,7 +62,9 @@ type ReplicateOptions struct {
 }
 
 // ReplicationListener holds callbacks for replication events; each may be
-// nil. They run on the session's goroutine and must be quick.
+// nil. They run inside a step of the session (on its loop or its reader,
+// holding the session's lock), so they must be quick and must not call
+// the Session's methods: hand such work to another goroutine.
 type ReplicationListener struct {
 	// ChannelOpened: both sides share the book on this session.
 	ChannelOpened func(remote []byte, key ed25519.PublicKey)
