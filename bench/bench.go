@@ -29,8 +29,14 @@ type BenchConfig struct {
 	// CacheMB is the DB's block cache in MiB (default 0: db's default,
 	// Options.CacheSize), for measuring reads against the cache's size.
 	CacheMB int
-	Books   int    // books for open-books; default 10,000
-	Dir     string // where the DB goes; default a fresh temporary directory, removed after
+	// MemTableMB and MemTableStopWrites set the DB's memtable size (MiB)
+	// and how many may wait to flush before writes stall (default 0: db's
+	// defaults, 64 MiB and 2), for the append benchmarks and their
+	// baseline alike.
+	MemTableMB         int
+	MemTableStopWrites int
+	Books              int    // books for open-books; default 10,000
+	Dir                string // where the DB goes; default a fresh temporary directory, removed after
 }
 
 // BenchResult is one run's figures. Latencies are per operation.
@@ -234,8 +240,14 @@ func randomPages(n, size int) [][]byte {
 	return pages
 }
 
+// dbOptions are the DB options c asks for (zero: db's defaults).
+func (c BenchConfig) dbOptions() *db.Options {
+	return &db.Options{NoSync: !c.Sync, CacheSize: int64(c.CacheMB) << 20,
+		MemTableSize: uint64(c.MemTableMB) << 20, MemTableStopWrites: c.MemTableStopWrites}
+}
+
 func openBench(dir string, c BenchConfig) (*db.DB, *book.Book, error) {
-	d, err := db.Open(dir, &db.Options{NoSync: !c.Sync, CacheSize: int64(c.CacheMB) << 20})
+	d, err := db.Open(dir, c.dbOptions())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,7 +24,7 @@ func benchAppendAsyncVsRaw(ctx context.Context, dir string, c BenchConfig, r *Be
 		return nil, nil, 0, err
 	}
 	defer d.Close()
-	raw, err := openRawBook(dir+"-baseline", c.Sync)
+	raw, err := openRawBook(dir+"-baseline", c)
 	if err != nil {
 		return nil, nil, 0, err
 	}

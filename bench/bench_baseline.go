@@ -37,9 +37,10 @@ type rawBook struct {
 	stalls db.Stalls
 }
 
-func openRawBook(dir string, sync bool) (*rawBook, error) {
+func openRawBook(dir string, c BenchConfig) (*rawBook, error) {
+	sync := c.Sync
 	r := &rawBook{dir: dir, prefix: []byte{0x02, 0, 0, 0, 1}, head: make([]byte, baseHeadFixed+64*baseRootRecord)}
-	po := db.PebbleOptions(&db.Options{NoSync: !sync})
+	po := db.PebbleOptions(c.dbOptions())
 	po.EventListener = r.stalls.Listener()
 	pdb, wo, err := openRaw(dir, po, sync)
 	po.Cache.Unref()
@@ -103,7 +104,7 @@ func benchAppendVsRaw(ctx context.Context, dir string, c BenchConfig, r *BenchRe
 		return nil, nil, err
 	}
 	defer d.Close()
-	raw, err := openRawBook(dir+"-baseline", c.Sync)
+	raw, err := openRawBook(dir+"-baseline", c)
 	if err != nil {
 		return nil, nil, err
 	}
