@@ -34,7 +34,11 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 	prev := b.asyncTailNow()    // this call follows the async appends made before it
 	leaves := hashLeaves(pages) // outside the lock: the expensive part
 	if prev != nil {
-		<-prev.done
+		select {
+		case <-prev.done:
+		case <-ctx.Done(): // nothing written: the async appends go on
+			return AppendResult{}, ctx.Err()
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 func TestAppendAsyncOrderAndTree(t *testing.T) {
@@ -146,4 +147,36 @@ func TestAppendAsyncClose(t *testing.T) {
 	}
 	mustAudit(t, b2)
 	t.Logf("%d of 30 committed before Close", committed)
+}
+
+func TestAppendBehindAsyncHonoursContext(t *testing.T) {
+	// An Append waiting for an earlier async append returns when its ctx
+	// ends, writing nothing; the async append still commits.
+	b := newWriter(t, openPebble(t), "w/", 8, &Options{NoSync: true})
+	b.mu.Lock() // the async append cannot commit until released
+	p := b.AppendAsync(context.Background(), AppendOptions{}, testPages(0, 10)...)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := b.Append(ctx, testPage(10))
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // (so that Append is waiting, not at its first check)
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Append behind a pending async append: %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		b.mu.Unlock()
+		t.Fatal("Append ignored its cancelled context while an async append was pending")
+	}
+	b.mu.Unlock()
+	if r, err := p.Wait(context.Background()); err != nil || r.Length != 10 {
+		t.Fatalf("async append: %+v, %v", r, err)
+	}
+	if b.Length() != 10 {
+		t.Fatalf("length %d, want 10: the cancelled Append wrote", b.Length())
+	}
 }
