@@ -18,6 +18,24 @@ import (
 // disagree freeze the book, keep both heads as evidence and return an
 // error matching ErrEquivocation.
 func (b *Book) ApplyProof(ctx context.Context, p *Proof) error {
+	return b.ApplyProofWith(ctx, p, ApplyOptions{})
+}
+
+// ApplyOptions adjusts one ApplyProof. The zero value stores with the
+// book's default durability, like an append.
+type ApplyOptions struct {
+	// Sync overrides the book's durability for this proof. SyncOff is for
+	// a replica that can fetch the pages again: a crash may lose the proof
+	// (and, Pebble's log being ordered, every later unsynced one), never
+	// tear it, and leaves the book at an earlier verified head. Its owner
+	// must then sync soon (db syncs replicated pages within
+	// Options.ReplicatedSyncDelay), and any synced write after it makes it
+	// durable too.
+	Sync SyncMode
+}
+
+// ApplyProofWith is ApplyProof with options.
+func (b *Book) ApplyProofWith(ctx context.Context, p *Proof, o ApplyOptions) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -48,11 +66,11 @@ func (b *Book) ApplyProof(ctx context.Context, p *Proof) error {
 		}
 		return fmt.Errorf("book %s: %w", b.name, err)
 	}
-	return b.store(cur, v)
+	return b.store(cur, v, o.Sync)
 }
 
 // store writes a verified proof. Call with b.mu held.
-func (b *Book) store(cur *state, v *verified) error {
+func (b *Book) store(cur *state, v *verified, sync SyncMode) error {
 	batch := b.pdb.NewBatch()
 	defer batch.Close()
 	if v.forked {
@@ -83,7 +101,7 @@ func (b *Book) store(cur *state, v *verified) error {
 			return err
 		}
 	}
-	if err := batch.Commit(b.opts.writeOptions(SyncDefault)); err != nil {
+	if err := batch.Commit(b.opts.writeOptions(sync)); err != nil {
 		return fmt.Errorf("book %s: store proof: %w", b.name, err)
 	}
 	b.setState(next)

@@ -22,6 +22,7 @@ type DB struct {
 	counters counters
 	stalls   Stalls
 	listener *book.EventListener // opts.EventListener wrapped with counters
+	replSync *replSync           // nil: replicated pages are synced as stored
 
 	mu       sync.Mutex            // guards books, next and closed
 	books    map[string]*book.Book // by string(key)
@@ -57,6 +58,7 @@ func Open(dir string, o *Options) (*DB, error) {
 		return nil, fmt.Errorf("db: open %s: %w", dir, err)
 	}
 	d.pdb = pdb
+	d.replSync = newReplSync(pdb, &opts)
 	if err := d.loadMeta(); err != nil {
 		pdb.Close()
 		return nil, err
@@ -119,6 +121,9 @@ func (d *DB) Close() error {
 	d.mu.Lock()
 	for _, b := range d.books {
 		b.Close()
+	}
+	if d.replSync != nil {
+		d.replSync.close() // after the sessions: no proof is stored after it
 	}
 	var err error
 	if !d.opts.ReadOnly {

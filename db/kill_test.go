@@ -139,20 +139,9 @@ func testKill9(t *testing.T, job string) {
 		t.Skip("in the helper process")
 	}
 	dir := t.TempDir()
-	cmd := helperCmd("TestKillHelper", killHelperEnv+"="+job, "FOLIO_KILL_DIR="+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	watchdog := time.AfterFunc(45*time.Second, func() { cmd.Process.Kill() })
-	defer watchdog.Stop()
+	cmd, sc := startKillChild(t, "TestKillHelper", job, dir)
 	want := 200 + int(time.Now().UnixNano()%200)
 	var reported []uint64
-	sc := bufio.NewScanner(out)
 	for len(reported) < want && sc.Scan() {
 		line := sc.Text()
 		v, ok := strings.CutPrefix(line, "LEN ")
@@ -170,21 +159,47 @@ func testKill9(t *testing.T, job string) {
 		cmd.Wait()
 		t.Fatalf("child stopped after %d lengths: %v", len(reported), sc.Err())
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("child did not die of SIGKILL: %v", err)
-	}
+	killChild(t, cmd)
 	last := reported[len(reported)-1]
 	checkAfterKill(t, dir, last)
 }
 
+// startKillChild starts the helper test name as a child process with
+// job, writing in dir, and returns it and its output's lines. A watchdog
+// kills it if the test forgets to.
+func startKillChild(t *testing.T, name, job, dir string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := helperCmd(name, killHelperEnv+"="+job, "FOLIO_KILL_DIR="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	watchdog := time.AfterFunc(45*time.Second, func() { cmd.Process.Kill() })
+	t.Cleanup(func() { watchdog.Stop() })
+	return cmd, bufio.NewScanner(out)
+}
+
+// killChild sends SIGKILL to the child and checks that it died of it.
+func killChild(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die of SIGKILL: %v", err)
+	}
+}
+
 // checkAfterKill reopens the DB the killed child wrote and checks that
 // every page it reported is there, whole batches only, and audits clean.
-func checkAfterKill(t *testing.T, dir string, last uint64) {
+// It returns the DB (closed when the test ends) and the book.
+func checkAfterKill(t *testing.T, dir string, last uint64) (*DB, *book.Book) {
 	ctx := context.Background()
 	d := openTest(t, dir, nil)
 	b, err := d.Book(ctx, "kill")
@@ -215,6 +230,7 @@ func checkAfterKill(t *testing.T, dir string, last uint64) {
 	}
 	auditClean(t, b)
 	t.Logf("killed after %d reported pages; %d recovered", last, n)
+	return d, b
 }
 
 func TestLockedAcrossProcesses(t *testing.T) {

@@ -1,6 +1,8 @@
 package db
 
 import (
+	"time"
+
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/folio-p2p/folio/book"
@@ -16,6 +18,17 @@ type Options struct {
 	// may lose the latest ones; it never tears one). Default false: every
 	// append is synced. book.AppendOptions.Sync overrides it per call.
 	NoSync bool
+	// ReplicatedSyncDelay bounds how long pages stored by replication
+	// (proofs from other peers) may wait for an fsync: they are committed
+	// at once without one, and one sync of the log every
+	// ReplicatedSyncDelay makes all of them durable (replsync.go). A
+	// crash may lose the replicated pages of the last ReplicatedSyncDelay
+	// (a suffix: never a tear, never a page without the ones before it);
+	// the book reopens at an earlier verified head and fetches them again.
+	// Any synced write (an append of this DB's own) makes them durable
+	// too. Default 100 ms; negative: sync every stored proof before it is
+	// acknowledged, as appends are. NoSync syncs none.
+	ReplicatedSyncDelay time.Duration
 	// MaxPageSize is the largest page a book accepts. Default 4 MiB.
 	MaxPageSize int
 	// MaxBatchPages and MaxBatchBytes bound one append. Defaults 65,536
@@ -80,6 +93,9 @@ func (o *Options) withDefaults() Options {
 	if r.FS == nil {
 		r.FS = vfs.Default
 	}
+	if r.ReplicatedSyncDelay == 0 {
+		r.ReplicatedSyncDelay = defaultReplicatedSyncDelay
+	}
 	if r.CacheSize <= 0 {
 		r.CacheSize = 256 << 20
 	}
@@ -108,6 +124,9 @@ func (o *Options) bookOptions(name string, listener *book.EventListener) *book.O
 		Name:          name,
 	}
 }
+
+// defaultReplicatedSyncDelay: see Options.ReplicatedSyncDelay.
+const defaultReplicatedSyncDelay = 100 * time.Millisecond
 
 // quietLogger drops Pebble's informational logs; fatal errors still panic.
 type quietLogger struct{}

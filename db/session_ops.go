@@ -77,7 +77,7 @@ func (s *Session) perform(op *bookOp) ([]byte, error) {
 		s.pushed(c, op.req.Upgrade.Start, p)
 		return appendDataFrame(s.out.buffer(), c.local, pushID, p), nil
 	case opApply:
-		err := c.b.ApplyProof(s.ctx, op.p)
+		err := s.apply(c, op.p)
 		if err == nil && op.id == pushID {
 			// A push is a live notification, and it woke the book's
 			// local readers (subscriptions, waiters): let them run before
@@ -92,4 +92,18 @@ func (s *Session) perform(op *bookOp) ([]byte, error) {
 		return nil, s.applied(op, err)
 	}
 	return nil, nil
+}
+
+// apply stores a proof from the remote: unsynced, for the DB to sync
+// within ReplicatedSyncDelay (replsync.go), unless it syncs every proof.
+func (s *Session) apply(c *channel, p *book.Proof) error {
+	rs := s.d.replSync
+	if rs == nil {
+		return c.b.ApplyProof(s.ctx, p)
+	}
+	err := c.b.ApplyProofWith(s.ctx, p, book.ApplyOptions{Sync: book.SyncOff})
+	if err == nil {
+		rs.stored()
+	}
+	return err
 }
