@@ -2,6 +2,7 @@ package db
 
 import (
 	"crypto/ed25519"
+	"sync/atomic"
 
 	"github.com/folio-p2p/folio/db/pb"
 
@@ -40,6 +41,11 @@ type channel struct {
 
 	unwatch func() // stops the book's watch function
 	dirty   bool   // in the session's dirty set; guarded by dirtySet.mu
+	// applying is set while the shell stores a proof into the book on
+	// this channel, and changed notes a change of the book meanwhile:
+	// the step that stored it handles the change itself instead of
+	// waking the loop (session_wake.go).
+	applying, changed atomic.Bool
 }
 
 // offer is what a session keeps of the remote's Open of a book: what

@@ -250,6 +250,7 @@ func (s *Session) applied(op *bookOp, err error) error {
 		if u := p.Upgrade; c.synced() && (p.Fork > c.rFork || (p.Fork == c.rFork && u.Length >= c.rLength)) {
 			c.rFork, c.rLength, c.rChecked = p.Fork, u.Length, true
 		}
+		s.pushTaken(c, p)
 		s.sendSync(c)
 		s.schedule(c)
 		return nil

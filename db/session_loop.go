@@ -257,7 +257,9 @@ func (s *Session) sendSync(c *channel) {
 	if c.sentSync && fork != c.sFork {
 		c.resetFork()
 	}
-	if contig, err := c.b.Contiguous(min(c.contig, length)); err == nil {
+	if c.contig >= length {
+		c.contig = length // every page held: nothing to scan
+	} else if contig, err := c.b.Contiguous(c.contig); err == nil {
 		c.contig = contig
 	}
 	if c.sentSync && c.sFork == fork && c.sLen == length && c.sContig == c.contig {

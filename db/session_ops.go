@@ -77,21 +77,35 @@ func (s *Session) perform(op *bookOp) ([]byte, error) {
 		s.pushed(c, op.req.Upgrade.Start, p)
 		return appendDataFrame(s.out.buffer(), c.local, pushID, p), nil
 	case opApply:
-		err := s.apply(c, op.p)
-		if err == nil && op.id == pushID {
-			// A push is a live notification, and it woke the book's
-			// local readers (subscriptions, waiters): let them run before
-			// the session's own follow-up (our Sync, the writer goroutine
-			// it wakes), which nobody waits for; else each goroutine the
-			// follow-up wakes runs before them (Go runs the last one
-			// woken first). Not for answers: in a bulk download the
-			// yield would queue the reader behind every runnable
-			// goroutine (Pebble's flushes, the writer) once per answer.
-			runtime.Gosched()
-		}
-		return nil, s.applied(op, err)
+		return nil, s.applyOp(op)
 	}
 	return nil, nil
+}
+
+// applyOp stores op's proof and hands the result to the core, then the
+// change of the book it made (and any other made meanwhile), which the
+// core handles in the same step (see Session.watch).
+func (s *Session) applyOp(op *bookOp) error {
+	c := op.c
+	c.applying.Store(true)
+	err := s.apply(c, op.p)
+	c.applying.Store(false)
+	changed := c.changed.Swap(false)
+	if err == nil && op.id == pushID {
+		// A push is a live notification, and it woke the book's
+		// local readers (subscriptions, waiters): let them run before
+		// the session's own follow-up (our Sync, the writer goroutine
+		// it wakes), which nobody waits for; else each goroutine the
+		// follow-up wakes runs before them (Go runs the last one
+		// woken first). Not for answers: in a bulk download the
+		// yield would queue the reader behind every runnable
+		// goroutine (Pebble's flushes, the writer) once per answer.
+		runtime.Gosched()
+	}
+	if err = s.applied(op, err); err == nil && changed {
+		s.onLocalChange(c)
+	}
+	return err
 }
 
 // apply stores a proof from the remote: unsynced, for the DB to sync

@@ -75,3 +75,18 @@ func (s *Session) onPush(c *channel, d *pb.Data) error {
 	s.emit(&bookOp{kind: opApply, c: c, id: pushID, p: p})
 	return nil
 }
+
+// pushTaken notes that the remote knows our state after we stored its
+// push p: it pushed us its head with every page from our length (pushed
+// keeps where that left us), so a Sync saying so would tell it nothing.
+// Not sending it saves a message each way per push and the remote's step
+// for it. A push that left pages out, or our Sync not yet sent, still
+// gets a Sync.
+func (s *Session) pushTaken(c *channel, p *book.Proof) {
+	u := p.Upgrade
+	if !c.sentSync || p.Range == nil || p.Range.Start+uint64(len(p.Range.Values)) != u.Length ||
+		c.b.Fork() != p.Fork || c.b.Length() != u.Length || c.contig < u.Length {
+		return
+	}
+	c.sFork, c.sLen, c.sContig = p.Fork, u.Length, u.Length
+}

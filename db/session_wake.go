@@ -12,6 +12,7 @@ type dirtySet struct {
 	mu    sync.Mutex
 	chans []*channel    // each at most once: see channel.dirty
 	wake  chan struct{} // room for one wake-up
+	marks uint64        // changes marked, for tests
 }
 
 func newDirtySet() *dirtySet { return &dirtySet{wake: make(chan struct{}, 1)} }
@@ -19,6 +20,7 @@ func newDirtySet() *dirtySet { return &dirtySet{wake: make(chan struct{}, 1)} }
 // mark notes that c's book changed and wakes the loop.
 func (d *dirtySet) mark(c *channel) {
 	d.mu.Lock()
+	d.marks++
 	if !c.dirty {
 		c.dirty = true
 		d.chans = append(d.chans, c)
@@ -46,8 +48,22 @@ func (d *dirtySet) take() []*channel {
 // watch starts marking c dirty on every change of its book. The loop calls
 // it before it first reads the book's state for c, so that no change in
 // between is missed.
+//
+// A change made while this session stores a proof into the book (its own
+// store, as a rule) does not wake the loop: the step that stored it reads
+// the book afterwards and handles the change (applyOp), which saves a
+// hand-off to the loop per stored proof. A change that sees applying just
+// before it ends falls back to a wake: a change is never lost.
 func (s *Session) watch(c *channel) {
-	c.unwatch = c.b.Watch(func() { s.dirty.mark(c) })
+	c.unwatch = c.b.Watch(func() {
+		if c.applying.Load() {
+			c.changed.Store(true)
+			if c.applying.Load() {
+				return // applyOp takes changed after applying ends
+			}
+		}
+		s.dirty.mark(c)
+	})
 }
 
 // onWake handles every channel whose book changed, one step each; an
