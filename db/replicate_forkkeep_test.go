@@ -11,7 +11,7 @@ import (
 func TestReplicateForkFetchesOnlyTheChange(t *testing.T) {
 	ctx := context.Background()
 	var errs peerErrors
-	w, r, tap, _ := tappedPair(t, "old", 4096, 512, errs.listener())
+	w, r, tap, _, _ := tappedPair(t, "old", 4096, 512, errs.listener())
 	waitPages(t, r, 4096)
 	scnWait(t, "the transfer to settle", func() bool {
 		got, _ := tap.since(0, 0)

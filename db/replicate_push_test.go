@@ -67,7 +67,7 @@ func (c *tapConn) marks() (int, int) {
 // tappedPair starts a writer whose book holds pages of tag in appends of
 // batch, and a reader replicating it over a pipe whose reader end is
 // tapped.
-func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *ReplicationListener) (w, r *book.Book, tap *tapConn, sw *Session) {
+func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *ReplicationListener) (w, r *book.Book, tap *tapConn, sw, sr *Session) {
 	t.Helper()
 	ctx := context.Background()
 	wdb := openTest(t, t.TempDir(), &Options{NoSync: true})
@@ -81,19 +81,20 @@ func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *Rep
 		t.Fatal(err)
 	}
 	keys := []ed25519.PublicKey{w.Key()}
-	sw, _ = pipePairWrapped(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys}, ReplicateOptions{Books: keys, Listener: listener},
+	sw, sr = pipePairWrapped(t, wdb, rdb, "writer", "reader", ReplicateOptions{Books: keys}, ReplicateOptions{Books: keys, Listener: listener},
 		func(c net.Conn) net.Conn { tap = &tapConn{Conn: c}; return tap })
-	return w, r, tap, sw
+	return w, r, tap, sw, sr
 }
 
 // TestPushNotifiesInOneMessage: a reader that holds every page learns of
 // each new append, with its page, from one pushed Data, and sends
-// nothing back (no Request, no Sync); a reader behind still catches up by
-// requests.
+// nothing back (no Request, no Sync), nor wakes its own loop; a reader
+// behind still catches up by requests.
 func TestPushNotifiesInOneMessage(t *testing.T) {
 	ctx := context.Background()
-	w, r, tap, sw := tappedPair(t, "w", 300, 100, nil)
+	w, r, tap, sw, sr := tappedPair(t, "w", 300, 100, nil)
 	waitPages(t, r, 300)
+	marks := sr.marksOf()
 	for i := uint64(300); i < 320; i++ {
 		// The writer knows the reader holds every page before the next
 		// append (else it rightly falls back to a Sync): from the reader's
@@ -108,6 +109,17 @@ func TestPushNotifiesInOneMessage(t *testing.T) {
 				}
 			})
 			return known == i
+		})
+		// ... and the reader has read the writer's Sync after its last
+		// push, so that the next message it reads is the next push.
+		scnWait(t, "the writer's sync", func() bool {
+			got, _ := tap.since(0, 0)
+			for j := len(got) - 1; j >= 0; j-- {
+				if s := got[j].GetSync(); s != nil {
+					return s.GetLength() == i
+				}
+			}
+			return false
 		})
 		gm, pm := tap.marks()
 		if _, err := w.Append(ctx, scnPage("w", i)); err != nil {
@@ -125,6 +137,11 @@ func TestPushNotifiesInOneMessage(t *testing.T) {
 			len(got[0].GetData().GetRange().GetValues()) != 1 || got[0].GetData().GetUpgrade() == nil {
 			t.Fatalf("append %d: the reader's first message was %v, want a push of the head and one page", i, got)
 		}
+	}
+	// The reader stored each push without waking its own loop: the step
+	// that stored it handled the change (Session.watch).
+	if n := sr.marksOf() - marks; n != 0 {
+		t.Fatalf("20 stored pushes woke the reader's loop %d times", n)
 	}
 	// Far behind: no push; the reader asks, and gets everything.
 	if err := func() error {
