@@ -90,7 +90,6 @@ func (s *Session) onLoop(f func()) bool {
 	}
 }
 
-
 // marksOf returns how many changes marked s's channels dirty so far.
 func (s *Session) marksOf() uint64 {
 	s.dirty.mu.Lock()
