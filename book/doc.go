@@ -37,7 +37,11 @@
 // A book opened with its secret key is writable: Append and Truncate sign.
 // A book opened with its key alone is read-only: it grows only through
 // ApplyProof, which verifies a Proof (a page with its Merkle path, and/or a
-// signed head linked to the one held) before storing anything. A head of a
+// signed head linked to the one held) before storing anything; it stores
+// with the book's durability, or without an fsync with ApplyProofWith and
+// SyncOff (a crash may then lose it and every later unsynced write, never
+// tear it: the replica fetches it again; db syncs such proofs in groups).
+// A head of a
 // newer fork voids what was stored under the old one, except the subtrees
 // the two trees share: the leading roots of the new head whose node the
 // book holds with the same hash keep every node and page below them

@@ -21,6 +21,27 @@
 // otherwise. DeleteBook and Clear use range deletions and then compact the
 // range, so disk space comes back at once.
 //
+// # Durability of replicated pages
+//
+// Pages stored by replication are committed at once without an fsync,
+// and the DB syncs Pebble's log once per Options.ReplicatedSyncDelay
+// (default 100 ms) after the first such commit (replsync.go): a receiver
+// pays one fsync per window, not one per message, and no fsync stands
+// between a push and its subscribers. What a crash can cost: the pages
+// replicated in the last window, never an append of this DB's own (those
+// are synced as ever). Pebble's log is ordered, so what survives is a
+// prefix: the book reopens at an earlier verified head, audits clean, and
+// fetches the rest again from any peer (the author keeps every page).
+// Any synced write after a replicated page makes it durable too, so state
+// derived from replicated pages and written with sync in the same DB (the
+// messenger's read markers and journal) never points past what survived.
+// What a receiver said before the crash (its Sync, the pages it served
+// to third peers) dies with its sessions: after a restart it announces
+// what it holds, and a third peer that holds more lets it catch up.
+// A negative ReplicatedSyncDelay syncs every stored proof, as before
+// (TestKill9Replicated, TestReplicatedCrashKeepsVerifiedPrefix,
+// TestReplicatedSyncBound).
+//
 // # Appending to several books at once
 //
 // AppendMulti appends to several of the DB's writable books as one atomic
@@ -66,7 +87,8 @@
 // lazily from either side.
 //
 // Each side then sends Sync{fork, length, contiguous, follow} and again on
-// every change of its book. A follower that holds every page up to the
+// every change of its book, but for the change a push from the remote
+// made (below): the remote knows where its push left us. A follower that holds every page up to the
 // length it last told us is caught up: when our book grows by at most 64
 // pages, we first push it the new signed head linked from its length with
 // the new pages and their range proof, in one Data with id 0 that answers
@@ -100,7 +122,9 @@
 // their results (the proof built, the store's error) back to the core
 // (session_ops.go); testdata/session holds scripts that drive the core and
 // show both. The reader goroutine steps the core with each message it
-// reads, the loop with each local change, in turn (Session.mu).
+// reads, the loop with each local change, in turn (Session.mu); the
+// change a proof stored by the reader's step makes is handled in that
+// step, without waking the loop.
 // A session runs three goroutines however many books it carries (reader,
 // writer, loop): a book's change marks its channel dirty through
 // book.Watch and wakes the loop once (session_wake.go).

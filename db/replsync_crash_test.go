@@ -17,11 +17,10 @@ import (
 	"github.com/folio-p2p/folio/book"
 )
 
-// (unix: the pages are kill_test.go's.)
-
 // Replicated pages are stored without an fsync and synced in groups
 // (replsync.go). These tests crash the receiver's filesystem (Pebble's
-// crash-simulating vfs) and check what it reopens to.
+// crash-simulating vfs) and check what it reopens to. (unix only: the
+// pages are kill_test.go's.)
 
 // replCrashSetup is an author DB on a plain memory filesystem and a
 // receiver DB on a crashable one, replicating the author's book "kill".

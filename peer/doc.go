@@ -99,7 +99,12 @@
 //     one fsync whatever n, n−1 Ed25519 signatures made on every core,
 //     O(n·b) bytes. Then a read of that task's logs only.
 //   - Per message, at each other member: one replicated page verified
-//     (one signature check, one commit), and a read of the one log that
+//     (one signature check, one commit without an fsync: the DB syncs
+//     replicated pages at most once per db.Options.ReplicatedSyncDelay,
+//     and the member's own synced writes, read markers included, make
+//     them durable at once; a crash loses at most the unsynced suffix,
+//     fetched again from the author), no message back to the author (its
+//     push told it where the member is), and a read of the one log that
 //     grew: the DB's Appended callback names the book, hence its author,
 //     so the watcher and each live subscription read and decode only
 //     that log's new pages (member books stay open: no catalogue
