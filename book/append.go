@@ -101,7 +101,7 @@ func (b *Book) rebuild(start uint64, pr *prepared) *prepared {
 	np.batch = b.pdb.NewBatchWithSize(batchSize(pr.pages, len(pr.pages)+maxRoots), pebble.WithMaxRetainedSizeBytes(batchRetain))
 	for i := range np.leaves {
 		np.leaves[i].Index = 2 * (start + uint64(i))
-		putPage(np.batch, b.keys.page(start+uint64(i)), np.leaves[i].Hash, np.pages[i])
+		putPageAt(np.batch, b.keys, start+uint64(i), np.leaves[i].Hash, np.pages[i])
 	}
 	np.tops = np.leaves
 	return np
@@ -213,11 +213,20 @@ func putPage(batch *pebble.Batch, key []byte, leaf [32]byte, page []byte) {
 	op.Finish()
 }
 
+// putPageAt writes the record of page i (leaf hash ‖ bytes), its key
+// written straight into the batch: no key is allocated per page.
+func putPageAt(batch *pebble.Batch, k keys, i uint64, leaf [32]byte, page []byte) {
+	op := batch.SetDeferred(k.indexedLen(), HashSize+len(page))
+	k.putIndexed(op.Key, tagPage, i)
+	copy(op.Value, leaf[:])
+	copy(op.Value[HashSize:], page)
+	op.Finish()
+}
+
 // putNode writes a tree node record.
 func putNode(batch *pebble.Batch, k keys, n Node) {
-	key := k.node(n.Index)
-	op := batch.SetDeferred(len(key), nodeValueSize)
-	copy(op.Key, key)
+	op := batch.SetDeferred(k.indexedLen(), nodeValueSize)
+	k.putIndexed(op.Key, tagNode, n.Index)
 	appendNodeValue(op.Value[:0], n)
 	op.Finish()
 }

@@ -37,6 +37,10 @@ type prepared struct {
 	parents []Node // the parents inside the batch's whole subtrees
 	tops    []Node // the batch's largest whole subtrees, left to right
 	batch   *pebble.Batch
+	// Room for a small batch's leaf and tops, so that a single-page
+	// append allocates neither.
+	leafBuf [1]Node
+	topBuf  [2]Node
 }
 
 // chunkWork is one chunk's part of a prepared batch.
@@ -55,7 +59,12 @@ func (b *Book) prepare(start uint64, pages [][]byte) *prepared {
 }
 
 func prepareWith(pdb *pebble.DB, k keys, start uint64, pages [][]byte, parallelBytes, workers int) *prepared {
-	p := &prepared{start: start, pages: pages, leaves: make([]Node, len(pages))}
+	p := &prepared{start: start, pages: pages}
+	if len(pages) <= len(p.leafBuf) {
+		p.leaves = p.leafBuf[:len(pages)]
+	} else {
+		p.leaves = make([]Node, len(pages))
+	}
 	// A batch of n pages adds fewer than n+64 parents; sized now so that
 	// the batch never grows (and copies itself) while records are added.
 	p.batch = pdb.NewBatchWithSize(batchSize(pages, len(pages)+maxRoots), pebble.WithMaxRetainedSizeBytes(batchRetain))
@@ -63,14 +72,16 @@ func prepareWith(pdb *pebble.DB, k keys, start uint64, pages [][]byte, parallelB
 	for _, pg := range pages {
 		total += len(pg)
 	}
-	chunks := p.chunks()
-	if total < parallelBytes || workers < 2 || len(chunks) < 2 {
-		for i := range chunks {
-			p.hashChunk(&chunks[i])
-			p.writeChunk(k, &chunks[i])
-		}
-		return p.gather(chunks)
+	if total < parallelBytes || workers < 2 || len(pages) <= prepChunk {
+		// One goroutine: the whole batch is one chunk, whose inner
+		// nodes are those of every chunk and the ones joining them.
+		c := chunkWork{hi: len(pages), tops: p.topBuf[:0]}
+		p.hashChunk(&c)
+		p.writeChunk(k, &c)
+		p.parents, p.tops = c.parents, c.tops
+		return p
 	}
+	chunks := p.chunks()
 	for i := range chunks {
 		chunks[i].done = make(chan struct{})
 	}
@@ -126,8 +137,13 @@ func (p *prepared) chunks() []chunkWork {
 // joins the one before it when they are siblings, as in grow, but a chunk
 // starts with no roots, so only nodes wholly inside it are made.
 func (p *prepared) hashChunk(c *chunkWork) {
-	stack := make([]Node, 0, 8)
-	c.parents = make([]Node, 0, c.hi-c.lo)
+	stack := c.tops // the subtrees so far; what is left are the tops
+	if stack == nil {
+		stack = make([]Node, 0, 8)
+	}
+	if c.hi-c.lo > 1 {
+		c.parents = make([]Node, 0, c.hi-c.lo-1)
+	}
 	for i := c.lo; i < c.hi; i++ {
 		n := Node{Index: 2 * (p.start + uint64(i)), Size: uint64(len(p.pages[i])), Hash: LeafHash(p.pages[i])}
 		p.leaves[i] = n
@@ -143,7 +159,7 @@ func (p *prepared) hashChunk(c *chunkWork) {
 
 func (p *prepared) writeChunk(k keys, c *chunkWork) {
 	for i := c.lo; i < c.hi; i++ {
-		putPage(p.batch, k.page(p.start+uint64(i)), p.leaves[i].Hash, p.pages[i])
+		putPageAt(p.batch, k, p.start+uint64(i), p.leaves[i].Hash, p.pages[i])
 	}
 }
 
