@@ -31,29 +31,34 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 	if err := ctx.Err(); err != nil {
 		return AppendResult{}, err
 	}
-	prev := b.asyncTailNow()    // this call follows the async appends made before it
-	leaves := hashLeaves(pages) // outside the lock: the expensive part
+	// This call follows the async appends made before it, so it expects
+	// the length they leave.
+	start, prev := b.Length(), b.asyncTailNow()
+	if prev != nil {
+		start = prev.end
+	}
+	// Outside the lock: the expensive part. A writer appending meanwhile
+	// moves the length, and commitLocked then rebuilds the batch.
+	pr := b.prepare(start, pages)
 	if prev != nil {
 		select {
 		case <-prev.done:
 		case <-ctx.Done(): // nothing written: the async appends go on
+			pr.close()
 			return AppendResult{}, ctx.Err()
 		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.commitLocked(o, pages, leaves, nil)
+	return b.commitLocked(o, pr)
 }
 
-// commitLocked grows the tree by leaves, signs and commits one batch. pre,
-// when not nil, already holds the page records at the current length (an
-// async append builds them off the lock); commitLocked closes it. Call
-// with b.mu held.
-func (b *Book) commitLocked(o AppendOptions, pages [][]byte, leaves []Node, pre *pebble.Batch) (AppendResult, error) {
-	batch := pre
-	if batch != nil {
-		defer batch.Close()
-	}
+// commitLocked joins a prepared batch to the tree, signs the new head and
+// commits, and closes pr. A batch prepared for another length than the
+// book's (another writer appended meanwhile) is rebuilt here from its
+// leaf hashes. Call with b.mu held.
+func (b *Book) commitLocked(o AppendOptions, pr *prepared) (AppendResult, error) {
+	defer func() { pr.close() }()
 	if err := b.checkWritable(); err != nil {
 		return AppendResult{}, err
 	}
@@ -61,14 +66,18 @@ func (b *Book) commitLocked(o AppendOptions, pages [][]byte, leaves []Node, pre 
 	if o.CheckLength && old.head.Length != o.ExpectedLength {
 		return AppendResult{}, fmt.Errorf("%w: length is %d, expected %d", ErrLengthChanged, old.head.Length, o.ExpectedLength)
 	}
-	if len(pages) == 0 {
+	if len(pr.pages) == 0 {
 		return AppendResult{Length: old.head.Length, ByteLength: old.head.ByteLength}, nil
 	}
-	head, parents := grow(old.head, leaves)
+	if pr.start != old.head.Length {
+		pr.close()
+		pr = b.rebuild(old.head.Length, pr)
+	}
+	head, parents := mergeTops(old.head, pr.tops, uint64(len(pr.pages)))
 	b.sign(head)
-	if batch == nil {
-		batch = b.pageBatch(old.head.Length, pages, leaves, len(parents))
-		defer batch.Close()
+	batch := pr.batch
+	for _, n := range pr.parents {
+		putNode(batch, b.keys, n)
 	}
 	for _, n := range parents {
 		putNode(batch, b.keys, n)
@@ -85,14 +94,17 @@ func (b *Book) commitLocked(o AppendOptions, pages [][]byte, leaves []Node, pre 
 	return AppendResult{Length: head.Length, ByteLength: head.ByteLength}, nil
 }
 
-// pageBatch returns a new batch holding the page records of pages, the
-// first at index start, sized for parents node records more.
-func (b *Book) pageBatch(start uint64, pages [][]byte, leaves []Node, parents int) *pebble.Batch {
-	batch := b.pdb.NewBatchWithSize(batchSize(pages, parents), pebble.WithMaxRetainedSizeBytes(batchRetain))
-	for i, p := range pages {
-		putPage(batch, b.keys.page(start+uint64(i)), leaves[i].Hash, p)
+// rebuild returns pr's pages prepared at length start, reusing their leaf
+// hashes: the leaves become the tops, and mergeTops makes every parent.
+func (b *Book) rebuild(start uint64, pr *prepared) *prepared {
+	np := &prepared{start: start, pages: pr.pages, leaves: pr.leaves}
+	np.batch = b.pdb.NewBatchWithSize(batchSize(pr.pages, len(pr.pages)+maxRoots), pebble.WithMaxRetainedSizeBytes(batchRetain))
+	for i := range np.leaves {
+		np.leaves[i].Index = 2 * (start + uint64(i))
+		putPageAt(np.batch, b.keys, start+uint64(i), np.leaves[i].Hash, np.pages[i])
 	}
-	return batch
+	np.tops = np.leaves
+	return np
 }
 
 func (b *Book) checkWritable() error {
@@ -139,31 +151,11 @@ func (b *Book) sign(h *Head) {
 // parent nodes. Leaves carry sizes and hashes; their indices are assigned
 // here. It is pure: the deterministic core of Append.
 func grow(h *Head, leaves []Node) (*Head, []Node) {
-	roots := append(make([]Node, 0, len(h.Roots)+1), h.Roots...)
-	// Each leaf adds one root and each parent removes one, so there are at
-	// most len(leaves)+len(h.Roots) parents: sized once, never regrown.
-	parents := make([]Node, 0, len(leaves)+len(h.Roots))
-	byteLength := h.ByteLength
 	for i := range leaves {
-		n := leaves[i]
-		n.Index = 2 * (h.Length + uint64(i))
-		leaves[i].Index = n.Index
-		byteLength += n.Size
-		for len(roots) > 0 && depth(roots[len(roots)-1].Index) == depth(n.Index) {
-			n = parentNode(roots[len(roots)-1], n)
-			roots = roots[:len(roots)-1]
-			parents = append(parents, n)
-		}
-		roots = append(roots, n)
+		leaves[i].Index = 2 * (h.Length + uint64(i))
 	}
-	nh := &Head{Fork: h.Fork, Length: h.Length + uint64(len(leaves)), ByteLength: byteLength, Roots: roots}
-	nh.TreeHash = TreeHash(roots)
-	return nh, parents
+	return mergeTops(h, leaves, uint64(len(leaves)))
 }
-
-// parallelHashBytes is the batch size above which leaves are hashed on
-// every core.
-const parallelHashBytes = 256 << 10
 
 // hashLeaves returns the leaf node (size and hash, no index) of each page.
 func hashLeaves(pages [][]byte) []Node {
@@ -221,11 +213,20 @@ func putPage(batch *pebble.Batch, key []byte, leaf [32]byte, page []byte) {
 	op.Finish()
 }
 
+// putPageAt writes the record of page i (leaf hash ‖ bytes), its key
+// written straight into the batch: no key is allocated per page.
+func putPageAt(batch *pebble.Batch, k keys, i uint64, leaf [32]byte, page []byte) {
+	op := batch.SetDeferred(k.indexedLen(), HashSize+len(page))
+	k.putIndexed(op.Key, tagPage, i)
+	copy(op.Value, leaf[:])
+	copy(op.Value[HashSize:], page)
+	op.Finish()
+}
+
 // putNode writes a tree node record.
 func putNode(batch *pebble.Batch, k keys, n Node) {
-	key := k.node(n.Index)
-	op := batch.SetDeferred(len(key), nodeValueSize)
-	copy(op.Key, key)
+	op := batch.SetDeferred(k.indexedLen(), nodeValueSize)
+	k.putIndexed(op.Key, tagNode, n.Index)
 	appendNodeValue(op.Value[:0], n)
 	op.Finish()
 }

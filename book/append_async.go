@@ -3,8 +3,6 @@ package book
 import (
 	"context"
 	"fmt"
-
-	"github.com/cockroachdb/pebble/v2"
 )
 
 // PendingAppend is an append started by AppendAsync: its result, once the
@@ -89,18 +87,17 @@ func (b *Book) AppendAsync(ctx context.Context, o AppendOptions, pages ...[]byte
 // runAsync performs one async append: the hashing and page records at
 // once, the commit after prev's.
 func (b *Book) runAsync(ctx context.Context, o AppendOptions, p, prev *PendingAppend, pages [][]byte) {
-	leaves := hashLeaves(pages)
-	batch := b.pageBatch(p.start, pages, leaves, len(pages))
+	pr := b.prepare(p.start, pages)
 	if prev != nil {
 		<-prev.done
 	}
 	var res AppendResult
 	var err error
 	if prev != nil && prev.err != nil {
-		batch.Close()
+		pr.close()
 		err = fmt.Errorf("book %s: %w: %w", b.name, ErrAsyncFailed, prev.err)
 	} else {
-		res, err = b.commitAsync(ctx, o, p, pages, leaves, batch)
+		res, err = b.commitAsync(ctx, o, p, pr)
 	}
 	b.asyncMu.Lock()
 	if b.asyncTail == p {
@@ -114,19 +111,19 @@ func (b *Book) runAsync(ctx context.Context, o AppendOptions, p, prev *PendingAp
 	b.asyncMu.Unlock()
 }
 
-func (b *Book) commitAsync(ctx context.Context, o AppendOptions, p *PendingAppend, pages [][]byte, leaves []Node, batch *pebble.Batch) (AppendResult, error) {
+func (b *Book) commitAsync(ctx context.Context, o AppendOptions, p *PendingAppend, pr *prepared) (AppendResult, error) {
 	if err := ctx.Err(); err != nil {
-		batch.Close()
+		pr.close()
 		return AppendResult{}, err
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if n := b.state.Load().head.Length; n != p.start {
-		batch.Close()
+		pr.close()
 		return AppendResult{}, fmt.Errorf("book %s: async append: %w: length is %d, expected %d (another goroutine appended)",
 			b.name, ErrLengthChanged, n, p.start)
 	}
-	return b.commitLocked(o, pages, leaves, batch)
+	return b.commitLocked(o, pr)
 }
 
 // asyncTailNow returns the latest async append still pending, or nil.

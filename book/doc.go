@@ -50,6 +50,13 @@
 // one fork that disagree are equivocation: the book freezes, both heads are
 // kept (Evidence) and the EventListener hears of it.
 //
+// An append prepares its batch before taking the book's lock: pages are
+// hashed in chunks of 64 aligned in the book, on every core, with the
+// parents inside each chunk, while the caller copies each hashed chunk into
+// the Pebble batch. Under the lock only the parents joining the chunks to
+// the head's roots, the head, its signature and the commit remain
+// (append_prep.go).
+//
 // AppendAsync lets one sequential writer keep a batch in flight: the next
 // batch's pages are hashed and copied into its Pebble batch while the
 // last one commits. The batches commit in the order of the calls, and one
@@ -58,6 +65,6 @@
 // Local readers learn of every change through Subscribe (a channel that
 // always holds the newest state; writers never block on it) and Wait.
 //
-// The pure core — flat-tree math, grow (append), verifyProof — uses no
+// The pure core — flat-tree math, grow and mergeTops (append), verifyProof — uses no
 // storage, clock or goroutine and is tested on its own.
 package book

@@ -48,6 +48,16 @@ func (k keys) indexed(tag byte, i uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(k.base(9), tag), i)
 }
 
+// indexedLen is the length of an indexed key.
+func (k keys) indexedLen() int { return len(k.prefix) + 9 }
+
+// putIndexed writes the indexed key (tag, i) into dst, of indexedLen bytes.
+func (k keys) putIndexed(dst []byte, tag byte, i uint64) {
+	n := copy(dst, k.prefix)
+	dst[n] = tag
+	binary.BigEndian.PutUint64(dst[n+1:], i)
+}
+
 // keyIndex returns the index encoded at the end of an indexed key.
 func keyIndex(key []byte) uint64 { return binary.BigEndian.Uint64(key[len(key)-8:]) }
 
