@@ -25,6 +25,12 @@ type Options struct {
 	// first message comes after the task's history); past it Join
 	// returns and the pages arrive later. Default 5 × Retry.
 	JoinHistoryWait time.Duration
+	// JoinAttempts bounds the attempts Join makes to hand its book to the
+	// inviter (dial and handshake); between them it waits Retry, then
+	// twice as long each time up to 8 × Retry. Default 5 (with Retry 2 s,
+	// 30 s of waits beside the attempts, each bounded by the swarm's
+	// handshake timeout).
+	JoinAttempts int
 	// MaxLag is how many messages a subscriber may leave unread, beyond
 	// those already in its queue, before its subscription ends with
 	// ErrLagged (it resumes with SubscribeAfter). Default 1024.
@@ -51,6 +57,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if r.JoinHistoryWait <= 0 {
 		r.JoinHistoryWait = 5 * r.Retry
+	}
+	if r.JoinAttempts <= 0 {
+		r.JoinAttempts = 5
 	}
 	if r.MaxLag <= 0 {
 		r.MaxLag = 1024
