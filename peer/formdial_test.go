@@ -55,19 +55,7 @@ func TestGroupFormsWithOneConnectionPerPairShortRetry(t *testing.T) {
 func formCountingDials(t *testing.T, n int, opt func(*Options)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	ps := make([]*Peer, n)
-	counts := make([]*dialCount, n)
-	for i := range ps {
-		o := testOptions(fmt.Sprintf("m%d", i))
-		opt(o)
-		p, err := Open(ctx, t.TempDir(), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Close() })
-		ps[i], counts[i] = p, &dialCount{}
-		p.Vault().Host().Network().Notify(counts[i])
-	}
+	ps, counts := openCounted(t, ctx, n, func(_ int, o *Options) { opt(o) })
 	task := mustCreate(t, ctx, ps[0], "group")
 	for _, p := range ps[1:] {
 		mustJoin(t, ctx, ps[0], p, task)
@@ -99,4 +87,24 @@ func formCountingDials(t *testing.T, n int, opt func(*Options)) {
 		}
 		t.Fatalf("%d connections dialed for %d pairs", opened, pairs)
 	}
+}
+
+// openCounted opens n peers m0…m(n−1), with options set by opt, each
+// counting the connections its host dials and accepts.
+func openCounted(t *testing.T, ctx context.Context, n int, opt func(i int, o *Options)) ([]*Peer, []*dialCount) {
+	t.Helper()
+	ps := make([]*Peer, n)
+	counts := make([]*dialCount, n)
+	for i := range ps {
+		o := testOptions(fmt.Sprintf("m%d", i))
+		opt(i, o)
+		p, err := Open(ctx, t.TempDir(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		ps[i], counts[i] = p, &dialCount{}
+		p.Vault().Host().Network().Notify(counts[i])
+	}
+	return ps, counts
 }

@@ -163,12 +163,18 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		return TaskID{}, err
 	}
 	meta, _ := proto.Marshal(&pb.IntroMeta{Task: task[:], Members: []*pb.Join{{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Addrs())}}})
-	if err := p.reachInviter(ctx, inviter, folioio.Introduction{Key: b.Key(), Token: inviteToken(in.Secret, p.me, inviter), Meta: meta}); err != nil {
+	// Marked as being introduced: the inviter's welcome can arrive before
+	// reachInviter returns, and must not make us introduce our book again.
+	p.mu.Lock()
+	p.introducing(m)
+	p.mu.Unlock()
+	err = p.reachInviter(ctx, inviter, folioio.Introduction{Key: b.Key(), Token: inviteToken(in.Secret, p.me, inviter), Meta: meta})
+	p.mu.Lock()
+	p.introduceDone(m, err == nil)
+	p.mu.Unlock()
+	if err != nil {
 		return TaskID{}, err
 	}
-	p.mu.Lock()
-	m.acked = true
-	p.mu.Unlock()
 	// The inviter introduces its own book for us next; the task is known
 	// once the introduction names it. Then we wait a little more (at most
 	// Options.JoinHistoryWait) for the inviter's first pages to be read, so that our
