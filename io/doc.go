@@ -41,6 +41,14 @@
 // ends; known peers as discovered ones, until they first answer.
 // Options.MaxPeers bounds the peers handshaken at once.
 //
+// TCP connections are secured by TLS 1.3 or Noise (HostOptions.Security,
+// default TLS first, then Noise, as go-libp2p's default and folio before
+// the option; QUIC brings its own TLS). multistream-select takes the
+// dialer's first choice that the listener speaks, so a peer configured
+// otherwise (Noise first, TLS only) connects as before; two peers with
+// no transport in common do not connect. Noise first was measured and
+// not taken: it costs more CPU per connection here (security.go).
+//
 // # The handshake of book IDs
 //
 // The only thing this package says on a connection is the handshake
@@ -80,7 +88,11 @@
 // When a handshake holds on the current connection and the remote lists
 // IntroduceProtocol (/folio/introduce/1.0.0, learnt by libp2p's identify),
 // Introduce sends instead one Hello carrying the introductions alone on
-// that protocol; the answer carries the rejections alone. Books or topics
+// that protocol; the answer carries the rejections alone. An
+// introduction to a peer we are dialing, or that has just dialed us,
+// first waits for that connection's handshake (at most 2 s for the
+// remote's), so it goes briefly there rather than as a second full
+// handshake. Books or topics
 // in it are a protocol error. Both sides report it as a Handshake with
 // Brief set and no Topics or Shared, and record nothing: the connection's
 // last full handshake stands. An older peer does not list the protocol
