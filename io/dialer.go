@@ -78,10 +78,6 @@ func (s *Swarm) want(ai peer.AddrInfo, why func(*remote), force bool) (<-chan st
 func (s *Swarm) startDialerLocked(p peer.ID, r *remote, wait time.Duration) {
 	r.dialing = true
 	r.firstTry = make(chan struct{})
-	if wait == 0 {
-		// Its attempt is under way from now on (awaitDial).
-		r.trying = make(chan struct{})
-	}
 	s.wg.Add(1)
 	go s.dial(p, r, r.firstTry, wait)
 }
@@ -110,16 +106,8 @@ func (s *Swarm) dial(p peer.ID, r *remote, first chan struct{}, wait time.Durati
 				return
 			}
 		}
-		s.mu.Lock()
-		if r.trying == nil {
-			r.trying = make(chan struct{})
-		}
-		tried := r.trying
-		s.mu.Unlock()
 		err := s.connectAndHandshake(p)
 		s.mu.Lock()
-		r.trying = nil
-		close(tried)
 		if !firstDone {
 			firstDone = true
 			close(first)

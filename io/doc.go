@@ -88,11 +88,7 @@
 // When a handshake holds on the current connection and the remote lists
 // IntroduceProtocol (/folio/introduce/1.0.0, learnt by libp2p's identify),
 // Introduce sends instead one Hello carrying the introductions alone on
-// that protocol; the answer carries the rejections alone. An
-// introduction to a peer we are dialing, or that has just dialed us,
-// first waits for that connection's handshake (at most 2 s for the
-// remote's), so it goes briefly there rather than as a second full
-// handshake. Books or topics
+// that protocol; the answer carries the rejections alone. Books or topics
 // in it are a protocol error. Both sides report it as a Handshake with
 // Brief set and no Topics or Shared, and record nothing: the connection's
 // last full handshake stands. An older peer does not list the protocol

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -43,7 +42,6 @@ func (s *Swarm) Introduce(ctx context.Context, p peer.ID, intros ...Introduction
 	if err := checkIntros(intros); err != nil {
 		return Handshake{}, err
 	}
-	s.awaitHandshake(ctx, p)
 	if !s.briefTo(p) {
 		return s.Handshake(ctx, p, intros...)
 	}
@@ -54,65 +52,6 @@ func (s *Swarm) Introduce(ctx context.Context, p peer.ID, intros ...Introduction
 		return s.Handshake(ctx, p, intros...)
 	}
 	return r, err
-}
-
-// inboundWait bounds how long an introduction waits for the handshake of
-// a peer that dialed us (awaitHandshake).
-const inboundWait = 2 * time.Second
-
-// awaitHandshake waits, before an introduction to p, for a handshake
-// about to hold on the connection: the attempt under way of our dialer to
-// p (connect and handshake), or, when p dialed us and has not handshaken
-// yet, p's own, which a folio dialer sends first (at most inboundWait).
-// The introduction then goes briefly on that connection rather than as a
-// second full handshake beside it, restating every shared book: the
-// messenger introduces its book to a member right after JoinPeer, or
-// right after the member's connection arrives.
-func (s *Swarm) awaitHandshake(ctx context.Context, p peer.ID) {
-	limit := time.NewTimer(inboundWait)
-	defer limit.Stop()
-	for {
-		s.mu.Lock()
-		r := s.peers[p]
-		if r == nil || r.handshaken {
-			s.mu.Unlock()
-			return
-		}
-		wait := r.trying
-		s.mu.Unlock()
-		if wait == nil {
-			if !s.inboundOnly(p) {
-				return
-			}
-			s.mu.Lock()
-			if r.handshaken {
-				s.mu.Unlock()
-				return
-			}
-			wait = s.shaken
-			s.mu.Unlock()
-		}
-		select {
-		case <-wait:
-		case <-limit.C:
-			return
-		case <-ctx.Done():
-			return
-		case <-s.ctx.Done():
-			return
-		}
-	}
-}
-
-// inboundOnly reports whether p has connections and p dialed them all.
-func (s *Swarm) inboundOnly(p peer.ID) bool {
-	conns := s.h.Network().ConnsToPeer(p)
-	for _, c := range conns {
-		if c.Stat().Direction != network.DirInbound {
-			return false
-		}
-	}
-	return len(conns) > 0
 }
 
 // briefTo reports whether introductions to p may go without a handshake:

@@ -199,8 +199,6 @@ func (s *Swarm) record(r Handshake) (undo func()) {
 	rm.recorded++
 	n := rm.recorded
 	rm.handshaken, rm.last = true, r
-	close(s.shaken)
-	s.shaken = make(chan struct{})
 	rm.connected = rm.connected || s.h.Network().Connectedness(r.Remote) == network.Connected
 	// A LAN peer with nothing in common is not worth keeping.
 	if rm.lan && len(r.Topics) == 0 && len(r.Shared) == 0 && len(r.Introduced) == 0 {

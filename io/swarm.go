@@ -41,9 +41,6 @@ type Swarm struct {
 	booted chan struct{}
 	// retiring holds the duplicate connections waiting to be closed.
 	retiring map[string]bool
-	// shaken is closed, and replaced, whenever a handshake is recorded
-	// (awaitHandshake waits on it).
-	shaken chan struct{}
 }
 
 // remote is what the swarm knows about one peer it wants or met.
@@ -54,7 +51,6 @@ type remote struct {
 	lan       bool              // found by mDNS
 	dialing   bool              // a dialer goroutine runs for it
 	firstTry  chan struct{}     // closed after the dialer's first attempt
-	trying    chan struct{}     // set while the dialer attempts (connect, handshake); closed after
 	connected bool
 	// handshaken is set while a handshake result holds for the current
 	// connection.
@@ -69,7 +65,7 @@ func (r *remote) wanted() bool { return r.explicit || r.known || r.lan || len(r.
 // New starts a Swarm. With o.Host nil it builds and owns a host.
 func New(ctx context.Context, o *Options) (*Swarm, error) {
 	opts := o.withDefaults()
-	s := &Swarm{o: opts, h: opts.Host, topics: map[[32]byte]*topic{}, peers: map[peer.ID]*remote{}, lan: map[peer.ID]peer.AddrInfo{}, booted: make(chan struct{}), retiring: map[string]bool{}, shaken: make(chan struct{})}
+	s := &Swarm{o: opts, h: opts.Host, topics: map[[32]byte]*topic{}, peers: map[peer.ID]*remote{}, lan: map[peer.ID]peer.AddrInfo{}, booted: make(chan struct{}), retiring: map[string]bool{}}
 	if s.h == nil {
 		h, err := newHost(opts.HostOptions, opts.MaxPeers, opts.Firewall, func(p peer.ID) {
 			if f := opts.Listener.Refused; f != nil {

@@ -123,10 +123,12 @@
 //     connections and dials only those still silent after
 //     Options.AwaitGrace (5 × Retry), so a group of n opens n(n−1)/2
 //     connections (one TLS handshake each), not two for most pairs. Each
-//     connection carries one full handshake (its dialer's) and two brief
-//     introductions (one book each way): the k-th newcomer costs the
-//     group k connections, k handshakes and 2k introductions
-//     (TestJoinCost). An introduction carries the
+//     connection carries three handshake exchanges: its dialer's full
+//     handshake and one introduction each way; about half of the
+//     introductions race the dialer's handshake on a new connection and
+//     go as a second full handshake rather than briefly (TestJoinCost:
+//     the k-th newcomer costs the group k connections and 3k exchanges).
+//     An introduction carries the
 //     introducer's view of the members, trimmed to io's 4 KiB bound
 //     (about 70 members with one loopback address each): a newcomer to
 //     a larger group learns the rest from the join messages it reads.

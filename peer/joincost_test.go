@@ -43,11 +43,15 @@ func (c *hsCount) get() (full, brief int) {
 
 // TestJoinCost counts what each join costs the group (not its time): the
 // k-th newcomer is dialed by the k members already there, or dials the
-// inviter: k connections, one full handshake on each (its dialer's), and
-// two brief introductions on each (the dialer's book, then the other's
-// book back). Before introductions waited for the dialer's handshake,
-// each raced it as a second full handshake on about half the new
-// connections (22–24 full and 21–23 brief for 15 connections here).
+// inviter: k connections, and on each three handshake exchanges, the
+// dialer's full handshake and one introduction each way (our book for
+// them, theirs for us). An introduction made while the dialer's handshake
+// is still under way goes as a full handshake too (about half of them on
+// a new connection), so full handshakes are between one and two per
+// connection. Making the introduction wait for the dialer's handshake
+// (exactly k full, 2k brief) was tried: it put one more round trip on
+// each join's path and formed 8 members about 8 % slower on the loaded
+// machine, so it was not kept.
 func TestJoinCost(t *testing.T) {
 	const n = 5
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -81,18 +85,18 @@ func TestJoinCost(t *testing.T) {
 		}
 		pairs := k * (k + 1) / 2
 		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if c, f, b := totals(); c >= pairs && f >= pairs && b >= 2*pairs {
+			if c, f, b := totals(); c >= pairs && f+b >= 3*pairs {
 				break
 			}
 		}
 		time.Sleep(200 * time.Millisecond) // room for any extra one to show
-		if c, f, b := totals(); c != pairs || f != pairs || b != 2*pairs {
+		if c, f, b := totals(); c != pairs || f+b != 3*pairs || f < pairs || f > 2*pairs {
 			for i, p := range ps {
 				hs[i].mu.Lock()
 				t.Logf("%s opened: %v", p.ID().ShortString(), hs[i].log)
 				hs[i].mu.Unlock()
 			}
-			t.Fatalf("after join %d: %d connections, %d full handshakes, %d brief introductions; want %d, %d, %d", k, c, f, b, pairs, pairs, 2*pairs)
+			t.Fatalf("after join %d: %d connections, %d full handshakes, %d brief introductions; want %d connections, %d exchanges, %d–%d of them full", k, c, f, b, pairs, 3*pairs, pairs, 2*pairs)
 		}
 	}
 }
