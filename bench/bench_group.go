@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/folio-p2p/folio/peer"
 )
@@ -45,6 +48,21 @@ type GroupResult struct {
 	// ConnsMax: after the send phase, the most connections one peer has
 	// (one per other member is Members−1; more are duplicates).
 	ConnsMax int `json:"conns_max"`
+	// ConnsOpened: connections dialed by all peers until the group formed;
+	// Members(Members−1)/2 is one per pair, more were duplicates (retired).
+	ConnsOpened int64 `json:"conns_opened"`
+}
+
+// dialCounter counts the connections a host dials.
+type dialCounter struct{ n atomic.Int64 }
+
+func (d *dialCounter) Listen(network.Network, ma.Multiaddr)       {}
+func (d *dialCounter) ListenClose(network.Network, ma.Multiaddr)  {}
+func (d *dialCounter) Disconnected(network.Network, network.Conn) {}
+func (d *dialCounter) Connected(_ network.Network, c network.Conn) {
+	if c.Stat().Direction == network.DirOutbound {
+		d.n.Add(1)
+	}
 }
 
 // BenchGroup runs one group benchmark.
@@ -75,6 +93,10 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	dials := &dialCounter{}
+	for _, p := range ps {
+		p.Vault().Host().Network().Notify(dials)
+	}
 	start := time.Now()
 	task, err := formGroup(ctx, ps)
 	stop()
@@ -82,6 +104,7 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 		return nil, err
 	}
 	r.FormedMs = ms(time.Since(start))
+	r.ConnsOpened = dials.n.Load()
 	if stop, err = profilePhase(c.SendProfile); err != nil {
 		return nil, err
 	}

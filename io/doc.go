@@ -41,6 +41,14 @@
 // ends; known peers as discovered ones, until they first answer.
 // Options.MaxPeers bounds the peers handshaken at once.
 //
+// TCP connections are secured by TLS 1.3 or Noise (HostOptions.Security,
+// default TLS first, then Noise, as go-libp2p's default and folio before
+// the option; QUIC brings its own TLS). multistream-select takes the
+// dialer's first choice that the listener speaks, so a peer configured
+// otherwise (Noise first, TLS only) connects as before; two peers with
+// no transport in common do not connect. Noise first was measured and
+// not taken: it costs more CPU per connection here (security.go).
+//
 // # The handshake of book IDs
 //
 // The only thing this package says on a connection is the handshake

@@ -17,4 +17,7 @@ var (
 	ErrPeerLimit = errors.New("io: peer limit reached")
 	// ErrTopic: a topic is not 32 bytes, or is not joined.
 	ErrTopic = errors.New("io: bad topic")
+	// ErrSecurity: HostOptions.Security names no transport, an unknown
+	// one, or one twice.
+	ErrSecurity = errors.New("io: bad security transports")
 )

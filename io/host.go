@@ -38,6 +38,10 @@ func newHost(ho HostOptions, maxPeers int, firewall func(peer.ID) bool, refused 
 	if len(addrs) == 0 {
 		addrs = DefaultListenAddrs
 	}
+	security, err := securityOptions(ho.Security)
+	if err != nil {
+		return nil, err
+	}
 	limits := defaultLimits(maxPeers)
 	if ho.ResourceLimits != nil {
 		limits = *ho.ResourceLimits
@@ -52,6 +56,7 @@ func newHost(ho HostOptions, maxPeers int, firewall func(peer.ID) bool, refused 
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionGater(gater{firewall, refused}),
 	}
+	opts = append(opts, security...)
 	if ho.Peerstore != nil {
 		opts = append(opts, libp2p.Peerstore(ho.Peerstore))
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -98,6 +99,12 @@ type HostOptions struct {
 	// go-libp2p's default limits scaled to this machine, raised where
 	// they would not hold Options.MaxPeers connections (limits.go).
 	ResourceLimits *rcmgr.ConcreteLimitConfig
+	// Security lists the security transports of TCP connections, the
+	// preferred first: SecurityNoise, SecurityTLS or both (security.go).
+	// A dialer proposes its first and the listener takes it if it speaks
+	// it, else the next; so two hosts that prefer differently still
+	// connect. Default: DefaultSecurity, TLS then Noise.
+	Security []protocol.ID
 	// DisableRelay turns off dialing through circuit relays (v2). Relay
 	// dialing is on by default, as in go-libp2p.
 	DisableRelay bool

@@ -79,7 +79,13 @@
 // dials the inviter, writes the joiner's book for the inviter and
 // introduces it (folio's IO introduction) with a token proving the secret
 // (BLAKE2b keyed with the secret over both peer IDs; the secret never
-// travels). The inviter checks the token (unknown, used, revoked or
+// travels). If the inviter cannot be reached (not listening yet, a
+// handshake timed out on a loaded machine, its gate not open yet), Join
+// tries again, at most Options.JoinAttempts times, Retry apart and then
+// doubling, within its context, and ends with ErrUnreachable; a refused
+// invite is final, but a retry whose first attempt got in and lost the
+// answer is let in (the token names the newcomer, now a member). The
+// inviter checks the token (unknown, used, revoked or
 // expired invites are refused with the reason), writes its book for the
 // newcomer with the task's history, appends a join message naming the
 // newcomer, and introduces its book. Every member reading that join
@@ -119,9 +125,15 @@
 //     introduction, so forming a group of n costs O(n²) introductions in
 //     all, made one by one as the members read the join messages. The
 //     members already there dial the newcomer; it answers on their
-//     connections and dials only those still silent after Options.Retry,
-//     so a group of n opens n(n−1)/2 connections (one TLS handshake
-//     each), not two for most pairs. An introduction carries the
+//     connections and dials only those still silent after
+//     Options.AwaitGrace (5 × Retry), so a group of n opens n(n−1)/2
+//     connections (one TLS handshake each), not two for most pairs. Each
+//     connection carries three handshake exchanges: its dialer's full
+//     handshake and one introduction each way; about half of the
+//     introductions race the dialer's handshake on a new connection and
+//     go as a second full handshake rather than briefly (TestJoinCost:
+//     the k-th newcomer costs the group k connections and 3k exchanges).
+//     An introduction carries the
 //     introducer's view of the members, trimmed to io's 4 KiB bound
 //     (about 70 members with one loopback address each): a newcomer to
 //     a larger group learns the rest from the join messages it reads.

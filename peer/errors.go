@@ -8,6 +8,10 @@ var (
 	// ErrInviteRefused: the inviter refused the invite (used, revoked,
 	// expired, or not its secret).
 	ErrInviteRefused = errors.New("peer: invite refused")
+	// ErrUnreachable: Join could not hand its book to the inviter in
+	// Options.JoinAttempts attempts (the inviter offline, unreachable, or
+	// too slow to answer); the error also wraps the last attempt's.
+	ErrUnreachable = errors.New("peer: inviter unreachable")
 	// ErrNoTask: no such task.
 	ErrNoTask = errors.New("peer: no such task")
 	// ErrNotAuthor: only a message's author may edit or delete it.

@@ -33,23 +33,30 @@ func (d *dialCount) Connected(_ network.Network, c network.Conn) {
 // retry loop, which would dial a member that stays silent, never runs
 // during the test.
 func TestGroupFormsWithOneConnectionPerPair(t *testing.T) {
-	const n = 5
+	formCountingDials(t, 5, func(o *Options) { o.Retry = 10 * time.Second })
+}
+
+// TestGroupFormsWithOneConnectionPerPairShortRetry: the same with a
+// Retry shorter than members take to dial a newcomer on a loaded
+// machine (the benchmark's is 200 ms): the newcomer's grace for the
+// members it awaits (AwaitGrace), not Retry, keeps it from dialing them
+// too. With the grace equal to Retry (as before AwaitGrace) this opened
+// duplicates.
+func TestGroupFormsWithOneConnectionPerPairShortRetry(t *testing.T) {
+	formCountingDials(t, 5, func(o *Options) {
+		o.Retry = 20 * time.Millisecond
+		o.AwaitGrace = 20 * time.Second
+	})
+}
+
+// formCountingDials forms a group of n peers (each joining through the
+// first) with options set by opt, and fails unless exactly one
+// connection per pair was dialed.
+func formCountingDials(t *testing.T, n int, opt func(*Options)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	ps := make([]*Peer, n)
-	counts := make([]*dialCount, n)
-	for i := range ps {
-		o := testOptions(fmt.Sprintf("m%d", i))
-		o.Retry = 10 * time.Second
-		p, err := Open(ctx, t.TempDir(), o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Close() })
-		ps[i], counts[i] = p, &dialCount{}
-		p.Vault().Host().Network().Notify(counts[i])
-	}
-	task := mustCreate(t, ctx, ps[0], "five")
+	ps, counts := openCounted(t, ctx, n, func(_ int, o *Options) { opt(o) })
+	task := mustCreate(t, ctx, ps[0], "group")
 	for _, p := range ps[1:] {
 		mustJoin(t, ctx, ps[0], p, task)
 	}
@@ -80,4 +87,24 @@ func TestGroupFormsWithOneConnectionPerPair(t *testing.T) {
 		}
 		t.Fatalf("%d connections dialed for %d pairs", opened, pairs)
 	}
+}
+
+// openCounted opens n peers m0…m(n−1), with options set by opt, each
+// counting the connections its host dials and accepts.
+func openCounted(t *testing.T, ctx context.Context, n int, opt func(i int, o *Options)) ([]*Peer, []*dialCount) {
+	t.Helper()
+	ps := make([]*Peer, n)
+	counts := make([]*dialCount, n)
+	for i := range ps {
+		o := testOptions(fmt.Sprintf("m%d", i))
+		opt(i, o)
+		p, err := Open(ctx, t.TempDir(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		ps[i], counts[i] = p, &dialCount{}
+		p.Vault().Host().Network().Notify(counts[i])
+	}
+	return ps, counts
 }

@@ -3,6 +3,7 @@ package peer
 import (
 	"crypto/ed25519"
 	"crypto/subtle"
+	"errors"
 	"sync"
 	"time"
 
@@ -132,12 +133,18 @@ func (g *gate) check(remote peer.ID, task TaskID, token []byte, named []peer.ID,
 	}
 	if len(token) > 0 {
 		iv, err := g.inviteLocked(remote, task, token, now)
-		if err != nil {
+		switch {
+		case errors.Is(err, errInviteUsed) && g.members[task][remote]:
+			// Join trying again after its first attempt got in but
+			// lost the answer (a timeout): the token names remote, so
+			// only the newcomer could send it, and it is a member now.
+		case err != nil:
 			return nil, err
+		default:
+			iv.used = true
+			used = iv.id
+			g.admitLocked(task, remote)
 		}
-		iv.used = true
-		used = iv.id
-		g.admitLocked(task, remote)
 	} else if !g.members[task][remote] {
 		return nil, errNotMember
 	}

@@ -120,8 +120,10 @@ func (p *Peer) step(ctx context.Context, f func() ([]effect, error)) error {
 }
 
 // Join uses an invite code: it dials the inviter, writes this peer's book
-// for the inviter, introduces it with proof of the secret, and waits until
-// the inviter's book for this peer arrives. It returns the task.
+// for the inviter, introduces it with proof of the secret (trying again,
+// at most Options.JoinAttempts times, when the inviter cannot be reached:
+// then the error wraps ErrUnreachable), and waits until the inviter's book
+// for this peer arrives. It returns the task.
 func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	in, err := DecodeInvite(code)
 	if err != nil {
@@ -161,16 +163,18 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 		return TaskID{}, err
 	}
 	meta, _ := proto.Marshal(&pb.IntroMeta{Task: task[:], Members: []*pb.Join{{PeerId: []byte(p.me), Addrs: encodeAddrs(p.v.Addrs())}}})
-	h, err := p.v.Introduce(ctx, inviter, folioio.Introduction{Key: b.Key(), Token: inviteToken(in.Secret, p.me, inviter), Meta: meta})
-	if err != nil {
-		return TaskID{}, fmt.Errorf("peer: join: reach the inviter %s: %w", inviter, err)
-	}
-	for _, rj := range h.Rejected {
-		return TaskID{}, fmt.Errorf("%w: %s", ErrInviteRefused, rj.Reason)
-	}
+	// Marked as being introduced: the inviter's welcome can arrive before
+	// reachInviter returns, and must not make us introduce our book again.
 	p.mu.Lock()
-	m.acked = true
+	p.introducing(m)
 	p.mu.Unlock()
+	err = p.reachInviter(ctx, inviter, folioio.Introduction{Key: b.Key(), Token: inviteToken(in.Secret, p.me, inviter), Meta: meta})
+	p.mu.Lock()
+	p.introduceDone(m, err == nil)
+	p.mu.Unlock()
+	if err != nil {
+		return TaskID{}, err
+	}
 	// The inviter introduces its own book for us next; the task is known
 	// once the introduction names it. Then we wait a little more (at most
 	// Options.JoinHistoryWait) for the inviter's first pages to be read, so that our

@@ -45,7 +45,7 @@ func (p *Peer) run(ctx context.Context, effs []effect) {
 			// ours after Options.Retry if it does not come.
 			if r := p.roots[e.task]; r != nil {
 				if m := r.members[e.await]; m != nil && !m.acked && !m.introducing && m.lastTry.IsZero() {
-					m.lastTry = time.Now()
+					m.lastTry, m.awaited = time.Now(), true
 				}
 			}
 		case e.poke:

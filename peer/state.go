@@ -57,6 +57,10 @@ type member struct {
 	restored    bool
 	introducing bool
 	lastTry     time.Time
+	// awaited: an introducer named this member, so its own introduction
+	// is expected; our first dial to it waits Options.AwaitGrace from
+	// lastTry rather than Retry (see deferDial).
+	awaited bool
 }
 
 // logState is how far the watcher has read one author's log.
