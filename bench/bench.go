@@ -312,6 +312,9 @@ func benchGet(ctx context.Context, dir string, c BenchConfig) ([]time.Duration, 
 	if err := warmPages(b, uint64(c.Pages)); err != nil {
 		return nil, err
 	}
+	if err := warmGets(ctx, b, uint64(c.Pages)); err != nil {
+		return nil, err
+	}
 	local := &book.GetOptions{LocalOnly: true}
 	rng := mrand.New(mrand.NewPCG(1, 2))
 	lat := make([]time.Duration, c.Pages)
