@@ -128,8 +128,9 @@ func TestEveryVerb(t *testing.T) {
 
 	// folio run told its person what happened (names and titles as they
 	// are when a line is written: bob may be Roberto by then); --quiet
-	// says nothing.
-	for _, want := range []string{`met \w+: catching up`, `caught up with .+: \d+ new messages`, `new message from \S+ \(\w+\) in "[^"]+"`} {
+	// says nothing. A peer is named by its short ID, after its name once
+	// the name is known.
+	for _, want := range []string{`met (\S+ \(\w+\)|\w+): catching up`, `caught up with .+: \d+ new messages`, `new message from \S+ \(\w+\) in "[^"]+"`} {
 		re := regexp.MustCompile(want)
 		waitFor(t, 10*time.Second, "ana's folio run says "+want, func() (bool, string) {
 			return re.MatchString(p.a.out.String()), p.a.out.String()
