@@ -103,7 +103,7 @@ type HostOptions struct {
 	// preferred first: SecurityNoise, SecurityTLS or both (security.go).
 	// A dialer proposes its first and the listener takes it if it speaks
 	// it, else the next; so two hosts that prefer differently still
-	// connect. Default: DefaultSecurity, TLS then Noise.
+	// connect. Default: DefaultSecurity(), TLS then Noise.
 	Security []protocol.ID
 	// DisableRelay turns off dialing through circuit relays (v2). Relay
 	// dialing is on by default, as in go-libp2p.

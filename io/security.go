@@ -16,7 +16,8 @@ const (
 	SecurityTLS   = protocol.ID(tls.ID)   // TLS 1.3 (libp2p's /tls/1.0.0)
 )
 
-// DefaultSecurity is the default of HostOptions.Security: TLS first, then
+// DefaultSecurity returns the default of HostOptions.Security (a new slice
+// each call: no package state to change by accident): TLS first, then
 // Noise, as go-libp2p's own default. Noise first was measured and
 // rejected: a Noise connection costs more CPU here than a TLS one
 // (BenchmarkConnectSecurity: about 3.5 ms against 2.9 ms for both sides,
@@ -25,13 +26,13 @@ const (
 // makes three of them a side. Any host that speaks one of the two
 // connects: multistream-select takes the dialer's first choice that the
 // listener speaks.
-var DefaultSecurity = []protocol.ID{SecurityTLS, SecurityNoise}
+func DefaultSecurity() []protocol.ID { return []protocol.ID{SecurityTLS, SecurityNoise} }
 
-// securityOptions turns ids (nil: DefaultSecurity) into libp2p options,
+// securityOptions turns ids (nil: DefaultSecurity()) into libp2p options,
 // the preferred first. Unknown or repeated ids are ErrSecurity.
 func securityOptions(ids []protocol.ID) ([]libp2p.Option, error) {
 	if ids == nil {
-		ids = DefaultSecurity
+		ids = DefaultSecurity()
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("%w: none given", ErrSecurity)

@@ -152,19 +152,18 @@ func (p *Peer) introduce(task TaskID, id peer.ID, addrs []ma.Multiaddr, meta *pb
 	return err == nil && len(h.Rejected) == 0
 }
 
-// deferDial reports whether an introduction to m waits for the retry
-// loop: while we are not connected to m and its own introduction is
-// awaited since less than Options.AwaitGrace, or our last try was less
-// than Options.Retry ago. A newcomer
-// reads the join messages of everyone who joined before it while each of
-// them reads the one naming the newcomer: if both introduced themselves
-// at once, most pairs would dial each other simultaneously and leave two
-// connections (two TLS handshakes, one connection retired). So the
-// member who was there first dials, and the newcomer answers on that
-// connection. The grace is longer than Retry because on a loaded
-// machine a member often takes longer than a short Retry to read the
-// join message and dial (261 duplicate connections at 32 members with
-// the benchmark's 200 ms). Call with p.mu held.
+// deferDial reports whether an introduction to m waits for the retry loop:
+// while we are not connected to m and its own introduction is awaited
+// since less than Options.AwaitGrace, or our last try was less than
+// Options.Retry ago. A newcomer reads the join messages of everyone who
+// joined before it while each of them reads the one naming the newcomer:
+// if both introduced themselves at once, most pairs would dial each other
+// simultaneously and leave two connections (two TLS handshakes, one
+// connection retired). So the member who was there first dials, and the
+// newcomer answers on that connection. The grace is longer than Retry
+// because on a loaded machine a member often takes longer than a short
+// Retry to read the join message and dial (261 duplicate connections at 32
+// members with the benchmark's 200 ms). Call with p.mu held.
 func (p *Peer) deferDial(m *member) bool {
 	wait := p.o.Retry
 	if m.awaited {
