@@ -47,8 +47,8 @@ func (c *hsCount) get() (full, brief int) {
 // dialer's full handshake and one introduction each way (our book for
 // them, theirs for us). An introduction made while the dialer's handshake
 // is still under way goes as a full handshake too (about half of them on
-// a new connection), so full handshakes are between one and two per
-// connection. Making the introduction wait for the dialer's handshake
+// a new connection, and now and then both), so at least one of the three
+// is full and any of the others may be. Making the introduction wait for the dialer's handshake
 // (exactly k full, 2k brief) was tried: it put one more round trip on
 // each join's path and formed 8 members about 8 % slower on the loaded
 // machine, so it was not kept.
@@ -90,13 +90,13 @@ func TestJoinCost(t *testing.T) {
 			}
 		}
 		time.Sleep(200 * time.Millisecond) // room for any extra one to show
-		if c, f, b := totals(); c != pairs || f+b != 3*pairs || f < pairs || f > 2*pairs {
+		if c, f, b := totals(); c != pairs || f+b != 3*pairs || f < pairs {
 			for i, p := range ps {
 				hs[i].mu.Lock()
 				t.Logf("%s opened: %v", p.ID().ShortString(), hs[i].log)
 				hs[i].mu.Unlock()
 			}
-			t.Fatalf("after join %d: %d connections, %d full handshakes, %d brief introductions; want %d connections, %d exchanges, %d–%d of them full", k, c, f, b, pairs, 3*pairs, pairs, 2*pairs)
+			t.Fatalf("after join %d: %d connections, %d full handshakes, %d brief introductions; want %d connections, %d exchanges, at least %d of them full", k, c, f, b, pairs, 3*pairs, pairs)
 		}
 	}
 }
