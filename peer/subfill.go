@@ -57,7 +57,7 @@ func (s *Subscription) fill() []*Message {
 	s.mu.Lock()
 	for i, src := range srcs {
 		if f.pos[i] > s.nextOf(src.author) {
-			s.next[src.author] = f.pos[i]
+			s.advance(src.author, f.pos[i])
 		}
 		if f.pos[i] < present[src.author] {
 			s.ready[src.author] = true // held back, or the queue is full

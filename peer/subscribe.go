@@ -39,6 +39,13 @@ type Subscription struct {
 
 	mu   sync.Mutex
 	next map[peer.ID]uint64 // per author: the next index to read (absent: 1)
+	// seen is, per author, the watcher's next index when s last counted
+	// that author's log, and behind the messages s lags by, counted over
+	// seen: lag updates only the authors the watcher read, and fill only
+	// those it reads, so a message costs each subscription O(1), not a
+	// loop over the members.
+	seen   map[peer.ID]uint64
+	behind int
 	// ready are the authors whose logs may hold checked pages not yet
 	// handed over (nil: every author's): a wake reads only those, so a
 	// message costs O(1) whatever the number of members.
@@ -80,10 +87,11 @@ func (p *Peer) SubscribeAfter(task TaskID, after Progress) (*Subscription, error
 	c := make(chan *Message)
 	live, _ := r.checked()
 	s := &Subscription{C: c, p: p, r: r, c: c, task: task, start: start, live: live, maxLag: p.o.MaxLag,
-		wake: make(chan struct{}, 1), done: make(chan struct{}), next: map[peer.ID]uint64{}}
+		wake: make(chan struct{}, 1), done: make(chan struct{}), next: map[peer.ID]uint64{}, seen: map[peer.ID]uint64{}}
 	for a, i := range start {
 		s.next[a] = i + 1
 	}
+	s.countAll(r)
 	r.subs[s] = struct{}{}
 	s.poke() // what after left out is there already
 	go s.pump()
@@ -150,19 +158,48 @@ func (s *Subscription) pump() {
 }
 
 // lag is how many messages the watcher has read in r that the
-// subscription has not handed over. Call with p.mu held.
-func (s *Subscription) lag(r *root) int {
+// subscription has not handed over, after the watcher read new pages of
+// authors' logs. Call with p.mu held.
+func (s *Subscription) lag(r *root, authors []peer.ID) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	behind := 0
-	for a, l := range r.logs {
-		// What SubscribeAfter replays does not count: it is read from
-		// disk at the reader's pace.
-		if from := max(s.nextOf(a), s.live[a]); l.next > from {
-			behind += int(l.next - from)
+	for _, a := range authors {
+		if l := r.logs[a]; l != nil {
+			s.behind -= s.lagOf(a)
+			s.seen[a] = l.next
+			s.behind += s.lagOf(a)
 		}
 	}
-	return behind
+	return s.behind
+}
+
+// countAll counts every log of r afresh (when s starts). Call with p.mu
+// held.
+func (s *Subscription) countAll(r *root) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.behind = 0
+	for a, l := range r.logs {
+		s.seen[a] = l.next
+		s.behind += s.lagOf(a)
+	}
+}
+
+// lagOf is how many messages of author a's log s lags by, as far as it
+// has seen the log. What SubscribeAfter replays does not count: it is
+// read from disk at the reader's pace. Call with s.mu held.
+func (s *Subscription) lagOf(a peer.ID) int {
+	if from := max(s.nextOf(a), s.live[a]); s.seen[a] > from {
+		return int(s.seen[a] - from)
+	}
+	return 0
+}
+
+// advance moves s's next index of author a to i. Call with s.mu held.
+func (s *Subscription) advance(a peer.ID, i uint64) {
+	s.behind -= s.lagOf(a)
+	s.next[a] = i
+	s.behind += s.lagOf(a)
 }
 
 // offer tells the subscription that the watcher has read new pages of

@@ -163,24 +163,25 @@ func (p *Peer) scanRoot(r *root, c *changed) {
 	if len(fresh) == 0 {
 		return
 	}
-	p.mu.Lock()
-	effs := p.settle(r, fresh)
-	p.run(p.ctx, effs)
-	offer := slices.ContainsFunc(effs, func(e effect) bool { return e.fresh })
-	var subs []*Subscription
-	var lags []int
-	if offer {
-		for s := range r.subs {
-			subs, lags = append(subs, s), append(lags, s.lag(r))
-		}
-	}
-	p.mu.Unlock()
 	var authors []peer.ID // those with fresh pages, in order
 	for _, d := range fresh {
 		if len(authors) == 0 || authors[len(authors)-1] != d.key.Author {
 			authors = append(authors, d.key.Author)
 		}
 	}
+	p.mu.Lock()
+	effs := p.settle(r, fresh)
+	p.run(p.ctx, effs)
+	offer := slices.ContainsFunc(effs, func(e effect) bool { return e.fresh })
+	var subs []*Subscription
+	var lags []int
+	for s := range r.subs {
+		// Counted even when nothing is offered: the logs grew.
+		if l := s.lag(r, authors); offer {
+			subs, lags = append(subs, s), append(lags, l)
+		}
+	}
+	p.mu.Unlock()
 	for i, s := range subs {
 		s.offer(authors, lags[i])
 	}
