@@ -19,7 +19,7 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 	fs := flag.NewFlagSet("bench "+shape, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	members := fs.Int("members", 8, "group: peers in the task")
-	messages := fs.Int("messages", 50, "group: messages sent, one at a time")
+	messages := fs.Int("messages", 500, "group: messages sent, one at a time")
 	fromAll := fs.Bool("from-all", false, "group: message i comes from member i mod N (default: all from one member)")
 	tasks := fs.Int("tasks", 100, "tasks: tasks of 3 members in the vault")
 	dir := fs.String("dir", "", "directory for the vaults (default: a temporary one, removed after)")
