@@ -52,6 +52,13 @@ type GroupResult struct {
 	// cycle, so a window of 50 messages held no cycle or one (0 or ~4 ms
 	// per message); 500 hold one or two at 32 and several at 8.
 	CPUMsPerMessage float64 `json:"cpu_ms_per_message"`
+	// SendMs: the send phase's wall time. IdleCPUMsPerS: the process's
+	// CPU per second over one quiet second before it (no messages: timers,
+	// keep-alives of every connection). Both are for reading
+	// CPUMsPerMessage, which includes IdleCPUMsPerS × SendMs of such
+	// background work, whatever the messages cost.
+	SendMs        float64 `json:"send_ms"`
+	IdleCPUMsPerS float64 `json:"idle_cpu_ms_per_s"`
 	// ConnsMax: after the send phase, the most connections one peer has
 	// (one per other member is Members−1; more are duplicates).
 	ConnsMax int `json:"conns_max"`
@@ -113,6 +120,7 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	r.FormedMs = ms(time.Since(start))
 	r.ConnsOpened = dials.n.Load()
 	settle()
+	r.IdleCPUMsPerS = idleCPU(time.Second)
 	if stop, err = profilePhase(c.SendProfile); err != nil {
 		return nil, err
 	}
@@ -240,7 +248,7 @@ func sendPhase(ctx context.Context, c GroupConfig, ps []*peer.Peer, task peer.Ta
 		return err
 	}
 	var sends, delivers []time.Duration
-	cpu0 := cpuTime()
+	cpu0, start := cpuTime(), time.Now()
 	for i := range c.Messages {
 		from := ps[0]
 		if c.FromAll {
@@ -265,6 +273,7 @@ func sendPhase(ctx context.Context, c GroupConfig, ps []*peer.Peer, task peer.Ta
 		delivers = append(delivers, l.Sub(t0))
 	}
 	r.CPUMsPerMessage = ms((cpuTime() - cpu0) / time.Duration(c.Messages))
+	r.SendMs = ms(time.Since(start))
 	r.SendP50Ms, r.SendP99Ms = quantileMs(sends, 0.5), quantileMs(sends, 0.99)
 	r.DeliverP50Ms, r.DeliverP99Ms = quantileMs(delivers, 0.5), quantileMs(delivers, 0.99)
 	return nil

@@ -34,3 +34,10 @@ func settle() time.Duration {
 	}
 	return time.Since(start)
 }
+
+// idleCPU is the process's CPU per second (in ms) over d of doing nothing.
+func idleCPU(d time.Duration) float64 {
+	c0 := cpuTime()
+	time.Sleep(d)
+	return ms(cpuTime()-c0) / d.Seconds()
+}
