@@ -117,10 +117,10 @@
 //     lookup), O(1) whatever n; a subscription keeps its lag as a count
 //     updated for that log only, not summed over the n authors per
 //     delivery (that sum was 3 % of the CPU at 32 members). An envelope
-//     references the newest message of every other
-//     author the sender has read, so it is O(1) bytes when one member
-//     writes and O(n) when all do. So all peers together spend O(n)
-//     signs, checks and commits per message.
+//     references the newest message of every other author the sender
+//     has read, so it is O(1) bytes when one member writes and O(n) when
+//     all do. So all peers together spend O(n) signs, checks and
+//     commits per message.
 //   - Per member: 2·(n−1) books on each member's disk; a newcomer costs
 //     each member one book (a copy of its history for the task) and one
 //     introduction, so forming a group of n costs O(n²) introductions in
