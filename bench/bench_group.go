@@ -65,6 +65,10 @@ type GroupResult struct {
 	// ConnsOpened: connections dialed by all peers until the group formed;
 	// Members(Members−1)/2 is one per pair, more were duplicates (retired).
 	ConnsOpened int64 `json:"conns_opened"`
+	// HeapMB: the runtime's heap in use (HeapInuse) once formation has
+	// settled, after a GC: what the group holds while it is idle (books'
+	// state, connections, replication sessions' buffers).
+	HeapMB float64 `json:"heap_mb"`
 }
 
 // dialCounter counts the connections a host dials.
@@ -120,6 +124,7 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	r.FormedMs = ms(time.Since(start))
 	r.ConnsOpened = dials.n.Load()
 	settle()
+	r.HeapMB = heapMB()
 	r.IdleCPUMsPerS = idleCPU(time.Second)
 	if stop, err = profilePhase(c.SendProfile); err != nil {
 		return nil, err

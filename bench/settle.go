@@ -41,3 +41,11 @@ func idleCPU(d time.Duration) float64 {
 	time.Sleep(d)
 	return ms(cpuTime()-c0) / d.Seconds()
 }
+
+// heapMB is the heap in use, in MB, after a GC.
+func heapMB() float64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.HeapInuse) / (1 << 20)
+}
