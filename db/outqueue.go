@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // outQueue holds a session's outgoing frames for its writer goroutine. Its
@@ -21,7 +22,24 @@ type outQueue struct {
 	// some 512 KiB, and a fresh one each time costs zeroing and GC. A
 	// sync.Pool, so an idle session's buffers go at the next GCs.
 	free sync.Pool // of *[]byte
+	// writers holds the large write buffer between bursts (see run).
+	writers sync.Pool // of *bufio.Writer
+	// held is the size of the write buffer run holds, for tests.
+	held atomic.Int64
 }
+
+// Write buffers: run coalesces the frames it finds queued into few
+// writes. Most sessions only carry small frames (a message push of a KiB
+// or two, control messages), for which a small buffer does; a session
+// whose queue holds more than that at once (bulk catch-up) takes a large
+// buffer until its queue runs empty, then gives it back to writers, so
+// an idle session holds the small one only (there may be a session per
+// peer and book). A frame larger than the buffer is written directly by
+// bufio either way.
+const (
+	smallWriteBuf = 4 << 10
+	largeWriteBuf = 64 << 10
+)
 
 // minPooledFrame: smaller frames (control messages) are not worth keeping.
 const minPooledFrame = 16 << 10
@@ -72,13 +90,21 @@ func (q *outQueue) close() {
 // flushes whenever the queue runs empty, so small messages go out at once
 // and bulk data goes out in large writes.
 func (q *outQueue) run(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	small := bufio.NewWriterSize(w, smallWriteBuf)
+	bw := small
+	q.held.Store(smallWriteBuf)
 	for {
 		q.mu.Lock()
 		for len(q.frames) == 0 && !q.closed {
 			q.mu.Unlock()
 			if err := bw.Flush(); err != nil {
 				return err
+			}
+			if bw != small { // idle: give the large buffer back
+				bw.Reset(nil)
+				q.writers.Put(bw)
+				bw = small
+				q.held.Store(smallWriteBuf)
 			}
 			q.mu.Lock()
 			if len(q.frames) == 0 && !q.closed {
@@ -89,9 +115,15 @@ func (q *outQueue) run(w io.Writer) error {
 			q.mu.Unlock()
 			return bw.Flush()
 		}
-		frames := q.frames
+		frames, queued := q.frames, q.bytes
 		q.frames = nil
 		q.mu.Unlock()
+		if bw == small && queued > smallWriteBuf {
+			if err := small.Flush(); err != nil {
+				return err
+			}
+			bw = q.largeWriter(w)
+		}
 		for _, f := range frames {
 			if _, err := bw.Write(f); err != nil {
 				return err
@@ -102,4 +134,14 @@ func (q *outQueue) run(w io.Writer) error {
 			q.recycle(f) // a Write keeps nothing of f (io.Writer's rule)
 		}
 	}
+}
+
+// largeWriter returns a large write buffer onto w, pooled or new.
+func (q *outQueue) largeWriter(w io.Writer) *bufio.Writer {
+	q.held.Store(largeWriteBuf)
+	if bw, _ := q.writers.Get().(*bufio.Writer); bw != nil {
+		bw.Reset(w)
+		return bw
+	}
+	return bufio.NewWriterSize(w, largeWriteBuf)
 }

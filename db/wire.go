@@ -37,9 +37,16 @@ type frameReader struct {
 	bufs sync.Pool // of *[]byte
 }
 
+// readBuf: the reader's buffer serves the lengths and small messages,
+// several to a read of the stream; a message larger than what is left
+// buffered is read straight into its own buffer (bufio reads directly
+// when asked for at least its size), so bulk data needs no larger one.
+// A session holds it for its life, idle or not, hence small.
+const readBuf = 4 << 10
+
 func newFrameReader(r io.Reader, max int) *frameReader {
 	src := &srcReader{r: r}
-	return &frameReader{r: bufio.NewReaderSize(src, 64<<10), src: src, max: max}
+	return &frameReader{r: bufio.NewReaderSize(src, readBuf), src: src, max: max}
 }
 
 // buffer returns a buffer of n bytes, pooled or new.
