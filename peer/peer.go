@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -40,6 +41,9 @@ type Peer struct {
 	core                // the messenger's state: changed by the core's steps, under mu
 	wakes  wakes        // which tasks the watcher must read again
 	jq     journalQueue // records made under mu, appended by journalLoop
+	waits  joinWaits    // the Joins waiting for a step in a task
+
+	joinLooks atomic.Int64 // how often Joins looked at their task (tests count them)
 }
 
 // Open opens (or creates) the vault in dir and the messenger on it.
