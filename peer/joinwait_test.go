@@ -2,8 +2,12 @@ package peer
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/folio-p2p/folio/book"
+	"github.com/folio-p2p/folio/db"
 )
 
 // TestJoinWaitsForStepsNotAClock: the inviter is held up (its lock taken)
@@ -56,4 +60,50 @@ func TestJoinWaitsForStepsNotAClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitTimeline(t, ana, task, 3, 30*time.Second)
+}
+
+// TestWelcomeWritesNewBookInOneAppend: the inviter's book for a newcomer
+// is made with its Address page and the task's history in one append
+// (one sync on the newcomer's path), not one for the Address page and
+// one more for the history.
+func TestWelcomeWritesNewBookInOneAppend(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	appends := map[string][]book.AppendInfo{}
+	o := testOptions("ana")
+	o.Vault.DB = &db.Options{EventListener: &book.EventListener{Appended: func(in book.AppendInfo) {
+		mu.Lock()
+		appends[in.Book] = append(appends[in.Book], in)
+		mu.Unlock()
+	}}}
+	ana, err := Open(ctx, t.TempDir(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ana.Close() })
+	bo := openPeer(t, t.TempDir(), "bo")
+	task, code := newInvite(ctx, t, ana, "one append")
+	for _, s := range []string{"a", "b", "c"} {
+		if _, err := ana.Send(ctx, task, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := bo.Join(ctx, code); err != nil {
+		t.Fatal(err)
+	}
+	waitTimeline(t, bo, task, 5, 30*time.Second) // creation, a, b, c, bo's join
+	ana.mu.Lock()
+	b := ana.roots[task].myBooks[bo.ID()]
+	ana.mu.Unlock()
+	if b == nil {
+		t.Fatal("ana has no book for bo")
+	}
+	mu.Lock()
+	got := appends[b.Name()]
+	mu.Unlock()
+	// Address, creation, a, b, c in the first append; the join message next.
+	if len(got) != 2 || got[0].Start != 0 || got[0].Length != 5 || got[1].Length != 6 {
+		t.Fatalf("appends to ana's book for bo: %+v, want [0→5, 5→6]", got)
+	}
 }
