@@ -243,3 +243,28 @@ func sameAddrs(a, b []ma.Multiaddr) bool {
 	}
 	return true
 }
+
+// meet dials member id again after Open, or, when the vault's redial of
+// recent peers connected to it first, handshakes again on that
+// connection. That redial may handshake before the gate opens, offering
+// no book: a connection whose last full handshake shared nothing gives
+// the restart's acks (core.handshaken) nothing, and every task's book
+// was introduced again (and Connect does not handshake while that
+// redial's dialer runs). At worst one more handshake per member peer
+// after a restart. Call with p.mu held.
+func (p *Peer) meet(id peer.ID, addrs []ma.Multiaddr) {
+	again := p.connected(id)
+	// Wanted from now on (redialed when the connection drops).
+	_ = p.v.Connect(peer.AddrInfo{ID: id, Addrs: addrs})
+	s := p.v.Swarm()
+	if !again || s == nil {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+		defer cancel()
+		_, _ = s.Handshake(ctx, id)
+	}()
+}

@@ -100,7 +100,7 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 		for _, m := range r.members {
 			if len(m.addrs) > 0 && !met[m.id] {
 				met[m.id] = true
-				_ = p.v.Connect(peer.AddrInfo{ID: m.id, Addrs: m.addrs})
+				p.meet(m.id, m.addrs)
 			}
 		}
 	}
