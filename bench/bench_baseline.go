@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -34,6 +35,7 @@ type rawBook struct {
 	prefix []byte // a book's prefix, as db gives it
 	zero   [baseNodeValue]byte
 	head   []byte
+	nodes  []uint64 // a batch's new parents, reused
 	stalls db.Stalls
 }
 
@@ -56,23 +58,22 @@ func (r *rawBook) close() {
 	os.RemoveAll(r.dir)
 }
 
-func (r *rawBook) key(tag byte, i uint64) []byte {
-	return binary.BigEndian.AppendUint64(append(append(make([]byte, 0, 16), r.prefix...), tag), i)
-}
-
-// commit writes pages, the first at index first, as one batch.
+// commit writes pages, the first at index first, as one batch: the page
+// records in order, then the new parents in key order, the best order for
+// the memtable insert (one jump between the two key ranges, no step back),
+// as folio writes them (book/append_prep.go).
 func (r *rawBook) commit(pages [][]byte, first uint64) error {
 	// Sized up front and kept by Pebble's pool, as folio's own batches
 	// are: the baseline pays no buffer growth folio does not.
 	b := r.pdb.NewBatchWithSize(baseBatchSize(pages), pebble.WithMaxRetainedSizeBytes(8<<20))
 	defer b.Close()
+	r.nodes = r.nodes[:0]
 	for j, p := range pages {
 		i := first + uint64(j)
 		// SetDeferred copies the page straight into the batch, as the
 		// fastest raw use of Pebble would.
-		k := r.key('p', i)
-		op := b.SetDeferred(len(k), baseHashSize+len(p))
-		copy(op.Key, k)
+		op := b.SetDeferred(len(r.prefix)+9, baseHashSize+len(p))
+		r.putKey(op.Key, 'p', i)
 		copy(op.Value, r.zero[:baseHashSize])
 		copy(op.Value[baseHashSize:], p)
 		if err := op.Finish(); err != nil {
@@ -81,9 +82,16 @@ func (r *rawBook) commit(pages [][]byte, first uint64) error {
 		// Appending leaf i completes one parent per trailing one bit of i.
 		for d := 1; d <= bits.TrailingZeros64(^i); d++ {
 			off := i >> d
-			if err := b.Set(r.key('n', off<<(d+1)|(1<<d-1)), r.zero[:], nil); err != nil {
-				return err
-			}
+			r.nodes = append(r.nodes, off<<(d+1)|(1<<d-1))
+		}
+	}
+	slices.Sort(r.nodes)
+	for _, n := range r.nodes {
+		op := b.SetDeferred(len(r.prefix)+9, baseNodeValue)
+		r.putKey(op.Key, 'n', n)
+		copy(op.Value, r.zero[:])
+		if err := op.Finish(); err != nil {
+			return err
 		}
 	}
 	roots := bits.OnesCount64(first + uint64(len(pages)))
@@ -91,6 +99,14 @@ func (r *rawBook) commit(pages [][]byte, first uint64) error {
 		return err
 	}
 	return b.Commit(r.wo)
+}
+
+// putKey writes the key of record (tag, i) into dst, in place: no key is
+// allocated per record (folio allocates none either).
+func (r *rawBook) putKey(dst []byte, tag byte, i uint64) {
+	n := copy(dst, r.prefix)
+	dst[n] = tag
+	binary.BigEndian.PutUint64(dst[n+1:], i)
 }
 
 // benchAppendVsRaw times c.Pages pages appended to a book in batches of

@@ -1,7 +1,9 @@
 package book
 
 import (
+	"cmp"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -34,11 +36,11 @@ const parallelHashBytes = 256 << 10
 
 // prepared is a batch of pages ready to commit at length start.
 type prepared struct {
-	start   uint64
-	pages   [][]byte
-	leaves  []Node // with their indices at start
-	tops    []Node // the batch's largest whole subtrees, left to right
-	batch   *pebble.Batch
+	start  uint64
+	pages  [][]byte
+	leaves []Node // with their indices at start
+	tops   []Node // the batch's largest whole subtrees, left to right
+	batch  *pebble.Batch
 	// Room for a small batch's leaf and tops, so that a single-page
 	// append allocates neither.
 	leafBuf [1]Node
@@ -157,9 +159,15 @@ func (p *prepared) hashChunk(c *chunkWork) {
 		stack = append(stack, n)
 	}
 	c.tops = stack
+	// Made in post-order (1, 5, 3, ...), written in key order: the
+	// memtable insert then finds each node's place from the last one
+	// instead of searching the skiplist from the top at every step back.
+	slices.SortFunc(c.parents, func(a, b Node) int { return cmp.Compare(a.Index, b.Index) })
 }
 
-// writeChunk writes a hashed chunk's page records and its inner parents.
+// writeChunk writes a hashed chunk's page records and its inner parents
+// (in ascending order: a chunk's nodes lie between its first and last
+// page's, so the batch's node records ascend from chunk to chunk).
 func (p *prepared) writeChunk(k keys, c *chunkWork) {
 	for i := c.lo; i < c.hi; i++ {
 		putPageAt(p.batch, k, p.start+uint64(i), p.leaves[i].Hash, p.pages[i])

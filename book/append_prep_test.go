@@ -32,6 +32,11 @@ func TestPrepareMatchesScratchTree(t *testing.T) {
 		nh, joins := mergeTops(h, pr.tops, uint64(n))
 		want := scratchTree(pages[:start+n])
 		inner := checkPageRecords(t, pr, k, pages[start:start+n], uint64(start))
+		for i := 1; i < len(inner); i++ {
+			if inner[i].Index <= inner[i-1].Index { // in key order, for the memtable insert
+				t.Fatalf("start %d n %d: node records out of order: %d after %d", start, n, inner[i].Index, inner[i-1].Index)
+			}
+		}
 		seen := make(map[uint64]bool)
 		for _, p := range append(inner, joins...) {
 			if want[p.Index] != p {
