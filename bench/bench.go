@@ -58,7 +58,8 @@ type BenchResult struct {
 	// Baseline is the same run's raw Pebble rate: for append-single --sync,
 	// pebble-sync with the same --pages, --size and --sync, just before;
 	// for append-batch, the same records (pages, tree nodes, head) in the
-	// same batches with nothing hashed or signed, committed to a second
+	// same batches and the same order within them, with nothing hashed or
+	// signed, committed to a second
 	// Pebble in turn with folio's appends, batch by batch
 	// (bench_baseline.go). Ratio is pages_per_sec / baseline_pages_per_sec.
 	Baseline float64 `json:"baseline_pages_per_sec,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -34,6 +35,8 @@ type rawBook struct {
 	prefix []byte // a book's prefix, as db gives it
 	zero   [baseNodeValue]byte
 	head   []byte
+	nodes  []uint64 // a chunk's parents, reused
+	joins  []uint64 // a batch's parents joining chunks, reused
 	stalls db.Stalls
 }
 
@@ -56,41 +59,84 @@ func (r *rawBook) close() {
 	os.RemoveAll(r.dir)
 }
 
-func (r *rawBook) key(tag byte, i uint64) []byte {
-	return binary.BigEndian.AppendUint64(append(append(make([]byte, 0, 16), r.prefix...), tag), i)
-}
-
-// commit writes pages, the first at index first, as one batch.
+// commit writes pages, the first at index first, as one batch, in the
+// order an append writes them (book/append_prep.go): chunks of 64 pages
+// aligned in the book, each its page records, then the parents wholly
+// inside it in key order; last, the parents that join the chunks' subtrees
+// to older ones, and the head. The order matters to the memtable insert,
+// which steps cheaply only from one key to a larger one.
 func (r *rawBook) commit(pages [][]byte, first uint64) error {
 	// Sized up front and kept by Pebble's pool, as folio's own batches
 	// are: the baseline pays no buffer growth folio does not.
 	b := r.pdb.NewBatchWithSize(baseBatchSize(pages), pebble.WithMaxRetainedSizeBytes(8<<20))
 	defer b.Close()
-	for j, p := range pages {
+	r.joins = r.joins[:0]
+	for j := 0; j < len(pages); {
 		i := first + uint64(j)
-		// SetDeferred copies the page straight into the batch, as the
-		// fastest raw use of Pebble would.
-		k := r.key('p', i)
-		op := b.SetDeferred(len(k), baseHashSize+len(p))
-		copy(op.Key, k)
-		copy(op.Value, r.zero[:baseHashSize])
-		copy(op.Value[baseHashSize:], p)
-		if err := op.Finish(); err != nil {
-			return err
-		}
-		// Appending leaf i completes one parent per trailing one bit of i.
-		for d := 1; d <= bits.TrailingZeros64(^i); d++ {
-			off := i >> d
-			if err := b.Set(r.key('n', off<<(d+1)|(1<<d-1)), r.zero[:], nil); err != nil {
+		end := min(len(pages), j+int(baseChunk-i%baseChunk))
+		r.nodes = r.nodes[:0]
+		for ; j < end; j++ {
+			i := first + uint64(j)
+			// SetDeferred copies the page straight into the batch, as
+			// the fastest raw use of Pebble would.
+			op := b.SetDeferred(len(r.prefix)+9, baseHashSize+len(pages[j]))
+			r.putKey(op.Key, 'p', i)
+			copy(op.Value, r.zero[:baseHashSize])
+			copy(op.Value[baseHashSize:], pages[j])
+			if err := op.Finish(); err != nil {
 				return err
 			}
+			// Appending leaf i completes one parent per trailing one bit
+			// of i; it is the chunk's if its pages are all in this batch
+			// and this chunk.
+			for d := 1; d <= bits.TrailingZeros64(^i); d++ {
+				n := (i>>d)<<(d+1) | (1<<d - 1)
+				if d <= baseChunkDepth && (i>>d)<<d >= first {
+					r.nodes = append(r.nodes, n)
+				} else {
+					r.joins = append(r.joins, n)
+				}
+			}
 		}
+		slices.Sort(r.nodes)
+		if err := r.putNodes(b, r.nodes); err != nil {
+			return err
+		}
+	}
+	if err := r.putNodes(b, r.joins); err != nil {
+		return err
 	}
 	roots := bits.OnesCount64(first + uint64(len(pages)))
 	if err := b.Set(append(append([]byte(nil), r.prefix...), 'h'), r.head[:baseHeadFixed+roots*baseRootRecord], nil); err != nil {
 		return err
 	}
 	return b.Commit(r.wo)
+}
+
+// baseChunk is book's prepChunk, 2^baseChunkDepth pages.
+const (
+	baseChunk      = 64
+	baseChunkDepth = 6
+)
+
+func (r *rawBook) putNodes(b *pebble.Batch, nodes []uint64) error {
+	for _, n := range nodes {
+		op := b.SetDeferred(len(r.prefix)+9, baseNodeValue)
+		r.putKey(op.Key, 'n', n)
+		copy(op.Value, r.zero[:])
+		if err := op.Finish(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putKey writes the key of record (tag, i) into dst, in place: no key is
+// allocated per record (folio allocates none either).
+func (r *rawBook) putKey(dst []byte, tag byte, i uint64) {
+	n := copy(dst, r.prefix)
+	dst[n] = tag
+	binary.BigEndian.PutUint64(dst[n+1:], i)
 }
 
 // benchAppendVsRaw times c.Pages pages appended to a book in batches of

@@ -76,9 +76,6 @@ func (b *Book) commitLocked(o AppendOptions, pr *prepared) (AppendResult, error)
 	head, parents := mergeTops(old.head, pr.tops, uint64(len(pr.pages)))
 	b.sign(head)
 	batch := pr.batch
-	for _, n := range pr.parents {
-		putNode(batch, b.keys, n)
-	}
 	for _, n := range parents {
 		putNode(batch, b.keys, n)
 	}

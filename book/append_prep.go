@@ -1,7 +1,9 @@
 package book
 
 import (
+	"cmp"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -10,16 +12,19 @@ import (
 
 // A batch is prepared for the length it expects to start at, off the
 // book's lock: its leaves hashed, the parents of the whole subtrees inside
-// it computed, and its page records written into a Pebble batch. Under the
-// lock only the parents joining it to the head's roots, the head, its
-// signature and the commit remain.
+// it computed, and its page records and those parents' node records written
+// into a Pebble batch. Under the lock only the parents joining it to the
+// head's roots, the head, its signature and the commit remain.
 //
 // Large batches are cut into chunks of prepChunk pages, aligned on
 // multiples of prepChunk in the book so that each chunk's subtrees are the
 // tree's own. Chunks are hashed (with their inner parents) on every core,
-// and the calling goroutine writes each chunk's page records as soon as it
-// is hashed, in order, hashing chunks itself while none is ready: the
-// copying into the batch overlaps the hashing instead of following it.
+// and the calling goroutine writes each chunk's page and node records as
+// soon as it is hashed, in order, hashing chunks itself while none is
+// ready: the copying into the batch overlaps the hashing instead of
+// following it. A chunk's inner parents are final (a whole subtree never
+// changes), so they are written with its pages rather than gathered for
+// the commit: no batch-sized slice of nodes is allocated and copied.
 
 // prepChunk is the pages in a chunk: a power of two, so that a full
 // chunk is one subtree.
@@ -31,12 +36,11 @@ const parallelHashBytes = 256 << 10
 
 // prepared is a batch of pages ready to commit at length start.
 type prepared struct {
-	start   uint64
-	pages   [][]byte
-	leaves  []Node // with their indices at start
-	parents []Node // the parents inside the batch's whole subtrees
-	tops    []Node // the batch's largest whole subtrees, left to right
-	batch   *pebble.Batch
+	start  uint64
+	pages  [][]byte
+	leaves []Node // with their indices at start
+	tops   []Node // the batch's largest whole subtrees, left to right
+	batch  *pebble.Batch
 	// Room for a small batch's leaf and tops, so that a single-page
 	// append allocates neither.
 	leafBuf [1]Node
@@ -52,8 +56,8 @@ type chunkWork struct {
 }
 
 // prepare hashes pages, computes their inner parents and writes their page
-// records into a new batch (sized for the parents still to come), for an
-// append at length start.
+// records and those parents into a new batch (sized for the parents still
+// to come), for an append at length start.
 func (b *Book) prepare(start uint64, pages [][]byte) *prepared {
 	return prepareWith(b.pdb, b.keys, start, pages, parallelHashBytes, runtime.GOMAXPROCS(0))
 }
@@ -78,7 +82,7 @@ func prepareWith(pdb *pebble.DB, k keys, start uint64, pages [][]byte, parallelB
 		c := chunkWork{hi: len(pages), tops: p.topBuf[:0]}
 		p.hashChunk(&c)
 		p.writeChunk(k, &c)
-		p.parents, p.tops = c.parents, c.tops
+		p.tops = c.tops
 		return p
 	}
 	chunks := p.chunks()
@@ -155,18 +159,28 @@ func (p *prepared) hashChunk(c *chunkWork) {
 		stack = append(stack, n)
 	}
 	c.tops = stack
+	// Made in post-order (1, 5, 3, ...), written in key order: the
+	// memtable insert then finds each node's place from the last one
+	// instead of searching the skiplist from the top at every step back.
+	slices.SortFunc(c.parents, func(a, b Node) int { return cmp.Compare(a.Index, b.Index) })
 }
 
+// writeChunk writes a hashed chunk's page records and its inner parents
+// (in ascending order: a chunk's nodes lie between its first and last
+// page's, so the batch's node records ascend from chunk to chunk).
 func (p *prepared) writeChunk(k keys, c *chunkWork) {
 	for i := c.lo; i < c.hi; i++ {
 		putPageAt(p.batch, k, p.start+uint64(i), p.leaves[i].Hash, p.pages[i])
 	}
+	for _, n := range c.parents {
+		putNode(p.batch, k, n)
+	}
 }
 
+// gather collects the chunks' tops (a few per chunk).
 func (p *prepared) gather(chunks []chunkWork) *prepared {
-	p.parents = make([]Node, 0, len(p.pages))
+	p.tops = make([]Node, 0, len(chunks)+12) // a partial chunk at either end has up to 6
 	for _, c := range chunks {
-		p.parents = append(p.parents, c.parents...)
 		p.tops = append(p.tops, c.tops...)
 	}
 	return p

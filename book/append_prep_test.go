@@ -11,7 +11,8 @@ import (
 
 // A batch prepared in chunks on several workers, joined to the head with
 // mergeTops, gives exactly the tree built from scratch, and its batch holds
-// exactly the page records: for starts on and off chunk boundaries, batches
+// exactly the page records and the parents inside the batch's whole
+// subtrees (each once): for starts on and off chunk boundaries, batches
 // smaller and larger than a chunk, in one goroutine and on several.
 func TestPrepareMatchesScratchTree(t *testing.T) {
 	pdb := openPebble(t)
@@ -30,8 +31,14 @@ func TestPrepareMatchesScratchTree(t *testing.T) {
 		pr := prepareWith(pdb, k, uint64(start), pages[start:start+n], 1, workers)
 		nh, joins := mergeTops(h, pr.tops, uint64(n))
 		want := scratchTree(pages[:start+n])
+		inner := checkPageRecords(t, pr, k, pages[start:start+n], uint64(start))
+		for i := 1; i < len(inner); i++ {
+			if inner[i].Index <= inner[i-1].Index { // in key order, for the memtable insert
+				t.Fatalf("start %d n %d: node records out of order: %d after %d", start, n, inner[i].Index, inner[i-1].Index)
+			}
+		}
 		seen := make(map[uint64]bool)
-		for _, p := range append(append([]Node(nil), pr.parents...), joins...) {
+		for _, p := range append(inner, joins...) {
 			if want[p.Index] != p {
 				t.Fatalf("start %d n %d workers %d: parent %v, scratch has %v", start, n, workers, p, want[p.Index])
 			}
@@ -61,29 +68,47 @@ func TestPrepareMatchesScratchTree(t *testing.T) {
 		if err := nh.checkShape(); err != nil {
 			t.Fatal(err)
 		}
-		checkPageRecords(t, pr, k, pages[start:start+n], uint64(start))
 		pr.close()
 	}
 }
 
 // checkPageRecords reads pr's batch back: one record per page, in order,
-// each the page's key and leaf hash ‖ page.
-func checkPageRecords(t *testing.T, pr *prepared, k keys, pages [][]byte, start uint64) {
+// each the page's key and leaf hash ‖ page, and node records between them,
+// which it returns (in batch order).
+func checkPageRecords(t *testing.T, pr *prepared, k keys, pages [][]byte, start uint64) []Node {
 	t.Helper()
 	r := pr.batch.Reader()
-	for i, p := range pages {
+	var nodes []Node
+	i := 0
+	for {
 		_, key, val, ok, err := r.Next()
-		if !ok || err != nil {
-			t.Fatalf("record %d of %d missing (%v)", i, len(pages), err)
+		if err != nil {
+			t.Fatal(err)
 		}
-		leaf := LeafHash(p)
-		if !bytes.Equal(key, k.page(start+uint64(i))) || !bytes.Equal(val[:HashSize], leaf[:]) || !bytes.Equal(val[HashSize:], p) {
+		if !ok {
+			break
+		}
+		if len(key) == len(k.node(0)) && bytes.Equal(key[:len(key)-8], k.node(0)[:len(key)-8]) {
+			n, err := decodeNodeValue(keyIndex(key), val)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes = append(nodes, n)
+			continue
+		}
+		if i >= len(pages) {
+			t.Fatalf("extra record %x", key)
+		}
+		leaf := LeafHash(pages[i])
+		if !bytes.Equal(key, k.page(start+uint64(i))) || !bytes.Equal(val[:HashSize], leaf[:]) || !bytes.Equal(val[HashSize:], pages[i]) {
 			t.Fatalf("record %d: key %x value %x", i, key, val)
 		}
+		i++
 	}
-	if _, key, _, ok, _ := r.Next(); ok {
-		t.Fatalf("extra record %x", key)
+	if i != len(pages) {
+		t.Fatalf("%d page records, want %d", i, len(pages))
 	}
+	return nodes
 }
 
 // A batch prepared at one length and committed at another (another writer

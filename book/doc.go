@@ -52,10 +52,11 @@
 //
 // An append prepares its batch before taking the book's lock: pages are
 // hashed in chunks of 64 aligned in the book, on every core, with the
-// parents inside each chunk, while the caller copies each hashed chunk into
-// the Pebble batch. Under the lock only the parents joining the chunks to
-// the head's roots, the head, its signature and the commit remain
-// (append_prep.go).
+// parents inside each chunk, while the caller copies each hashed chunk (its
+// pages, then its parents in key order, which the memtable inserts
+// cheapest) into the Pebble batch. Under the lock only the parents joining
+// the chunks to the head's roots, the head, its signature and the commit
+// remain (append_prep.go).
 //
 // AppendAsync lets one sequential writer keep a batch in flight: the next
 // batch's pages are hashed and copied into its Pebble batch while the

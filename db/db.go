@@ -203,8 +203,22 @@ func (d *DB) register(key ed25519.PublicKey, name string) (*Info, error) {
 		_ = b.Set(keyByName(name), key, nil)
 	}
 	_ = b.Set(keyNext, binary.LittleEndian.AppendUint32(nil, d.next+1), nil)
-	if err := b.Commit(pebble.Sync); err != nil {
+	// Another's book is catalogued as its replicated pages are stored:
+	// without an fsync, synced with them in the next group. Its entry
+	// precedes every write to it in the log, so any synced write after
+	// it (a grouped sync, a journal record naming it) makes it durable,
+	// and a crash that loses it loses a book met again at the next
+	// handshake. One of our own books is synced at once: Book's returned
+	// book is durable, empty or not.
+	sync, remote := pebble.Sync, name == "" && d.replSync != nil
+	if remote {
+		sync = pebble.NoSync
+	}
+	if err := b.Commit(sync); err != nil {
 		return nil, fmt.Errorf("db: register book: %w", err)
+	}
+	if remote {
+		d.replSync.stored()
 	}
 	d.next++
 	return in, nil

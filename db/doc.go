@@ -38,9 +38,14 @@
 // What a receiver said before the crash (its Sync, the pages it served
 // to third peers) dies with its sessions: after a restart it announces
 // what it holds, and a third peer that holds more lets it catch up.
-// A negative ReplicatedSyncDelay syncs every stored proof, as before
-// (TestKill9Replicated, TestReplicatedCrashKeepsVerifiedPrefix,
-// TestReplicatedSyncBound).
+// Another's book is catalogued the same way when OpenKey first meets it
+// (its entry precedes every write to it in the log): a crash in the
+// window loses the entry, and the book is met again at the next
+// handshake. A book of this DB's own is durable once Book returns.
+// A negative ReplicatedSyncDelay syncs every stored proof and every
+// entry, as before (TestKill9Replicated,
+// TestReplicatedCrashKeepsVerifiedPrefix, TestReplicatedSyncBound,
+// TestRegisterDurability).
 //
 // # Appending to several books at once
 //

@@ -26,7 +26,9 @@ type Options struct {
 	// (a suffix: never a tear, never a page without the ones before it);
 	// the book reopens at an earlier verified head and fetches them again.
 	// Any synced write (an append of this DB's own) makes them durable
-	// too. Default 100 ms; negative: sync every stored proof before it is
+	// too. The catalogue entry of a book first met with OpenKey waits
+	// the same way (lost in a crash, the book is met again). Default
+	// 100 ms; negative: sync every stored proof before it is
 	// acknowledged, as appends are. NoSync syncs none.
 	ReplicatedSyncDelay time.Duration
 	// MaxPageSize is the largest page a book accepts. Default 4 MiB.

@@ -52,6 +52,7 @@ func (p *Peer) onIntroduced(e *introduced) {
 		return
 	}
 	p.run(p.ctx, p.core.introduced(e))
+	p.stepped(e.task) // a Join may wait for this book (awaitInviter)
 }
 
 // offerTo is the vault's Offer: the pair books of the tasks remote is a

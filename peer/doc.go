@@ -87,8 +87,11 @@
 // answer is let in (the token names the newcomer, now a member). The
 // inviter checks the token (unknown, used, revoked or
 // expired invites are refused with the reason), writes its book for the
-// newcomer with the task's history, appends a join message naming the
-// newcomer, and introduces its book. Every member reading that join
+// newcomer with the task's history (one append: the Address page and
+// the history), appends a join message naming the newcomer, and
+// introduces its book. Join then waits for the steps that concern its
+// task (that introduction handled, the book's first pages read), not on
+// a clock. Every member reading that join
 // message writes a book for the newcomer and introduces it; the newcomer
 // accepts books from the members the inviter listed. Introductions not yet
 // accepted are retried (Options.Retry). In handshakes a peer is offered
@@ -146,7 +149,9 @@
 //     introduction in flight and one per book while one of its pages is
 //     awaited. Open replays the journal (O(records)) and reads every
 //     task once; it dials each member once, however many tasks they
-//     share, and introduces itself to each member peer once (not once
+//     share (handshaking again with one the vault's redial of recent
+//     peers reached before the gate opened: that handshake offered no
+//     book, so it acks none), and introduces itself to each member peer once (not once
 //     per task: a handshake that shares our book for a task acks it, and
 //     the member spreads our new addresses to every task it shares with
 //     us; once it took that introduction, the connection's handshake

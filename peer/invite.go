@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/crypto/blake2b"
@@ -181,25 +180,8 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	// first message's clock comes after the inviter's history (else a
 	// rename right after joining can lose to the task's creation); but
 	// the pages' replication is not ours to wait for without bound.
-	var known time.Time
-	for {
-		p.mu.Lock()
-		l := r.logs[inviter]
-		ok := m.book != nil && r.tasks[task] != nil
-		read := l != nil && l.next > 1
-		p.mu.Unlock()
-		p.pokeTask(task)
-		if ok && known.IsZero() {
-			known = time.Now()
-		}
-		if ok && (read || time.Since(known) > p.o.JoinHistoryWait) {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return TaskID{}, fmt.Errorf("peer: join: waiting for the inviter's book: %w", ctx.Err())
-		case <-time.After(10 * time.Millisecond):
-		}
+	if err := p.awaitInviter(ctx, r, task, m); err != nil {
+		return TaskID{}, err
 	}
 	p.pokeTask(task)
 	return task, nil

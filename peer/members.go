@@ -16,8 +16,8 @@ import (
 )
 
 // ensureMyBook returns this peer's book for reader in task, creating it
-// with its Address page and a copy of this peer's whole log for the task,
-// or bringing a shorter one up to date.
+// with its Address page and a copy of this peer's whole log for the task
+// (one append), or bringing a shorter one up to date.
 func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*book.Book, error) {
 	p.sendMu.Lock()
 	defer p.sendMu.Unlock()
@@ -25,19 +25,21 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	if err != nil {
 		return nil, fmt.Errorf("peer: book for %s: %w", reader, err)
 	}
+	p.mu.Lock()
+	r := p.rootFor(task)
+	p.mu.Unlock()
 	if b.Length() == 0 {
-		prof, _, _ := p.v.Profile(ctx)
-		a := &pb.Address{Author: []byte(p.me), Reader: []byte(reader), Task: task[:], Addrs: encodeAddrs(p.v.Addrs())}
-		if prof != nil {
-			a.Name = prof.Name
+		pages, err := p.firstPages(ctx, r, task, reader)
+		if err != nil {
+			return nil, err
 		}
-		page, _ := proto.Marshal(a)
-		if _, err := b.Append(ctx, page); err != nil {
+		// One append (one sync) for the Address page and the log: a
+		// newcomer's welcome waits for it.
+		if _, err := b.Append(ctx, pages...); err != nil {
 			return nil, fmt.Errorf("peer: book for %s: %w", reader, err)
 		}
 	}
 	p.mu.Lock()
-	r := p.rootFor(task)
 	p.opened(r, reader, b)
 	p.mu.Unlock()
 	p.gate.share(reader, b.Key(), nil)
@@ -46,6 +48,31 @@ func (p *Peer) ensureMyBook(ctx context.Context, task TaskID, reader peer.ID) (*
 	}
 	p.watch(task, p.me, b)
 	return b, nil
+}
+
+// firstPages are the pages of a new book of ours for reader in r: its
+// Address page, then a copy of our log so far. Call with sendMu held
+// (the log does not grow meanwhile).
+func (p *Peer) firstPages(ctx context.Context, r *root, task TaskID, reader peer.ID) ([][]byte, error) {
+	prof, _, _ := p.v.Profile(ctx)
+	a := &pb.Address{Author: []byte(p.me), Reader: []byte(reader), Task: task[:], Addrs: encodeAddrs(p.v.Addrs())}
+	if prof != nil {
+		a.Name = prof.Name
+	}
+	page, _ := proto.Marshal(a)
+	p.mu.Lock()
+	n, get := p.myLog(r)
+	p.mu.Unlock()
+	pages := make([][]byte, 1, n)
+	pages[0] = page
+	for i := uint64(1); i < n; i++ {
+		pg, err := get(ctx, i)
+		if err != nil {
+			return nil, fmt.Errorf("peer: copy message %d: %w", i, err)
+		}
+		pages = append(pages, pg)
+	}
+	return pages, nil
 }
 
 // myLog returns this peer's log for r: its length (counting the Address
@@ -215,4 +242,29 @@ func sameAddrs(a, b []ma.Multiaddr) bool {
 		}
 	}
 	return true
+}
+
+// meet dials member id again after Open, or, when the vault's redial of
+// recent peers connected to it first, handshakes again on that
+// connection. That redial may handshake before the gate opens, offering
+// no book: a connection whose last full handshake shared nothing gives
+// the restart's acks (core.handshaken) nothing, and every task's book
+// was introduced again (and Connect does not handshake while that
+// redial's dialer runs). At worst one more handshake per member peer
+// after a restart. Call with p.mu held.
+func (p *Peer) meet(id peer.ID, addrs []ma.Multiaddr) {
+	again := p.connected(id)
+	// Wanted from now on (redialed when the connection drops).
+	_ = p.v.Connect(peer.AddrInfo{ID: id, Addrs: addrs})
+	s := p.v.Swarm()
+	if !again || s == nil {
+		return
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+		defer cancel()
+		_, _ = s.Handshake(ctx, id)
+	}()
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -40,6 +41,9 @@ type Peer struct {
 	core                // the messenger's state: changed by the core's steps, under mu
 	wakes  wakes        // which tasks the watcher must read again
 	jq     journalQueue // records made under mu, appended by journalLoop
+	waits  joinWaits    // the Joins waiting for a step in a task
+
+	joinLooks atomic.Int64 // how often Joins looked at their task (tests count them)
 }
 
 // Open opens (or creates) the vault in dir and the messenger on it.
@@ -96,7 +100,7 @@ func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
 		for _, m := range r.members {
 			if len(m.addrs) > 0 && !met[m.id] {
 				met[m.id] = true
-				_ = p.v.Connect(peer.AddrInfo{ID: m.id, Addrs: m.addrs})
+				p.meet(m.id, m.addrs)
 			}
 		}
 	}

@@ -172,6 +172,7 @@ func (p *Peer) scanRoot(r *root, c *changed) {
 	p.mu.Lock()
 	effs := p.settle(r, fresh)
 	p.run(p.ctx, effs)
+	p.stepped(r.id)
 	offer := slices.ContainsFunc(effs, func(e effect) bool { return e.fresh })
 	var subs []*Subscription
 	var lags []int
