@@ -75,15 +75,7 @@ func readRange(r pebble.Reader, k keys, req RangeRequest, arena *[]byte) ([][]by
 		if len(v) < HashSize {
 			return nil, fmt.Errorf("prove range: %w: page record %d is %d bytes", ErrCorrupt, want, len(v))
 		}
-		if arena != nil {
-			// A value sliced before the arena grew keeps the old array:
-			// still valid, only not reused.
-			at := len(*arena)
-			*arena = append(*arena, v[HashSize:]...)
-			values = append(values, (*arena)[at:len(*arena):len(*arena)])
-		} else {
-			values = append(values, append(make([]byte, 0, len(v)-HashSize), v[HashSize:]...))
-		}
+		values = appendValue(values, v[HashSize:], arena)
 		total += len(v) - HashSize
 		want++
 	}
@@ -118,17 +110,24 @@ func readShortRange(r pebble.Reader, k keys, req RangeRequest, arena *[]byte) ([
 			closer.Close()
 			return nil, fmt.Errorf("prove range: %w: page record %d is %d bytes", ErrCorrupt, i, len(v))
 		}
-		if arena != nil {
-			at := len(*arena)
-			*arena = append(*arena, v[HashSize:]...)
-			values = append(values, (*arena)[at:len(*arena):len(*arena)])
-		} else {
-			values = append(values, append(make([]byte, 0, len(v)-HashSize), v[HashSize:]...))
-		}
+		values = appendValue(values, v[HashSize:], arena)
 		closer.Close()
 		total += len(v) - HashSize
 	}
 	return values, nil
+}
+
+// appendValue appends a copy of the page v to values: into *arena when
+// arena is non-nil, else into its own slice.
+func appendValue(values [][]byte, v []byte, arena *[]byte) [][]byte {
+	if arena == nil {
+		return append(values, append(make([]byte, 0, len(v)), v...))
+	}
+	// A value sliced before the arena grew keeps the old array: still
+	// valid, only not reused.
+	at := len(*arena)
+	*arena = append(*arena, v...)
+	return append(values, (*arena)[at:len(*arena):len(*arena)])
 }
 
 // rangeSiblings returns, in increasing order, the nodes a verifier needs

@@ -92,6 +92,25 @@ func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *Rep
 	return w, r, tap, sw, sr
 }
 
+// waitWriterKnows waits until the writer knows the reader holds every
+// page up to n before the next append (else it rightly falls back to a
+// Sync): from the reader's Sync after its download, then from where its
+// own pushes left it.
+func waitWriterKnows(t *testing.T, sw *Session, w *book.Book, n uint64) {
+	t.Helper()
+	scnWait(t, "the writer to know the reader holds every page", func() bool {
+		var known uint64
+		sw.onLoop(func() {
+			c := sw.byKey[string(w.Key())]
+			known = c.rContig
+			if c.pushFork == c.rFork {
+				known = max(known, c.pushLen)
+			}
+		})
+		return known == n
+	})
+}
+
 // TestPushNotifiesInOneMessage: a reader that holds every page learns of
 // each new append, with its page, from one pushed Data, and sends
 // nothing back (no Request, no Sync), nor wakes its own loop; a reader
@@ -102,20 +121,7 @@ func TestPushNotifiesInOneMessage(t *testing.T) {
 	waitPages(t, r, 300)
 	marks := sr.marksOf()
 	for i := uint64(300); i < 320; i++ {
-		// The writer knows the reader holds every page before the next
-		// append (else it rightly falls back to a Sync): from the reader's
-		// Sync after its download, then from where its own pushes left it.
-		scnWait(t, "the writer to know the reader holds every page", func() bool {
-			var known uint64
-			sw.onLoop(func() {
-				c := sw.byKey[string(w.Key())]
-				known = c.rContig
-				if c.pushFork == c.rFork {
-					known = max(known, c.pushLen)
-				}
-			})
-			return known == i
-		})
+		waitWriterKnows(t, sw, w, i)
 		// ... and the reader has read the writer's Sync after its last
 		// push, so that the next message it reads is the next push.
 		scnWait(t, "the writer's sync", func() bool {
@@ -180,17 +186,7 @@ func TestPushAndSyncInOneWrite(t *testing.T) {
 	const appends = 20
 	writes := 0
 	for i := uint64(10); i < 10+appends; i++ {
-		scnWait(t, "the writer to know the reader holds every page", func() bool {
-			var known uint64
-			sw.onLoop(func() {
-				c := sw.byKey[string(w.Key())]
-				known = c.rContig
-				if c.pushFork == c.rFork {
-					known = max(known, c.pushLen)
-				}
-			})
-			return known == i
-		})
+		waitWriterKnows(t, sw, w, i)
 		lastSync := func() uint64 {
 			got, _ := tap.since(0, 0)
 			for j := len(got) - 1; j >= 0; j-- {
