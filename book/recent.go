@@ -26,6 +26,10 @@ type recentNodes struct {
 // lists.
 const maxRecentPages = 64
 
+// An append kept is prepared as one chunk, the only kind whose inner
+// parents prepared holds: this fails to compile if that stops holding.
+const _ = uint(prepChunk - maxRecentPages)
+
 // newRecent returns the nodes of an append of pr to old, joined by
 // joins; nil for an append too large to keep.
 func newRecent(old *Head, pr *prepared, joins []Node) *recentNodes {
