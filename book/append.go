@@ -85,7 +85,7 @@ func (b *Book) commitLocked(o AppendOptions, pr *prepared) (AppendResult, error)
 	if err := batch.Commit(b.opts.writeOptions(o.Sync)); err != nil {
 		return AppendResult{}, fmt.Errorf("book %s: append: %w", b.name, err)
 	}
-	b.setState(&state{head: head, signed: true})
+	b.setState(&state{head: head, signed: true, recent: newRecent(old.head, pr, parents)})
 	b.opts.EventListener.appended(AppendInfo{Book: b.name, Fork: head.Fork, Start: old.head.Length,
 		Length: head.Length, ByteLength: head.ByteLength, Local: true})
 	return AppendResult{Length: head.Length, ByteLength: head.ByteLength}, nil

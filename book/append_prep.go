@@ -40,7 +40,11 @@ type prepared struct {
 	pages  [][]byte
 	leaves []Node // with their indices at start
 	tops   []Node // the batch's largest whole subtrees, left to right
-	batch  *pebble.Batch
+	// parents: the inner parents of a batch prepared as one chunk (every
+	// append of up to prepChunk pages), kept for its pushes (recent.go);
+	// nil for a batch prepared in chunks.
+	parents []Node
+	batch   *pebble.Batch
 	// Room for a small batch's leaf and tops, so that a single-page
 	// append allocates neither.
 	leafBuf [1]Node
@@ -82,7 +86,7 @@ func prepareWith(pdb *pebble.DB, k keys, start uint64, pages [][]byte, parallelB
 		c := chunkWork{hi: len(pages), tops: p.topBuf[:0]}
 		p.hashChunk(&c)
 		p.writeChunk(k, &c)
-		p.tops = c.tops
+		p.tops, p.parents = c.tops, c.parents
 		return p
 	}
 	chunks := p.chunks()

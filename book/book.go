@@ -38,6 +38,9 @@ type state struct {
 	head   *Head
 	signed bool // false only for an empty book nobody has signed yet
 	frozen bool
+	// recent holds the nodes of the append that made this state, when it
+	// was small (recent.go): proofs of its pages need not read them back.
+	recent *recentNodes
 }
 
 // Open opens the book whose pages live in pdb under prefix. With a non-nil

@@ -79,27 +79,29 @@ func (b *Book) proof(req ProofRequest, arena *[]byte) (*Proof, error) {
 	if !s.signed {
 		return nil, fmt.Errorf("book %s: %w: nothing signed yet", b.name, ErrNotFound)
 	}
-	return buildProof(b.pdb, b.keys, s.head, req, arena)
+	return buildProof(b.pdb, b.keys, s.head, s.recent, req, arena)
 }
 
-func buildProof(r pebble.Reader, k keys, h *Head, req ProofRequest, arena *[]byte) (*Proof, error) {
+// buildProof builds the proof of req at head h from r; rc (may be nil)
+// holds nodes of h's append, which need not be read (recent.go).
+func buildProof(r pebble.Reader, k keys, h *Head, rc *recentNodes, req ProofRequest, arena *[]byte) (*Proof, error) {
 	p := &Proof{Fork: h.Fork}
 	if req.Page != nil {
-		pp, err := buildPageProof(r, k, h, *req.Page)
+		pp, err := buildPageProof(r, k, h, rc, *req.Page)
 		if err != nil {
 			return nil, err
 		}
 		p.Page = pp
 	}
 	if req.Range != nil {
-		rp, err := buildRange(r, k, h, *req.Range, arena)
+		rp, err := buildRange(r, k, h, rc, *req.Range, arena)
 		if err != nil {
 			return nil, err
 		}
 		p.Range = rp
 	}
 	if req.Upgrade != nil {
-		up, err := buildUpgrade(r, k, h, req.Upgrade.Start)
+		up, err := buildUpgrade(r, k, h, rc, req.Upgrade.Start)
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +110,7 @@ func buildProof(r pebble.Reader, k keys, h *Head, req ProofRequest, arena *[]byt
 	return p, nil
 }
 
-func buildPageProof(r pebble.Reader, k keys, h *Head, req PageRequest) (*PageProof, error) {
+func buildPageProof(r pebble.Reader, k keys, h *Head, rc *recentNodes, req PageRequest) (*PageProof, error) {
 	value, err := getPage(r, k, req.Index, h.Length)
 	if err != nil {
 		return nil, fmt.Errorf("prove page %d: %w", req.Index, err)
@@ -119,7 +121,7 @@ func buildPageProof(r pebble.Reader, k keys, h *Head, req PageRequest) (*PagePro
 		if req.Nodes > 0 && len(pp.Nodes) == req.Nodes {
 			break
 		}
-		s, err := getNode(r, k, sibling(n))
+		s, err := rc.node(r, k, sibling(n))
 		if err != nil {
 			return nil, fmt.Errorf("prove page %d: %w", req.Index, err)
 		}
@@ -128,13 +130,13 @@ func buildPageProof(r pebble.Reader, k keys, h *Head, req PageRequest) (*PagePro
 	return pp, nil
 }
 
-func buildUpgrade(r pebble.Reader, k keys, h *Head, start uint64) (*UpgradeProof, error) {
+func buildUpgrade(r pebble.Reader, k keys, h *Head, rc *recentNodes, start uint64) (*UpgradeProof, error) {
 	if start > h.Length {
 		return nil, fmt.Errorf("%w: upgrade from %d, length is %d", ErrOutOfRange, start, h.Length)
 	}
 	up := &UpgradeProof{Start: start, Length: h.Length, Roots: append([]Node(nil), h.Roots...), Signature: h.Signature}
 	for _, idx := range upgradeNodes(start, h.Length) {
-		n, err := getNode(r, k, idx)
+		n, err := rc.node(r, k, idx)
 		if err != nil {
 			return nil, fmt.Errorf("prove upgrade %d→%d: %w", start, h.Length, err)
 		}

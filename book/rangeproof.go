@@ -1,6 +1,7 @@
 package book
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -30,7 +31,7 @@ const maxRangeNodes = 2 * maxRoots
 
 // buildRange proves pages [start, end) of the tree h, up to its roots.
 // With arena non-nil, the pages are appended to *arena and alias it.
-func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest, arena *[]byte) (*RangeProof, error) {
+func buildRange(r pebble.Reader, k keys, h *Head, rc *recentNodes, req RangeRequest, arena *[]byte) (*RangeProof, error) {
 	if req.Start >= req.End || req.End > h.Length {
 		return nil, fmt.Errorf("%w: range [%d, %d) of a book of length %d", ErrOutOfRange, req.Start, req.End, h.Length)
 	}
@@ -41,7 +42,7 @@ func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest, arena *[]byt
 	rp := &RangeProof{Start: req.Start, Values: values}
 	end := req.Start + uint64(len(values))
 	for _, idx := range rangeSiblings(req.Start, end, h.Length) {
-		n, err := getNode(r, k, idx)
+		n, err := rc.node(r, k, idx)
 		if err != nil {
 			return nil, fmt.Errorf("prove range [%d, %d): %w", req.Start, req.End, err)
 		}
@@ -56,6 +57,9 @@ func buildRange(r pebble.Reader, k keys, h *Head, req RangeRequest, arena *[]byt
 // *arena when arena is non-nil (one buffer the caller reuses, instead of
 // an allocation per page).
 func readRange(r pebble.Reader, k keys, req RangeRequest, arena *[]byte) ([][]byte, error) {
+	if req.End-req.Start <= shortRange {
+		return readShortRange(r, k, req, arena)
+	}
 	it, err := r.NewIter(&pebble.IterOptions{LowerBound: k.page(req.Start), UpperBound: k.page(req.End)})
 	if err != nil {
 		return nil, err
@@ -71,15 +75,7 @@ func readRange(r pebble.Reader, k keys, req RangeRequest, arena *[]byte) ([][]by
 		if len(v) < HashSize {
 			return nil, fmt.Errorf("prove range: %w: page record %d is %d bytes", ErrCorrupt, want, len(v))
 		}
-		if arena != nil {
-			// A value sliced before the arena grew keeps the old array:
-			// still valid, only not reused.
-			at := len(*arena)
-			*arena = append(*arena, v[HashSize:]...)
-			values = append(values, (*arena)[at:len(*arena):len(*arena)])
-		} else {
-			values = append(values, append(make([]byte, 0, len(v)-HashSize), v[HashSize:]...))
-		}
+		values = appendValue(values, v[HashSize:], arena)
 		total += len(v) - HashSize
 		want++
 	}
@@ -90,6 +86,48 @@ func readRange(r pebble.Reader, k keys, req RangeRequest, arena *[]byte) ([][]by
 		return nil, fmt.Errorf("prove range: page %d: %w", want, ErrNotFound)
 	}
 	return values, nil
+}
+
+// shortRange: ranges of this many pages or fewer are read with a Get per
+// page. A push carries the pages just appended, which a Get finds in the
+// memtable, where an iterator also positions itself in every level: an
+// iterator cost about 2.4 µs for one such page, a Get 1.4 µs.
+const shortRange = 2
+
+// readShortRange is readRange with a Get per page.
+func readShortRange(r pebble.Reader, k keys, req RangeRequest, arena *[]byte) ([][]byte, error) {
+	values := make([][]byte, 0, req.End-req.Start)
+	total := 0
+	for i := req.Start; i < req.End && (req.MaxBytes <= 0 || total < req.MaxBytes); i++ {
+		v, closer, err := r.Get(k.page(i))
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil, fmt.Errorf("prove range: page %d: %w", i, ErrNotFound)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(v) < HashSize {
+			closer.Close()
+			return nil, fmt.Errorf("prove range: %w: page record %d is %d bytes", ErrCorrupt, i, len(v))
+		}
+		values = appendValue(values, v[HashSize:], arena)
+		closer.Close()
+		total += len(v) - HashSize
+	}
+	return values, nil
+}
+
+// appendValue appends a copy of the page v to values: into *arena when
+// arena is non-nil, else into its own slice.
+func appendValue(values [][]byte, v []byte, arena *[]byte) [][]byte {
+	if arena == nil {
+		return append(values, append(make([]byte, 0, len(v)), v...))
+	}
+	// A value sliced before the arena grew keeps the old array: still
+	// valid, only not reused.
+	at := len(*arena)
+	*arena = append(*arena, v...)
+	return append(values, (*arena)[at:len(*arena):len(*arena)])
 }
 
 // rangeSiblings returns, in increasing order, the nodes a verifier needs

@@ -60,7 +60,7 @@ func (s *Snapshot) Proof(req ProofRequest) (*Proof, error) {
 	if !s.st.signed {
 		return nil, fmt.Errorf("book %s: %w: nothing signed yet", s.b.name, ErrNotFound)
 	}
-	return buildProof(s.snap, s.b.keys, s.st.head, req, nil)
+	return buildProof(s.snap, s.b.keys, s.st.head, nil, req, nil)
 }
 
 // Close releases the snapshot.

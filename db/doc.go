@@ -132,7 +132,10 @@
 // step, without waking the loop.
 // A session runs three goroutines however many books it carries (reader,
 // writer, loop): a book's change marks its channel dirty through
-// book.Watch and wakes the loop once (session_wake.go).
+// book.Watch and wakes the loop once (session_wake.go). The writer is
+// woken once a step's whole output is queued, so a push and the Sync
+// after it leave in one write. A push's proof is built from the nodes the
+// append kept (package book), not read back from Pebble.
 //
 // Flow control: each side keeps at most MaxInflight requests in flight and
 // answers at most MaxRangeBytes of pages per request, so what an honest

@@ -66,7 +66,10 @@ func newOutQueue() *outQueue {
 }
 
 // push queues a frame, which the queue then owns, and returns the bytes
-// now queued.
+// now queued. The writer goroutine is not woken: wake does that once the
+// caller has queued the rest of its frames, so that a step's output goes
+// out in one write (a push and the Sync after it: one TLS record, one
+// syscall, one wake of the remote's reader, instead of two of each).
 func (q *outQueue) push(f []byte) int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -75,8 +78,16 @@ func (q *outQueue) push(f []byte) int {
 	}
 	q.frames = append(q.frames, f)
 	q.bytes += len(f)
-	q.cond.Signal()
 	return q.bytes
+}
+
+// wake tells the writer goroutine of the frames pushed.
+func (q *outQueue) wake() {
+	q.mu.Lock()
+	if len(q.frames) > 0 {
+		q.cond.Signal()
+	}
+	q.mu.Unlock()
 }
 
 func (q *outQueue) close() {

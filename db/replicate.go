@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/folio-p2p/folio/db/pb"
@@ -295,9 +294,11 @@ func (s *Session) send(m *pb.Message) { s.outbox = append(s.outbox, effect{m: m}
 // flush performs the core's output in order: it frames and queues the
 // messages for the remote (too much queued ends the session) and performs
 // the book operations, whose results the core handles at once, adding to
-// the outbox. The shell calls it after every step; an error is the
-// remote's and ends the session.
+// the outbox. Then it wakes the writer goroutine, which sends the whole
+// output in one write. The shell calls it after every step; an error is
+// the remote's and ends the session.
 func (s *Session) flush() error {
+	defer s.out.wake()
 	for i := 0; i < len(s.outbox); i++ {
 		m, op := s.outbox[i].m, s.outbox[i].op
 		s.outbox[i] = effect{}
@@ -322,12 +323,6 @@ func (s *Session) flush() error {
 		if s.out.push(f) > s.o.MaxQueuedBytes {
 			s.outbox = s.outbox[:0]
 			return fmt.Errorf("%w: over %d bytes queued for the remote (request flood?)", ErrProtocol, s.o.MaxQueuedBytes)
-		}
-		if op != nil && op.kind == opPush {
-			// A push is a follower's notification: let the writer
-			// goroutine just woken send it now, before this step's
-			// follow-up (our Sync goes out in a write of its own).
-			runtime.Gosched()
 		}
 	}
 	s.outbox = s.outbox[:0]

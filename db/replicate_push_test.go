@@ -18,11 +18,17 @@ type tapConn struct {
 	mu       sync.Mutex
 	in, out  []byte        // bytes not yet parsed into a whole frame
 	got, put []*pb.Message // parsed messages read and written
+	// reads counts the reads that returned bytes: on a net.Pipe, each
+	// returns bytes of one write of the other end.
+	reads int
 }
 
 func (c *tapConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
+	if n > 0 {
+		c.reads++
+	}
 	c.in, c.got = tapParse(append(c.in, p[:n]...), c.got)
 	c.mu.Unlock()
 	return n, err
@@ -86,6 +92,25 @@ func tappedPair(t *testing.T, tag string, pages uint64, batch int, listener *Rep
 	return w, r, tap, sw, sr
 }
 
+// waitWriterKnows waits until the writer knows the reader holds every
+// page up to n before the next append (else it rightly falls back to a
+// Sync): from the reader's Sync after its download, then from where its
+// own pushes left it.
+func waitWriterKnows(t *testing.T, sw *Session, w *book.Book, n uint64) {
+	t.Helper()
+	scnWait(t, "the writer to know the reader holds every page", func() bool {
+		var known uint64
+		sw.onLoop(func() {
+			c := sw.byKey[string(w.Key())]
+			known = c.rContig
+			if c.pushFork == c.rFork {
+				known = max(known, c.pushLen)
+			}
+		})
+		return known == n
+	})
+}
+
 // TestPushNotifiesInOneMessage: a reader that holds every page learns of
 // each new append, with its page, from one pushed Data, and sends
 // nothing back (no Request, no Sync), nor wakes its own loop; a reader
@@ -96,20 +121,7 @@ func TestPushNotifiesInOneMessage(t *testing.T) {
 	waitPages(t, r, 300)
 	marks := sr.marksOf()
 	for i := uint64(300); i < 320; i++ {
-		// The writer knows the reader holds every page before the next
-		// append (else it rightly falls back to a Sync): from the reader's
-		// Sync after its download, then from where its own pushes left it.
-		scnWait(t, "the writer to know the reader holds every page", func() bool {
-			var known uint64
-			sw.onLoop(func() {
-				c := sw.byKey[string(w.Key())]
-				known = c.rContig
-				if c.pushFork == c.rFork {
-					known = max(known, c.pushLen)
-				}
-			})
-			return known == i
-		})
+		waitWriterKnows(t, sw, w, i)
 		// ... and the reader has read the writer's Sync after its last
 		// push, so that the next message it reads is the next push.
 		scnWait(t, "the writer's sync", func() bool {
@@ -161,5 +173,47 @@ func TestPushNotifiesInOneMessage(t *testing.T) {
 		if d := m.GetData(); d != nil && d.GetId() == pushID && len(d.GetRange().GetValues()) > maxPushPages {
 			t.Fatalf("a push of %d pages", len(d.GetRange().GetValues()))
 		}
+	}
+}
+
+// TestPushAndSyncInOneWrite: the writer sends a push and the Sync after
+// it in one write (one TLS record and one syscall on a real stream, one
+// wake of the reader's goroutines), not one write each.
+func TestPushAndSyncInOneWrite(t *testing.T) {
+	ctx := context.Background()
+	w, r, tap, sw, _ := tappedPair(t, "w", 10, 10, nil)
+	waitPages(t, r, 10)
+	const appends = 20
+	writes := 0
+	for i := uint64(10); i < 10+appends; i++ {
+		waitWriterKnows(t, sw, w, i)
+		lastSync := func() uint64 {
+			got, _ := tap.since(0, 0)
+			for j := len(got) - 1; j >= 0; j-- {
+				if s := got[j].GetSync(); s != nil {
+					return s.GetLength()
+				}
+			}
+			return 0
+		}
+		scnWait(t, "the writer's sync", func() bool { return lastSync() == i })
+		tap.mu.Lock()
+		reads, gm := tap.reads, len(tap.got)
+		tap.mu.Unlock()
+		if _, err := w.Append(ctx, scnPage("w", i)); err != nil {
+			t.Fatal(err)
+		}
+		waitPages(t, r, i+1)
+		scnWait(t, "the writer's sync after its push", func() bool { return lastSync() == i+1 })
+		tap.mu.Lock()
+		writes += tap.reads - reads
+		got := append([]*pb.Message(nil), tap.got[gm:]...)
+		tap.mu.Unlock()
+		if len(got) != 2 || got[0].GetData().GetId() != pushID || got[0].GetData().GetUpgrade() == nil || got[1].GetSync() == nil {
+			t.Fatalf("append %d: the reader read %v, want a push and a Sync", i, got)
+		}
+	}
+	if writes != appends {
+		t.Fatalf("%d pushes and their Syncs came in %d writes, want one each", appends, writes)
 	}
 }
