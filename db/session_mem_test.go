@@ -86,21 +86,34 @@ func TestOutQueueBufferGrowsForBulkOnly(t *testing.T) {
 	small := bytes.Repeat([]byte{1}, 1500)
 	for range 20 { // one message at a time, as a push
 		q.push(bytes.Clone(small))
+		q.wake()
 		if got := read(len(small)); !bytes.Equal(got, small) {
 			t.Fatal("frame changed on the way")
 		}
 		waitHeld(smallWriteBuf)
 	}
-	// A burst: the pipe is not read until all is queued, so the writer
-	// finds more than the small buffer queued.
+	// A burst: the pipe is not read, so once the writer blocks on its
+	// first write the rest of the burst queues up behind it, more than
+	// the small buffer holds.
 	var want []byte
 	for i := range 100 {
 		f := bytes.Repeat([]byte{byte(i)}, 1000)
 		want = append(want, f...)
 		q.push(f)
+		q.wake()
 	}
-	got := read(len(small) - 500) // the first frame went alone, maybe more
-	waitHeld(largeWriteBuf)       // the rest is a burst
+	var got []byte
+	chunk := make([]byte, 1000)
+	for q.held.Load() != largeWriteBuf {
+		if len(got) == len(want) {
+			t.Fatal("the burst went out through the small buffer")
+		}
+		n, err := pr.Read(chunk[:min(len(chunk), len(want)-len(got))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, chunk[:n]...)
+	}
 	if got = append(got, read(len(want)-len(got))...); !bytes.Equal(got, want) {
 		t.Fatal("burst changed on the way")
 	}
