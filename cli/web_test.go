@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,10 +48,17 @@ func browser(t *testing.T, width, height int) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(profile) })
+	t.Cleanup(func() { removeProfile(t, profile) })
+	// Chromium's own temporary files (its singleton socket's directory,
+	// left behind when it is killed) go inside the profile too.
+	tmp := filepath.Join(profile, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
 		chromedp.UserDataDir(profile),
+		chromedp.Env("TMPDIR="+tmp),
 		chromedp.WindowSize(width, height),
 		chromedp.NoSandbox, // tests may run as root, where chromium's sandbox refuses to start
 	)
@@ -66,6 +75,22 @@ func browser(t *testing.T, width, height int) context.Context {
 		t.Fatalf("starting chromium: %v", err)
 	}
 	return ctx
+}
+
+// removeProfile removes a browser's profile. Chromium's helper processes
+// may still write into it for a moment after the browser ended, so the
+// removal is tried again until the directory is gone (at most 5 s).
+func removeProfile(t *testing.T, dir string) {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		err := os.RemoveAll(dir)
+		if _, statErr := os.Stat(dir); err == nil && errors.Is(statErr, fs.ErrNotExist) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("browser profile %s not removed: %v", dir, err)
+			return
+		}
+	}
 }
 
 // run runs browser actions, failing the test with what was being done.
