@@ -98,7 +98,7 @@ func (b *Book) rebuild(start uint64, pr *prepared) *prepared {
 	np.batch = b.pdb.NewBatchWithSize(batchSize(pr.pages, len(pr.pages)+maxRoots), pebble.WithMaxRetainedSizeBytes(batchRetain))
 	for i := range np.leaves {
 		np.leaves[i].Index = 2 * (start + uint64(i))
-		putPageAt(np.batch, b.keys, start+uint64(i), np.leaves[i].Hash, np.pages[i])
+		putPage(np.batch, b.keys, start+uint64(i), np.leaves[i].Hash, np.pages[i])
 	}
 	np.tops = np.leaves
 	return np
@@ -201,18 +201,9 @@ func batchSize(pages [][]byte, parents int) int {
 	return n + parents*(perRecord+nodeValueSize)
 }
 
-// putPage writes a page record (leaf hash ‖ bytes) without extra copies.
-func putPage(batch *pebble.Batch, key []byte, leaf [32]byte, page []byte) {
-	op := batch.SetDeferred(len(key), HashSize+len(page))
-	copy(op.Key, key)
-	copy(op.Value, leaf[:])
-	copy(op.Value[HashSize:], page)
-	op.Finish()
-}
-
-// putPageAt writes the record of page i (leaf hash ‖ bytes), its key
+// putPage writes the record of page i (leaf hash ‖ bytes), its key
 // written straight into the batch: no key is allocated per page.
-func putPageAt(batch *pebble.Batch, k keys, i uint64, leaf [32]byte, page []byte) {
+func putPage(batch *pebble.Batch, k keys, i uint64, leaf [32]byte, page []byte) {
 	op := batch.SetDeferred(k.indexedLen(), HashSize+len(page))
 	k.putIndexed(op.Key, tagPage, i)
 	copy(op.Value, leaf[:])

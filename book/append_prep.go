@@ -174,7 +174,7 @@ func (p *prepared) hashChunk(c *chunkWork) {
 // page's, so the batch's node records ascend from chunk to chunk).
 func (p *prepared) writeChunk(k keys, c *chunkWork) {
 	for i := c.lo; i < c.hi; i++ {
-		putPageAt(p.batch, k, p.start+uint64(i), p.leaves[i].Hash, p.pages[i])
+		putPage(p.batch, k, p.start+uint64(i), p.leaves[i].Hash, p.pages[i])
 	}
 	for _, n := range c.parents {
 		putNode(p.batch, k, n)

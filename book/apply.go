@@ -87,11 +87,11 @@ func (b *Book) store(cur *state, v *verified, sync SyncMode) error {
 		putNode(batch, b.keys, n)
 	}
 	if v.page != nil {
-		putPage(batch, b.keys.page(v.page.Index), v.leaf.Hash, v.page.Value)
+		putPage(batch, b.keys, v.page.Index, v.leaf.Hash, v.page.Value)
 	}
 	if v.rng != nil {
 		for i, val := range v.rng.Values {
-			putPage(batch, b.keys.page(v.rng.Start+uint64(i)), v.leaves[i].Hash, val)
+			putPage(batch, b.keys, v.rng.Start+uint64(i), v.leaves[i].Hash, val)
 		}
 	}
 	next := cur

@@ -176,7 +176,7 @@ func commitStaged(staged []stagedAppend, wo *pebble.WriteOptions) error {
 			continue
 		}
 		for i, p := range s.pages {
-			putPageAt(batch, s.b.keys, s.old.Length+uint64(i), s.leaves[i].Hash, p)
+			putPage(batch, s.b.keys, s.old.Length+uint64(i), s.leaves[i].Hash, p)
 		}
 		for _, n := range s.parents {
 			putNode(batch, s.b.keys, n)
