@@ -63,9 +63,12 @@ func (p *Peer) firstPages(ctx context.Context, r *root, task TaskID, reader peer
 	p.mu.Lock()
 	n, get := p.myLog(r)
 	p.mu.Unlock()
-	pages := make([][]byte, 1, n)
-	pages[0] = page
-	for i := uint64(1); i < n; i++ {
+	return readLog(ctx, get, 1, n, append(make([][]byte, 0, n), page))
+}
+
+// readLog appends messages [from, n) of our log, read with get, to pages.
+func readLog(ctx context.Context, get func(context.Context, uint64) ([]byte, error), from, n uint64, pages [][]byte) ([][]byte, error) {
+	for i := from; i < n; i++ {
 		pg, err := get(ctx, i)
 		if err != nil {
 			return nil, fmt.Errorf("peer: copy message %d: %w", i, err)
@@ -113,13 +116,9 @@ func (p *Peer) levelMyBooks(ctx context.Context, r *root) error {
 		if b.Length() == 0 || b.Length() >= n {
 			continue
 		}
-		pages := make([][]byte, 0, n-b.Length())
-		for i := b.Length(); i < n; i++ {
-			pg, err := get(ctx, i)
-			if err != nil {
-				return fmt.Errorf("peer: copy message %d: %w", i, err)
-			}
-			pages = append(pages, pg)
+		pages, err := readLog(ctx, get, b.Length(), n, make([][]byte, 0, n-b.Length()))
+		if err != nil {
+			return err
 		}
 		if _, err := b.Append(ctx, pages...); err != nil {
 			return fmt.Errorf("peer: copy messages: %w", err)
