@@ -9,7 +9,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	libp2ppeer "github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/folio-p2p/folio/peer"
 )
@@ -71,16 +70,14 @@ type GroupResult struct {
 	HeapMB float64 `json:"heap_mb"`
 }
 
-// dialCounter counts the connections a host dials.
-type dialCounter struct{ n atomic.Int64 }
-
-func (d *dialCounter) Listen(network.Network, ma.Multiaddr)       {}
-func (d *dialCounter) ListenClose(network.Network, ma.Multiaddr)  {}
-func (d *dialCounter) Disconnected(network.Network, network.Conn) {}
-func (d *dialCounter) Connected(_ network.Network, c network.Conn) {
-	if c.Stat().Direction == network.DirOutbound {
-		d.n.Add(1)
-	}
+// countDials returns a notifiee (libp2p's NotifyBundle) that counts in n
+// the connections a host dials.
+func countDials(n *atomic.Int64) network.Notifiee {
+	return &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		if c.Stat().Direction == network.DirOutbound {
+			n.Add(1)
+		}
+	}}
 }
 
 // BenchGroup runs one group benchmark.
@@ -111,9 +108,9 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	dials := &dialCounter{}
+	var dials atomic.Int64
 	for _, p := range ps {
-		p.Vault().Host().Network().Notify(dials)
+		p.Vault().Host().Network().Notify(countDials(&dials))
 	}
 	start := time.Now()
 	task, err := formGroup(ctx, ps)
@@ -122,7 +119,7 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 		return nil, err
 	}
 	r.FormedMs = ms(time.Since(start))
-	r.ConnsOpened = dials.n.Load()
+	r.ConnsOpened = dials.Load()
 	settle()
 	r.HeapMB = heapMB()
 	r.IdleCPUMsPerS = idleCPU(time.Second)

@@ -8,21 +8,20 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
-	ma "github.com/multiformats/go-multiaddr"
 )
 
 // dialCount counts the connections a host opens (outbound) and accepts.
 type dialCount struct{ out, in atomic.Int64 }
 
-func (d *dialCount) Listen(network.Network, ma.Multiaddr)       {}
-func (d *dialCount) ListenClose(network.Network, ma.Multiaddr)  {}
-func (d *dialCount) Disconnected(network.Network, network.Conn) {}
-func (d *dialCount) Connected(_ network.Network, c network.Conn) {
-	if c.Stat().Direction == network.DirOutbound {
-		d.out.Add(1)
-	} else {
-		d.in.Add(1)
-	}
+// notifiee returns libp2p's NotifyBundle counting into d.
+func (d *dialCount) notifiee() network.Notifiee {
+	return &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		if c.Stat().Direction == network.DirOutbound {
+			d.out.Add(1)
+		} else {
+			d.in.Add(1)
+		}
+	}}
 }
 
 // TestGroupFormsWithOneConnectionPerPair: five peers join one task one
@@ -104,7 +103,7 @@ func openCounted(t *testing.T, ctx context.Context, n int, opt func(i int, o *Op
 		}
 		t.Cleanup(func() { p.Close() })
 		ps[i], counts[i] = p, &dialCount{}
-		p.Vault().Host().Network().Notify(counts[i])
+		p.Vault().Host().Network().Notify(counts[i].notifiee())
 	}
 	return ps, counts
 }
