@@ -37,6 +37,9 @@ type BenchConfig struct {
 	MemTableStopWrites int
 	Books              int    // books for open-books; default 10,000
 	Dir                string // where the DB goes; default a fresh temporary directory, removed after
+	// CPUProfile, for replicate, is a file for a CPU profile of the timed
+	// download alone (not the setup nor the raw-stream baseline).
+	CPUProfile string
 }
 
 // BenchResult is one run's figures. Latencies are per operation.

@@ -149,15 +149,23 @@ func benchReplicate(ctx context.Context, dir string, c BenchConfig) (_ []time.Du
 	if raw, err = p.rawCopy(ctx, pages); err != nil {
 		return nil, 0, err
 	}
-	lat, err := p.download(ctx, pages)
+	lat, err := p.download(ctx, pages, c.CPUProfile)
 	return lat, raw, err
 }
 
 // download replicates the writer's book to the reader and times it.
-func (p *replPair) download(ctx context.Context, pages [][]byte) ([]time.Duration, error) {
+// With profile set, a CPU profile of the download goes to that file.
+func (p *replPair) download(ctx context.Context, pages [][]byte, profile string) ([]time.Duration, error) {
 	sub := p.r.Subscribe()
 	defer sub.Close()
 	n := uint64(len(pages))
+	if profile != "" {
+		stop, err := startCPUProfile(profile)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+	}
 	t := time.Now()
 	if err := p.replicate(ctx); err != nil {
 		return nil, err

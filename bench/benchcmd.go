@@ -30,6 +30,7 @@ func BenchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&c.MemTableStopWrites, "memtable-stop", 0, "append benchmarks: memtables that may wait to flush before writes stall (default: db's default, 2)")
 	fs.BoolVar(&c.Async, "async", false, "append-batch: append with AppendAsync, starting each batch before the last one's result")
 	fs.StringVar(&c.Dir, "dir", "", "directory for the DB (default: a temporary one, removed after)")
+	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "replicate: write a CPU profile of the timed download alone to this file (the last run's)")
 	runs := fs.Int("runs", 1, "repeat the run this many times; with more than one, also print the median")
 	asJSON := fs.Bool("json", false, "print one JSON object per run")
 	fs.Usage = func() {

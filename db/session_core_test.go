@@ -30,9 +30,10 @@ import (
 //	reader absent           a reader DB without the book
 //	hold                    the reader's DB gets the book (empty), as an
 //	                        introduction adds it
-//	session side=writer|reader [sparse] [empty]
+//	session side=writer|reader [sparse] [empty] [range-bytes=N] [remote-range-bytes=M]
 //	                        the core under test, offering the book (empty:
-//	                        offering nothing yet)
+//	                        offering nothing yet); N is its MaxRangeBytes,
+//	                        M the remote's (default: both 512 KiB)
 //	open-local              the session offers the book now (Session.Open)
 //	recv                    feed it messages, one a line:
 //	  open [cap=bad]            the remote opens the book on its channel 7
@@ -58,6 +59,9 @@ type coreEnv struct {
 	w, r     *book.Book
 	s        *Session
 	asked    map[uint64]*pb.Request // our requests, by id
+	// remoteRange is the scripted remote's MaxRangeBytes: its answers
+	// stop after the page that brings them to it.
+	remoteRange int
 }
 
 const coreRemoteChan = 7
@@ -112,7 +116,8 @@ func (e *coreEnv) run(t *testing.T, d *datadriven.TestData) string {
 		if a, _ := d.Arg("side"); a.SingleVal(t) == "writer" {
 			d1 = e.wdb
 		}
-		e.s = newCoreSession(t, d1, ReplicateOptions{Sparse: d.HasArg("sparse")})
+		e.s = newCoreSession(t, d1, ReplicateOptions{Sparse: d.HasArg("sparse"), MaxRangeBytes: int(arg("range-bytes", 0))})
+		e.remoteRange = int(arg("remote-range-bytes", uint64(e.s.o.MaxRangeBytes)))
 		e.asked = map[uint64]*pb.Request{}
 		if d.HasArg("empty") {
 			return e.result(nil)
@@ -205,7 +210,7 @@ func (e *coreEnv) message(t *testing.T, d *datadriven.TestData, line string) *pb
 		}
 		var req book.ProofRequest
 		if rr := r.GetRange(); rr != nil {
-			req.Range = &book.RangeRequest{Start: rr.GetStart(), End: rr.GetEnd(), MaxBytes: 512 << 10}
+			req.Range = &book.RangeRequest{Start: rr.GetStart(), End: rr.GetEnd(), MaxBytes: e.remoteRange}
 		}
 		if u := r.GetUpgrade(); u != nil {
 			req.Upgrade = &book.UpgradeRequest{Start: u.GetStart()}
