@@ -106,7 +106,9 @@
 // to the reader's, and a range proof (pages plus two sibling nodes per tree
 // level). The book verifies everything before storing it, in one batch, and
 // its own subscribers hear of it at once. A follower (the default) then
-// asks for every page up to the peer's contiguous prefix; a sparse session
+// asks for every page up to the peer's contiguous prefix, in requests of
+// about one answer each (MaxRangeBytes at the book's mean page size), so
+// that answers come whole and pages land in order; a sparse session
 // asks only for the pages local readers wait for in Book.Get. Every request
 // carries an upgrade from the asker's length, so each answer brings the
 // answerer's current head linked to the asker's, and pages are always
