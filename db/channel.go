@@ -36,8 +36,15 @@ type channel struct {
 	upgrading uint64 // the id of our upgrade request in flight, or 0
 	next      uint64 // first page a follow has not requested yet
 	retry     []span // parts of answered ranges that did not come
-	inflight  map[uint64]asked
-	wanted    map[uint64]bool // sparse pages requested
+	// answerPages caps a follow's requests once the remote cut an answer
+	// short (session_fetch.go, rangePages): the pages that answer
+	// brought; 0 until one is. It doubles after answerGrow whole answers
+	// in a row at the cap (counted in answersWhole), so a run of large
+	// pages does not keep the rest of a download's requests small.
+	answerPages  uint64
+	answersWhole int
+	inflight     map[uint64]asked
+	wanted       map[uint64]bool // sparse pages requested
 
 	unwatch func() // stops the book's watch function
 	dirty   bool   // in the session's dirty set; guarded by dirtySet.mu

@@ -30,10 +30,11 @@ import (
 //	reader absent           a reader DB without the book
 //	hold                    the reader's DB gets the book (empty), as an
 //	                        introduction adds it
-//	session side=writer|reader [sparse] [empty] [range-bytes=N] [remote-range-bytes=M]
+//	session side=writer|reader [sparse] [empty] [range-bytes=N] [remote-range-bytes=M] [inflight=K]
 //	                        the core under test, offering the book (empty:
 //	                        offering nothing yet); N is its MaxRangeBytes,
-//	                        M the remote's (default: both 512 KiB)
+//	                        M the remote's (default: both 512 KiB), K its
+//	                        MaxInflight (default 32)
 //	open-local              the session offers the book now (Session.Open)
 //	recv                    feed it messages, one a line:
 //	  open [cap=bad]            the remote opens the book on its channel 7
@@ -116,7 +117,8 @@ func (e *coreEnv) run(t *testing.T, d *datadriven.TestData) string {
 		if a, _ := d.Arg("side"); a.SingleVal(t) == "writer" {
 			d1 = e.wdb
 		}
-		e.s = newCoreSession(t, d1, ReplicateOptions{Sparse: d.HasArg("sparse"), MaxRangeBytes: int(arg("range-bytes", 0))})
+		e.s = newCoreSession(t, d1, ReplicateOptions{Sparse: d.HasArg("sparse"),
+			MaxRangeBytes: int(arg("range-bytes", 0)), MaxInflight: int(arg("inflight", 0))})
 		e.remoteRange = int(arg("remote-range-bytes", uint64(e.s.o.MaxRangeBytes)))
 		e.asked = map[uint64]*pb.Request{}
 		if d.HasArg("empty") {

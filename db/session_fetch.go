@@ -74,7 +74,8 @@ func (s *Session) schedule(c *channel) {
 
 // rangePages is how many pages a follow asks for in one request: about
 // what one answer brings (the remote's MaxRangeBytes, taken to be ours, at
-// the book's mean page size), so that answers come whole and in order.
+// the book's mean page size, or fewer once the remote cut an answer
+// short: c.answerPages), so that answers come whole and in order.
 // Asked for more, the remote answers the first part and the rest is asked
 // for again later, behind the window's other requests: pages then land
 // out of order, and every sendSync rescans the ones stored past the gap
@@ -87,8 +88,16 @@ func (s *Session) rangePages(c *channel) uint64 {
 	}
 	mean := max(bytes/length, 1)
 	n := (uint64(s.o.MaxRangeBytes) + mean - 1) / mean
+	if c.answerPages > 0 {
+		n = min(n, c.answerPages)
+	}
 	return min(max(n, 1), maxRangePages)
 }
+
+// answerGrow is how many whole answers in a row at channel.answerPages
+// double it: a probe past the remote's limit costs one short answer (and
+// its remainder asked again) in answerGrow+1.
+const answerGrow = 8
 
 // starve queues c for the next free request slot (once).
 func (s *Session) starve(c *channel) {
@@ -290,8 +299,14 @@ func (s *Session) applied(op *bookOp, err error) error {
 	}
 	s.stored(c, p)
 	if p.Range != nil {
-		if got := p.Range.Start + uint64(len(p.Range.Values)); got < sp.end {
+		n := uint64(len(p.Range.Values))
+		if got := p.Range.Start + n; got < sp.end {
 			c.retry = append(c.retry, span{got, sp.end})
+			c.answerPages, c.answersWhole = n, 0
+		} else if c.answerPages > 0 && sp.end-sp.start >= c.answerPages {
+			if c.answersWhole++; c.answersWhole >= answerGrow {
+				c.answerPages, c.answersWhole = 2*c.answerPages, 0
+			}
 		}
 		if s.o.Sparse {
 			for i := sp.start; i < sp.end; i++ {
