@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"os"
 	"testing"
 )
 
@@ -78,5 +79,21 @@ func TestBenchAppendAsync(t *testing.T) {
 	}
 	if got := r.Ratio * r.Baseline; got < r.PagesPerSec*0.999 || got > r.PagesPerSec*1.001 {
 		t.Fatalf("ratio %v does not match %v / %v", r.Ratio, r.PagesPerSec, r.Baseline)
+	}
+}
+
+func TestBenchReplicateProfile(t *testing.T) {
+	// --cpuprofile writes a profile of the download: a gzipped pprof file.
+	prof := t.TempDir() + "/cpu.prof"
+	c := BenchConfig{Shape: "replicate", Pages: 2000, Dir: t.TempDir() + "/db", CPUProfile: prof}
+	if _, err := Bench(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile of %d bytes is not a gzipped pprof file", len(b))
 	}
 }
