@@ -55,7 +55,10 @@ func (b *Book) ApplyProofWith(ctx context.Context, p *Proof, o ApplyOptions) err
 		n, err := getNode(b.pdb, b.keys, i)
 		return n, err == nil
 	}
-	v, err := verifyProof(b.key, cur.head, cur.signed, known, p, b.opts.MaxPageSize, b.opts.MaxBatchPages)
+	if b.vkey == nil {
+		b.vkey = newVerifyKey(b.key) // (under b.mu) once: most books never verify a proof
+	}
+	v, err := verifyProof(b.vkey, cur.head, cur.signed, known, p, b.opts.MaxPageSize, b.opts.MaxBatchPages)
 	var eq *EquivocationError
 	switch {
 	case errors.As(err, &eq):

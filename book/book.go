@@ -23,6 +23,9 @@ type Book struct {
 	name   string
 
 	mu sync.Mutex // serialises every write
+	// vkey is key decoded for verifying proofs, made by the first
+	// ApplyProof; guarded by mu.
+	vkey *verifyKey
 
 	asyncMu     sync.Mutex     // guards asyncTail and asyncFailed
 	asyncTail   *PendingAppend // the latest AppendAsync not yet finished

@@ -41,7 +41,9 @@
 // with the book's durability, or without an fsync with ApplyProofWith and
 // SyncOff (a crash may then lose it and every later unsynced write, never
 // tear it: the replica fetches it again; db syncs such proofs in groups).
-// A head of a
+// Its key is decoded once, at the first proof (verifykey.go: the same
+// Ed25519 verification as crypto/ed25519's, which decodes the key on every
+// call). A head of a
 // newer fork voids what was stored under the old one, except the subtrees
 // the two trees share: the leading roots of the new head whose node the
 // book holds with the same hash keep every node and page below them

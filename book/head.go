@@ -28,9 +28,25 @@ func (h *Head) Verify(key ed25519.PublicKey) error {
 	}
 	s := h.Signable()
 	if !ed25519.Verify(key, s[:], h.Signature[:]) {
-		return fmt.Errorf("%w: bad signature on head (length %d, fork %d)", ErrVerify, h.Length, h.Fork)
+		return h.badSignature()
 	}
 	return nil
+}
+
+// verifyWith is Verify with a key decoded once (verifykey.go).
+func (h *Head) verifyWith(k *verifyKey) error {
+	if err := h.checkShape(); err != nil {
+		return err
+	}
+	s := h.Signable()
+	if !k.verify(s[:], h.Signature[:]) {
+		return h.badSignature()
+	}
+	return nil
+}
+
+func (h *Head) badSignature() error {
+	return fmt.Errorf("%w: bad signature on head (length %d, fork %d)", ErrVerify, h.Length, h.Fork)
 }
 
 // checkShape verifies everything but the signature: the root indices are

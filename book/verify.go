@@ -1,7 +1,6 @@
 package book
 
 import (
-	"crypto/ed25519"
 	"fmt"
 )
 
@@ -41,7 +40,7 @@ type nodeLookup func(index uint64) (Node, bool)
 // verifyProof checks p against the verifier's signed state cur (signed is
 // false when it has none) and the nodes it trusts. It is the pure core of
 // ApplyProof: no storage, no clock, no goroutines.
-func verifyProof(key ed25519.PublicKey, cur *Head, signed bool, known nodeLookup, p *Proof, maxPage, maxPages int) (*verified, error) {
+func verifyProof(key *verifyKey, cur *Head, signed bool, known nodeLookup, p *Proof, maxPage, maxPages int) (*verified, error) {
 	if p == nil || (p.Page == nil && p.Range == nil && p.Upgrade == nil) {
 		return nil, fmt.Errorf("%w: empty proof", ErrVerify)
 	}
@@ -92,7 +91,7 @@ func verifyProof(key ed25519.PublicKey, cur *Head, signed bool, known nodeLookup
 // verifyUpgrade checks a signed head and its link to cur. It returns the
 // new head (nil when it equals cur), whether it starts a new fork, and the
 // nodes it proves.
-func verifyUpgrade(key ed25519.PublicKey, cur *Head, signed bool, fork uint64, u *UpgradeProof) (*Head, bool, []Node, error) {
+func verifyUpgrade(key *verifyKey, cur *Head, signed bool, fork uint64, u *UpgradeProof) (*Head, bool, []Node, error) {
 	if len(u.Roots) > maxRoots || len(u.Nodes) > maxProofNodes {
 		return nil, false, nil, fmt.Errorf("%w: upgrade carries too many nodes", ErrVerify)
 	}
@@ -101,7 +100,7 @@ func verifyUpgrade(key ed25519.PublicKey, cur *Head, signed bool, fork uint64, u
 		nh.ByteLength += r.Size
 	}
 	nh.TreeHash = TreeHash(nh.Roots)
-	if err := nh.Verify(key); err != nil {
+	if err := nh.verifyWith(key); err != nil {
 		return nil, false, nil, err
 	}
 	switch {
