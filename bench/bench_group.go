@@ -23,7 +23,15 @@ type GroupConfig struct {
 	// of the formation phase and of the send phase alone (default: none).
 	FormProfile string
 	SendProfile string
+	// IdleProfile, when set, is a file for a CPU profile of idleProfileFor
+	// more idle seconds after the idle second (default: none; the send
+	// phase then starts that much later).
+	IdleProfile string
 }
+
+// idleProfileFor is how long IdleProfile profiles the formed, idle group:
+// at ~1 ms of CPU per second per peer, one second holds too few samples.
+const idleProfileFor = 10 * time.Second
 
 // GroupResult is one run's figures. Field names are read by other tooling.
 type GroupResult struct {
@@ -123,6 +131,13 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	settle()
 	r.HeapMB = heapMB()
 	r.IdleCPUMsPerS = idleCPU(time.Second)
+	if c.IdleProfile != "" {
+		if stop, err = startCPUProfile(c.IdleProfile); err != nil {
+			return nil, err
+		}
+		time.Sleep(idleProfileFor)
+		stop()
+	}
 	if stop, err = profilePhase(c.SendProfile); err != nil {
 		return nil, err
 	}
