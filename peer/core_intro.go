@@ -183,15 +183,16 @@ func (c *core) introduceDone(m *member, ok bool) {
 
 // retry reports whether the retry loop should introduce our book for m
 // again now (due: Options.Retry has passed since the last try). A
-// restored member's peer that has not heard from us since the restart
-// gets one introduction at a time: once it took one, the connection's
-// handshake acks the books of the other tasks (handshaken), so it is not
-// introduced to each task's book in turn.
+// restored member's peer gets one introduction at a time: once it took
+// one, the connection's handshake acks the books of the other tasks
+// (handshaken), so it is not introduced to each task's book in turn.
+// (learn marks the peer announced when that first introduction starts,
+// so the rule does not wait for announced.)
 func (c *core) retry(r *root, m *member, due bool) bool {
 	switch {
 	case m.acked || !due || r.gone[m.id] || r.gone[c.me]:
 		return false
-	case m.restored && !c.announced[m.id] && c.inflight[m.id] > 0:
+	case m.restored && c.inflight[m.id] > 0:
 		return false
 	}
 	return true

