@@ -3,6 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,7 +26,20 @@ type GroupConfig struct {
 	// of the formation phase and of the send phase alone (default: none).
 	FormProfile string
 	SendProfile string
+	// IdleProfile, when set, is a file for a CPU profile of idleProfileFor
+	// more idle seconds after the idle second (default: none; the send
+	// phase then starts that much later).
+	IdleProfile string
+	// SendMemProfile, when set, is a file for the allocations of the send
+	// phase alone (pprof's alloc_space and alloc_objects, sampled every
+	// 64 KiB): heap profiles at its start (SendMemProfile + ".base") and
+	// end, read with pprof -diff_base.
+	SendMemProfile string
 }
+
+// idleProfileFor is how long IdleProfile profiles the formed, idle group:
+// at ~1 ms of CPU per second per peer, one second holds too few samples.
+const idleProfileFor = 10 * time.Second
 
 // GroupResult is one run's figures. Field names are read by other tooling.
 type GroupResult struct {
@@ -68,6 +84,13 @@ type GroupResult struct {
 	// settled, after a GC: what the group holds while it is idle (books'
 	// state, connections, replication sessions' buffers).
 	HeapMB float64 `json:"heap_mb"`
+	// AllocKBPerDelivery and AllocsPerDelivery: what the whole process
+	// allocated over the send phase (runtime.MemStats TotalAlloc and
+	// Mallocs, the author's and the bench's share included) divided by
+	// the deliveries, Messages × (Members − 1): the garbage each
+	// delivered message costs, which the collector's CPU follows.
+	AllocKBPerDelivery float64 `json:"alloc_kb_per_delivery"`
+	AllocsPerDelivery  float64 `json:"allocs_per_delivery"`
 }
 
 // countDials returns a notifiee (libp2p's NotifyBundle) that counts in n
@@ -123,11 +146,25 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	settle()
 	r.HeapMB = heapMB()
 	r.IdleCPUMsPerS = idleCPU(time.Second)
+	if c.IdleProfile != "" {
+		if stop, err = startCPUProfile(c.IdleProfile); err != nil {
+			return nil, err
+		}
+		time.Sleep(idleProfileFor)
+		stop()
+	}
 	if stop, err = profilePhase(c.SendProfile); err != nil {
+		return nil, err
+	}
+	memDone, err := memPhase(c.SendMemProfile)
+	if err != nil {
 		return nil, err
 	}
 	err = sendPhase(ctx, c, ps, task, r)
 	stop()
+	if err == nil {
+		err = memDone()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +180,32 @@ func profilePhase(file string) (func(), error) {
 		return func() {}, nil
 	}
 	return startCPUProfile(file)
+}
+
+// memPhase writes a heap profile to file+".base" now and returns what
+// writes one to file (nothing when file is "").
+func memPhase(file string) (func() error, error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	runtime.MemProfileRate = 64 << 10
+	if err := writeHeap(file + ".base"); err != nil {
+		return nil, err
+	}
+	return func() error { return writeHeap(file) }, nil
+}
+
+func writeHeap(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile is as of the last GC
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // formGroup: the first peer creates a task and invites each other peer in
@@ -250,6 +313,8 @@ func sendPhase(ctx context.Context, c GroupConfig, ps []*peer.Peer, task peer.Ta
 		return err
 	}
 	var sends, delivers []time.Duration
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	cpu0, start := cpuTime(), time.Now()
 	for i := range c.Messages {
 		from := ps[0]
@@ -276,6 +341,10 @@ func sendPhase(ctx context.Context, c GroupConfig, ps []*peer.Peer, task peer.Ta
 	}
 	r.CPUMsPerMessage = ms((cpuTime() - cpu0) / time.Duration(c.Messages))
 	r.SendMs = ms(time.Since(start))
+	runtime.ReadMemStats(&m1)
+	deliveries := float64(c.Messages * (len(ps) - 1))
+	r.AllocKBPerDelivery = float64(m1.TotalAlloc-m0.TotalAlloc) / 1024 / deliveries
+	r.AllocsPerDelivery = float64(m1.Mallocs-m0.Mallocs) / deliveries
 	r.SendP50Ms, r.SendP99Ms = quantileMs(sends, 0.5), quantileMs(sends, 0.99)
 	r.DeliverP50Ms, r.DeliverP99Ms = quantileMs(delivers, 0.5), quantileMs(delivers, 0.99)
 	return nil

@@ -38,6 +38,10 @@ type TasksResult struct {
 	// Goroutines: the whole process's (all three peers, libp2p included)
 	// once the first message after the reopen was delivered.
 	Goroutines int `json:"goroutines"`
+	// IdleCPUMsPerS: the process's CPU per second (all three vaults) over
+	// one quiet second after that, once what the reopen started has
+	// settled (see settle): what T tasks cost while nothing happens.
+	IdleCPUMsPerS float64 `json:"idle_cpu_ms_per_s"`
 }
 
 // BenchTasks runs one tasks benchmark: three peers, the owner (the vault
@@ -90,6 +94,8 @@ func BenchTasks(ctx context.Context, c TasksConfig) (*TasksResult, error) {
 			return nil, err
 		}
 	}
+	settle()
+	r.IdleCPUMsPerS = idleCPU(time.Second)
 	return r, nil
 }
 

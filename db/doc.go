@@ -2,7 +2,9 @@
 // corestore.
 //
 // One DB is one directory and one Pebble; a lock file keeps a second
-// process out (ErrLocked). On first open the DB creates a random 32-byte
+// process out (ErrLocked). An idle DB wakes nothing of Pebble's: its
+// compaction scheduler (compactsched.go) ticks only while a compaction
+// runs, where Pebble's default ticks every 100 ms for the DB's life. On first open the DB creates a random 32-byte
 // primary key. A named book's keypair derives from it,
 //
 //	seed = BLAKE2b-256(key = primary key, namespace ‖ name)

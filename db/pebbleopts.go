@@ -26,6 +26,9 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 		Logger:                      o.Logger,
 		ReadOnly:                    o.ReadOnly,
 	}
+	// Pebble's scheduler ticks every 100 ms for the DB's whole life; this
+	// one only while a compaction runs (compactsched.go). One per DB.
+	po.Experimental.CompactionScheduler = newQuietScheduler()
 	if o.NoWALRecycling {
 		po.Cleaner = noRecycleCleaner{}
 	}

@@ -27,8 +27,7 @@ func (c *core) know(r *root, j *pb.Join) (*member, []effect) {
 	var out []effect
 	m := r.members[id]
 	if m == nil {
-		m = &member{id: id}
-		r.members[id] = m
+		m = c.newMember(r, id)
 		out = append(out, effect{task: r.id, admit: id},
 			effect{record: &pb.Record{Body: &pb.Record_Member{Member: &pb.Member{Task: r.id[:], PeerId: j.PeerId, Addrs: j.Addrs}}}})
 	}
@@ -84,8 +83,7 @@ func (c *core) introduced(e *introduced) []effect {
 	r := c.rootFor(e.task)
 	m := r.members[e.remote]
 	if m == nil {
-		m = &member{id: e.remote}
-		r.members[e.remote] = m
+		m = c.newMember(r, e.remote)
 	}
 	// Lamport: what we write next orders after what the introducer had
 	// read, so that an update we make before its pages arrive (a rename
@@ -156,8 +154,7 @@ func (c *core) joining(task TaskID, inviter peer.ID, addrs []ma.Multiaddr) (*mem
 	r := c.rootFor(task)
 	m := r.members[inviter]
 	if m == nil {
-		m = &member{id: inviter}
-		r.members[inviter] = m
+		m = c.newMember(r, inviter)
 	}
 	m.addrs = addrs
 	return m, []effect{{task: task, admit: inviter},
@@ -178,21 +175,24 @@ func (c *core) introduceDone(m *member, ok bool) {
 	if c.inflight[m.id]--; c.inflight[m.id] <= 0 {
 		delete(c.inflight, m.id)
 	}
-	m.acked = m.acked || ok
+	if ok {
+		c.ack(m)
+	}
 	c.announced[m.id] = c.announced[m.id] || ok
 }
 
 // retry reports whether the retry loop should introduce our book for m
 // again now (due: Options.Retry has passed since the last try). A
-// restored member's peer that has not heard from us since the restart
-// gets one introduction at a time: once it took one, the connection's
-// handshake acks the books of the other tasks (handshaken), so it is not
-// introduced to each task's book in turn.
+// restored member's peer gets one introduction at a time: once it took
+// one, the connection's handshake acks the books of the other tasks
+// (handshaken), so it is not introduced to each task's book in turn.
+// (learn marks the peer announced when that first introduction starts,
+// so the rule does not wait for announced.)
 func (c *core) retry(r *root, m *member, due bool) bool {
 	switch {
 	case m.acked || !due || r.gone[m.id] || r.gone[c.me]:
 		return false
-	case m.restored && !c.announced[m.id] && c.inflight[m.id] > 0:
+	case m.restored && c.inflight[m.id] > 0:
 		return false
 	}
 	return true
@@ -215,7 +215,7 @@ func (c *core) handshaken(remote peer.ID, shared map[string]bool) {
 		}
 		if b := r.myBooks[remote]; b != nil && string(b.Key()) == k {
 			if m := r.members[remote]; m != nil {
-				m.acked = true
+				c.ack(m)
 			}
 		}
 	}

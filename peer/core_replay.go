@@ -59,8 +59,7 @@ func (c *core) replayMember(rm *pb.Member) []effect {
 	var out []effect
 	m := r.members[pid]
 	if m == nil {
-		m = &member{id: pid}
-		r.members[pid] = m
+		m = c.newMember(r, pid)
 		out = append(out, effect{task: id, admit: pid})
 	}
 	if len(rm.Book) == ed25519.PublicKeySize {

@@ -37,10 +37,18 @@ type core struct {
 	invites map[string][]byte
 	// inflight: per member peer, our introductions under way.
 	inflight map[peer.ID]int
+	// unacked: every member that has not accepted our book for it yet,
+	// with its root: the retry loop's work (core_pending.go). A member
+	// enters it when it is made (newMember) and leaves it once acked,
+	// which is for good (acked never goes back to false).
+	unacked map[*member]*root
+	// grew: a member was made since the shell last looked (see
+	// Peer.run): the retry loop must learn when it is due.
+	grew bool
 }
 
 func newCore(me peer.ID) core {
-	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}, invites: map[string][]byte{}, inflight: map[peer.ID]int{}}
+	return core{me: me, roots: map[TaskID]*root{}, sub: map[TaskID]TaskID{}, announced: map[peer.ID]bool{}, mine: map[string]TaskID{}, names: map[peer.ID]string{}, invites: map[string][]byte{}, inflight: map[peer.ID]int{}, unacked: map[*member]*root{}}
 }
 
 // opened is the step for a book of ours for reader in r, opened or made

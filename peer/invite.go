@@ -171,6 +171,7 @@ func (p *Peer) Join(ctx context.Context, code string) (TaskID, error) {
 	p.mu.Lock()
 	p.introduceDone(m, err == nil)
 	p.mu.Unlock()
+	p.kickRetry()
 	if err != nil {
 		return TaskID{}, err
 	}

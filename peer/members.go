@@ -153,6 +153,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 			shared = p.lastShared(id)
 		}
 		p.mu.Lock()
+		p.introEnded[id] = time.Now()
 		p.introduceDone(m, ok)
 		// Now that id has heard from us, the connection's handshake acks
 		// the books it shared (its acks were ignored before: see
@@ -160,6 +161,7 @@ func (p *Peer) introduceLocked(r *root, m *member) {
 		// introduce every task's book to id again.
 		p.handshaken(id, shared)
 		p.mu.Unlock()
+		p.kickRetry() // due again Retry after lastTry, if not acked
 	}()
 }
 
@@ -205,30 +207,6 @@ func (p *Peer) deferDial(m *member) bool {
 func (p *Peer) connected(id peer.ID) bool {
 	h := p.v.Host()
 	return h != nil && h.Network().Connectedness(id) == network.Connected
-}
-
-// retryLoop tries again, every Options.Retry, the introductions members
-// have not accepted yet (they may not have known us when we tried).
-func (p *Peer) retryLoop() {
-	defer p.wg.Done()
-	t := time.NewTicker(p.o.Retry)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.ctx.Done():
-			return
-		case <-t.C:
-		}
-		p.mu.Lock()
-		for _, r := range p.roots {
-			for _, m := range r.members {
-				if p.retry(r, m, time.Since(m.lastTry) >= p.o.Retry) {
-					p.introduceLocked(r, m)
-				}
-			}
-		}
-		p.mu.Unlock()
-	}
 }
 
 func sameAddrs(a, b []ma.Multiaddr) bool {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -29,6 +30,10 @@ type Peer struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	kick   chan struct{}
+	// retryKick wakes the retry loop (kickRetry); introEnded is when our
+	// latest introduction to each member peer ended (under mu).
+	retryKick  chan struct{}
+	introEnded map[peer.ID]time.Time
 
 	sendMu sync.Mutex // serialises writes to this peer's logs
 	scanMu sync.Mutex // one scan at a time, so each page is read (and offered) once
@@ -43,12 +48,13 @@ type Peer struct {
 	jq     journalQueue // records made under mu, appended by journalLoop
 	waits  joinWaits    // the Joins waiting for a step in a task
 
-	joinLooks atomic.Int64 // how often Joins looked at their task (tests count them)
+	joinLooks  atomic.Int64 // how often Joins looked at their task (tests count them)
+	retryScans atomic.Int64 // how often the retry loop looked at the pending introductions (tests count them)
 }
 
 // Open opens (or creates) the vault in dir and the messenger on it.
 func Open(ctx context.Context, dir string, o *Options) (*Peer, error) {
-	p := &Peer{o: o.withDefaults(), core: newCore(""), gate: newGate(), wakes: newWakes(), kick: make(chan struct{}, 1)}
+	p := &Peer{o: o.withDefaults(), core: newCore(""), gate: newGate(), wakes: newWakes(), kick: make(chan struct{}, 1), retryKick: make(chan struct{}, 1), introEnded: map[peer.ID]time.Time{}}
 	p.jq.wake = make(chan struct{}, 1)
 	vo := vault.Options{}
 	if p.o.Vault != nil {

@@ -20,7 +20,7 @@ func (p *Peer) Position(ctx context.Context, task TaskID, h Head) (Cursor, error
 		if s.author != h.Author || h.Index == 0 || h.Index >= s.length {
 			continue
 		}
-		page, err := s.get(ctx, h.Index)
+		page, err := s.page(ctx, h.Index)
 		if err != nil {
 			break
 		}

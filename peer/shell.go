@@ -52,6 +52,11 @@ func (p *Peer) run(ctx context.Context, effs []effect) {
 			p.pokeTask(e.task)
 		}
 	}
+	if p.grew {
+		// A new member: the retry loop learns when it is due.
+		p.grew = false
+		p.kickRetry()
+	}
 }
 
 // reopenLocked opens our book for member id of task, made in an earlier

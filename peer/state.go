@@ -61,6 +61,9 @@ type member struct {
 	// is expected; our first dial to it waits Options.AwaitGrace from
 	// lastTry rather than Retry (see deferDial).
 	awaited bool
+	// since: when the retry loop first saw this member with no try yet
+	// (lastTry zero); its first retry is due Retry after.
+	since time.Time
 }
 
 // logState is how far the watcher has read one author's log.

@@ -1,8 +1,6 @@
 package peer
 
 import (
-	"container/heap"
-
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/folio-p2p/folio/peer/pb"
@@ -21,13 +19,20 @@ func (s *Subscription) fill() []*Message {
 		return nil
 	}
 	s.mu.Lock()
+	if s.ready != nil && len(s.ready) == 0 {
+		// No author's log grew since the last fill (the pump fills again
+		// after handing over what it had): nothing to read.
+		s.mu.Unlock()
+		p.mu.Unlock()
+		return nil
+	}
 	c := s.takeReady()
 	s.mu.Unlock()
 	srcs := p.sourcesOf(s.r, c)
 	present, back := s.r.checkedOf(srcs)
 	p.mu.Unlock()
 
-	f := &forward{srcs: srcs, present: present, back: back, s: s}
+	f := &forward{srcs: srcs, present: present, back: back, s: s, pos: make([]uint64, 0, len(srcs))}
 	s.mu.Lock()
 	for i := range srcs {
 		f.pos = append(f.pos, s.nextOf(srcs[i].author))
@@ -39,7 +44,7 @@ func (s *Subscription) fill() []*Message {
 	var out []*Message
 	size := 0
 	for len(out) < subQueue && size < subBytes && f.h.Len() > 0 {
-		it := heap.Pop(&f.h).(heapItem)
+		it := popItem(&f.h.msgHeap, earlier)
 		if env := f.env[it.m]; env != nil && !f.refsOut(env) {
 			f.pos[it.src]-- // it waits, and its author's later pages with it
 			continue
@@ -55,6 +60,7 @@ func (s *Subscription) fill() []*Message {
 		f.pos[it.src] = it.m.Head.Index // read again next time
 	}
 	s.mu.Lock()
+	s.giveBack(c)
 	for i, src := range srcs {
 		if f.pos[i] > s.nextOf(src.author) {
 			s.advance(src.author, f.pos[i])
@@ -86,7 +92,7 @@ func (f *forward) pull(i int) {
 	if idx >= f.present[src.author] || idx >= src.length {
 		return
 	}
-	page, err := src.get(f.s.p.ctx, idx)
+	page, err := src.page(f.s.p.ctx, idx)
 	if err != nil {
 		return // not here yet
 	}
@@ -105,7 +111,7 @@ func (f *forward) pull(i int) {
 		}
 		f.env[m] = env
 	}
-	heap.Push(&f.h, heapItem{m: m, src: i})
+	pushItem(&f.h.msgHeap, heapItem{m: m, src: i}, earlier)
 }
 
 // clockBefore is the clock of page idx-1 of source i when it is a good
@@ -115,7 +121,7 @@ func (f *forward) clockBefore(i int, idx uint64) uint64 {
 	if idx < 2 || f.back[src.author][idx-1] {
 		return 0
 	}
-	page, err := src.get(f.s.p.ctx, idx-1)
+	page, err := src.page(f.s.p.ctx, idx-1)
 	if err != nil {
 		return 0
 	}
@@ -158,7 +164,5 @@ func refsIn(env *pb.Envelope, present map[peer.ID]uint64) bool {
 	return true
 }
 
-// minHeap orders messages by timeline position, oldest first.
+// minHeap orders messages by timeline position, oldest first (earlier).
 type minHeap struct{ msgHeap }
-
-func (h minHeap) Less(i, j int) bool { return h.msgHeap[i].m.Key().less(h.msgHeap[j].m.Key()) }

@@ -50,6 +50,10 @@ type Subscription struct {
 	// handed over (nil: every author's): a wake reads only those, so a
 	// message costs O(1) whatever the number of members.
 	ready map[peer.ID]bool
+	// spare is the other of ready's two maps, cleared: takeReady hands
+	// ready to fill and makes spare the new ready, and fill gives it back,
+	// so a wake allocates no map.
+	spare map[peer.ID]bool
 	err   error
 }
 
@@ -228,8 +232,20 @@ func (s *Subscription) takeReady() *changed {
 	if s.ready != nil {
 		c = &changed{authors: s.ready}
 	}
-	s.ready = map[peer.ID]bool{}
+	s.ready, s.spare = s.spare, nil
+	if s.ready == nil {
+		s.ready = map[peer.ID]bool{}
+	}
 	return c
+}
+
+// giveBack makes c's map, once fill is done with it, the next spare.
+// Call with s.mu held.
+func (s *Subscription) giveBack(c *changed) {
+	if !c.all && s.spare == nil {
+		clear(c.authors)
+		s.spare = c.authors
+	}
 }
 
 // nextOf is the next index of author a to read. Call with s.mu held.

@@ -1,7 +1,6 @@
 package peer
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"maps"
@@ -174,7 +173,8 @@ func (r *root) checked() (map[peer.ID]uint64, map[peer.ID]map[uint64]bool) {
 
 // checkedOf is checked for the authors of srcs only. Call with p.mu held.
 func (r *root) checkedOf(srcs []source) (map[peer.ID]uint64, map[peer.ID]map[uint64]bool) {
-	present, back := make(map[peer.ID]uint64, len(srcs)), map[peer.ID]map[uint64]bool{}
+	present := make(map[peer.ID]uint64, len(srcs))
+	var back map[peer.ID]map[uint64]bool // nil unless a log has such pages: reads of nil are fine
 	for _, s := range srcs {
 		l := r.logs[s.author]
 		if l == nil {
@@ -182,6 +182,9 @@ func (r *root) checkedOf(srcs []source) (map[peer.ID]uint64, map[peer.ID]map[uin
 		}
 		present[s.author] = l.next
 		if len(l.backwards) > 0 {
+			if back == nil {
+				back = map[peer.ID]map[uint64]bool{}
+			}
 			back[s.author] = maps.Clone(l.backwards)
 		}
 	}
@@ -225,7 +228,7 @@ func (w *walker) seek(i int, end uint64, c Cursor) uint64 {
 // keyAt is the timeline position of page idx of source i.
 func (w *walker) keyAt(i int, idx uint64) Cursor {
 	s := w.srcs[i]
-	if page, err := s.get(w.ctx, idx); err == nil {
+	if page, err := s.page(w.ctx, idx); err == nil {
 		if env, err := decode(s.author, idx, page); err == nil && !w.back[s.author][idx] {
 			return Cursor{Clock: env.Meta.Clock, Author: s.author, Index: idx}
 		}
@@ -239,7 +242,7 @@ func (w *walker) pull(i int) {
 	for w.pos[i] > 1 {
 		w.pos[i]--
 		idx := w.pos[i]
-		page, err := s.get(w.ctx, idx)
+		page, err := s.page(w.ctx, idx)
 		if err != nil {
 			continue
 		}
@@ -254,7 +257,7 @@ func (w *walker) pull(i int) {
 			m = toMessage(s.author, nil, idx, env)
 			w.env[m] = env
 		}
-		heap.Push(&w.h, heapItem{m: m, src: i})
+		pushItem(&w.h, heapItem{m: m, src: i}, later)
 		return
 	}
 }
@@ -264,7 +267,7 @@ func (w *walker) pull(i int) {
 func (w *walker) clockBefore(i int, idx uint64) uint64 {
 	s := w.srcs[i]
 	for j := idx; j > 1; j-- {
-		page, err := s.get(w.ctx, j-1)
+		page, err := s.page(w.ctx, j-1)
 		if err != nil {
 			continue
 		}
@@ -279,7 +282,7 @@ func (w *walker) next() (*Message, bool) {
 	if w.h.Len() == 0 {
 		return nil, false
 	}
-	it := heap.Pop(&w.h).(heapItem)
+	it := popItem(&w.h, later)
 	w.pull(it.src)
 	return it.m, true
 }
@@ -298,15 +301,50 @@ type heapItem struct {
 // msgHeap is a max-heap by timeline position.
 type msgHeap []heapItem
 
-func (h msgHeap) Len() int           { return len(h) }
-func (h msgHeap) Less(i, j int) bool { return h[j].m.Key().less(h[i].m.Key()) }
-func (h msgHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *msgHeap) Push(x any)        { *h = append(*h, x.(heapItem)) }
-func (h *msgHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h msgHeap) Len() int { return len(h) }
+
+// later and earlier order heap items: the walker's heap pops the newest
+// first, a subscription's the oldest.
+func later(a, b heapItem) bool   { return b.m.Key().less(a.m.Key()) }
+func earlier(a, b heapItem) bool { return a.m.Key().less(b.m.Key()) }
+
+// pushItem and popItem are container/heap's Push and Pop on a slice of
+// heapItem, with top(a, b) true when a comes out before b: container/heap
+// boxes each item in an any, an allocation per push and per pop.
+func pushItem(h *msgHeap, it heapItem, top func(a, b heapItem) bool) {
+	*h = append(*h, it)
+	s := *h
+	for j := len(s) - 1; j > 0; {
+		i := (j - 1) / 2
+		if !top(s[j], s[i]) {
+			break
+		}
+		s[i], s[j] = s[j], s[i]
+		j = i
+	}
+}
+
+func popItem(h *msgHeap, top func(a, b heapItem) bool) heapItem {
+	s := *h
+	n := len(s) - 1
+	s[0], s[n] = s[n], s[0]
+	for i := 0; ; {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && top(s[r], s[j]) {
+			j = r
+		}
+		if !top(s[j], s[i]) {
+			break
+		}
+		s[i], s[j] = s[j], s[i]
+		i = j
+	}
+	it := s[n]
+	*h = s[:n]
+	return it
 }
 
 // Unread counts the messages of others in task newer than its read marker.

@@ -22,7 +22,15 @@ type wakes struct {
 	all    bool // every task (after Open, or from a poke without a task)
 	// waiting are the books with a missing page someone waits for.
 	waiting map[*book.Book]bool
+	// spare and free are what the watcher gave back (recycle): the other
+	// dirty map, cleared, and changed values, so that a delivered message
+	// allocates none of them.
+	spare map[TaskID]*changed
+	free  []*changed
 }
+
+// maxFree bounds the changed values kept for reuse.
+const maxFree = 64
 
 // watched is the log a book holds: its root task and author.
 type watched struct {
@@ -65,7 +73,11 @@ func (p *Peer) watch(task TaskID, author peer.ID, b *book.Book) {
 func (w *wakes) mark(task TaskID, author peer.ID) {
 	c := w.dirty[task]
 	if c == nil {
-		c = &changed{}
+		if n := len(w.free); n > 0 {
+			c, w.free = w.free[n-1], w.free[:n-1]
+		} else {
+			c = &changed{}
+		}
 		w.dirty[task] = c
 	}
 	if !c.all {
@@ -145,8 +157,29 @@ func (p *Peer) takeWakes() (all bool, tasks map[TaskID]*changed) {
 	p.wakes.mu.Lock()
 	defer p.wakes.mu.Unlock()
 	all, tasks = p.wakes.all, p.wakes.dirty
-	p.wakes.all, p.wakes.dirty = false, map[TaskID]*changed{}
+	p.wakes.all, p.wakes.dirty, p.wakes.spare = false, p.wakes.spare, nil
+	if p.wakes.dirty == nil {
+		p.wakes.dirty = map[TaskID]*changed{}
+	}
 	return all, tasks
+}
+
+// recycle gives back what takeWakes returned, once the watcher is done
+// with it.
+func (p *Peer) recycle(tasks map[TaskID]*changed) {
+	p.wakes.mu.Lock()
+	defer p.wakes.mu.Unlock()
+	for _, c := range tasks {
+		if c != everything && len(p.wakes.free) < maxFree {
+			clear(c.authors)
+			c.all = false
+			p.wakes.free = append(p.wakes.free, c)
+		}
+	}
+	if p.wakes.spare == nil {
+		clear(tasks)
+		p.wakes.spare = tasks
+	}
 }
 
 // dbOptions is o (nil: defaults) with the messenger's Appended callback

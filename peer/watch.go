@@ -29,6 +29,7 @@ func (p *Peer) watchLoop() {
 			all, tasks := p.takeWakes()
 			if all {
 				p.scan()
+				p.recycle(tasks)
 				continue
 			}
 			for t, c := range tasks {
@@ -39,6 +40,7 @@ func (p *Peer) watchLoop() {
 					p.scanOne(r, c)
 				}
 			}
+			p.recycle(tasks)
 		}
 	}
 }
@@ -48,7 +50,8 @@ type source struct {
 	author peer.ID
 	book   *book.Book // a member's book; nil for this peer's own log
 	length uint64
-	get    func(ctx context.Context, i uint64) ([]byte, error)
+	// get reads this peer's own log (book nil); read any log with page.
+	get func(ctx context.Context, i uint64) ([]byte, error)
 }
 
 // sources lists the logs of r: this peer's and each member's book for
@@ -95,9 +98,16 @@ func (p *Peer) memberSource(r *root, m *member) (source, bool) {
 	if b == nil {
 		return source{}, false
 	}
-	return source{author: m.id, book: b, length: b.Length(), get: func(ctx context.Context, i uint64) ([]byte, error) {
-		return b.Get(ctx, i, &book.GetOptions{LocalOnly: true})
-	}}, true
+	return source{author: m.id, book: b, length: b.Length()}, true
+}
+
+// page reads page i of the log: a member's from its book (no closure
+// made per source: sources are listed at each wake), ours through get.
+func (s *source) page(ctx context.Context, i uint64) ([]byte, error) {
+	if s.book != nil {
+		return s.book.Get(ctx, i, &book.GetOptions{LocalOnly: true})
+	}
+	return s.get(ctx, i)
 }
 
 // scan reads every new page of every log.
@@ -193,7 +203,7 @@ func (p *Peer) scanRoot(r *root, c *changed) {
 func (p *Peer) readFrom(r *root, s source, start uint64) [][]byte {
 	var pages [][]byte
 	for i := start; i < s.length; i++ {
-		page, err := s.get(p.ctx, i)
+		page, err := s.page(p.ctx, i)
 		if err != nil {
 			if s.book != nil {
 				p.awaitPage(r.id, s.author, s.book, i)
