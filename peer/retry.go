@@ -25,6 +25,15 @@ func (p *Peer) retryLoop() {
 	}()
 	for {
 		p.mu.Lock()
+		// A kick sent before we hold mu is answered by this look: its
+		// change was made under mu before it. Left buffered, it would
+		// make a second look at once, over every pending introduction
+		// (two of ~2,000 after a reopen at 1,000 tasks, right when the
+		// first message is sent).
+		select {
+		case <-p.retryKick:
+		default:
+		}
 		next := p.retryDue(time.Now())
 		p.mu.Unlock()
 		var fire <-chan time.Time

@@ -146,3 +146,38 @@ func TestAwayMemberIntroduced(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRetryKickOneLook: kicks that reach the retry loop while it waits
+// for the lock are answered by one look, not one look and then another
+// for the kick left buffered. After a reopen the loop starts with such a
+// kick (the replay's new members) and ~2,000 pending introductions at
+// 1,000 tasks, so the second look was a second pass over all of them.
+func TestRetryKickOneLook(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ps, _ := openCounted(t, ctx, 1, func(int, *Options) {})
+	p := ps[0]
+	// Let the loop finish what Open started, then hold the lock so
+	// that the first kick wakes it and leaves it waiting on mu.
+	settled := func() int64 {
+		for {
+			n := p.retryScans.Load()
+			time.Sleep(50 * time.Millisecond)
+			if p.retryScans.Load() == n {
+				return n
+			}
+		}
+	}
+	for range 3 {
+		before := settled()
+		p.mu.Lock()
+		p.kickRetry()
+		time.Sleep(50 * time.Millisecond) // the loop takes the kick, blocks on mu
+		p.kickRetry()
+		p.kickRetry()
+		p.mu.Unlock()
+		if d := settled() - before; d != 1 {
+			t.Fatalf("the retry loop looked %d times for kicks made before it held the lock, want 1", d)
+		}
+	}
+}
