@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	folioio "github.com/folio-p2p/folio/io"
 )
 
 // TestNoGoroutineWaitsPerSession: a running replication session costs the
@@ -31,19 +29,7 @@ func TestNoGoroutineWaitsPerSession(t *testing.T) {
 	if _, err := bk.Append(ctx, []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Connect(b.AddrInfo()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Introduce(ctx, b.ID(), folioio.Introduction{Key: bk.Key()}); err != nil {
-		t.Fatal(err)
-	}
-	rb, err := b.DB().OpenKey(ctx, bk.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rb.Wait(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	introduceTo(ctx, t, a, b, bk, 1)
 	if len(a.Sessions()) != 1 || len(b.Sessions()) != 1 {
 		t.Fatalf("sessions a %v b %v, want one each", a.Sessions(), b.Sessions())
 	}
