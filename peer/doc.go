@@ -176,7 +176,7 @@
 //     simultaneous dials leave) and one replication session. Memory per
 //     peer grows as about 1 MB + (n−1) × 100 KB, so a group of n holds
 //     O(n²) in all: each connection end costs ~70 KB of heap in use
-//     (~54 KB live: the session's 4 KiB buffers and state ~12 KB,
+//     (~54 KB live: the session's 4 KiB reader and state ~8 KB,
 //     libp2p's TLS ~8–12 KB, whose read buffer keeps its largest
 //     record, yamux ~8 KB, the resource manager, swarm and the
 //     goroutines' descriptors the rest) and seven goroutines' stacks
