@@ -35,6 +35,10 @@ type GroupConfig struct {
 	// 64 KiB): heap profiles at its start (SendMemProfile + ".base") and
 	// end, read with pprof -diff_base.
 	SendMemProfile string
+	// GoroutineProfile, when set, is a file that gets the goroutines
+	// (grouped by stack) once formation has settled, when Goroutines is
+	// counted (default: none).
+	GoroutineProfile string
 }
 
 // idleProfileFor is how long IdleProfile profiles the formed, idle group:
@@ -84,6 +88,11 @@ type GroupResult struct {
 	// settled, after a GC: what the group holds while it is idle (books'
 	// state, connections, replication sessions' buffers).
 	HeapMB float64 `json:"heap_mb"`
+	// StackMB and Goroutines, read with HeapMB: goroutine stacks
+	// (StackInuse) are not in the heap, and most goroutines are per
+	// connection or per replication session.
+	StackMB    float64 `json:"stack_mb"`
+	Goroutines int     `json:"goroutines"`
 	// AllocKBPerDelivery and AllocsPerDelivery: what the whole process
 	// allocated over the send phase (runtime.MemStats TotalAlloc and
 	// Mallocs, the author's and the bench's share included) divided by
@@ -145,6 +154,12 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	r.ConnsOpened = dials.Load()
 	settle()
 	r.HeapMB = heapMB()
+	r.StackMB, r.Goroutines = stackMB(), runtime.NumGoroutine()
+	if c.GoroutineProfile != "" {
+		if err := writeGoroutines(c.GoroutineProfile); err != nil {
+			return nil, err
+		}
+	}
 	r.IdleCPUMsPerS = idleCPU(time.Second)
 	if c.IdleProfile != "" {
 		if stop, err = startCPUProfile(c.IdleProfile); err != nil {

@@ -30,7 +30,7 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 	sendProfile := fs.String("send-cpuprofile", "", "group: write a CPU profile of the send phase only to this file (the last run's)")
 	idleProfile := fs.String("idle-cpuprofile", "", "group: write a CPU profile of 10 s of the formed group idle (after the idle second, before the send phase) to this file (the last run's)")
 	sendMem := fs.String("send-memprofile", "", "group: write the send phase's allocations to this file (heap profiles at its start, FILE.base, and end; read with pprof -diff_base)")
-	goProfile := fs.String("goroutineprofile", "", "tasks: write the goroutines, grouped by stack, to this file when they are counted")
+	goProfile := fs.String("goroutineprofile", "", "tasks and group: write the goroutines, grouped by stack, to this file when they are counted")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up after this long (each run)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: folio bench %s [flags]\n\n%s\n\nflags:\n", shape, PeerBenchShapes[shape])
@@ -65,7 +65,7 @@ func peerBenchCommand(ctx context.Context, shape string, args []string, stdout, 
 		}
 		if shape == "group" {
 			r, err = BenchGroup(rctx, GroupConfig{Members: *members, Messages: *messages, FromAll: *fromAll, Dir: d,
-				FormProfile: *formProfile, SendProfile: *sendProfile, IdleProfile: *idleProfile, SendMemProfile: *sendMem})
+				FormProfile: *formProfile, SendProfile: *sendProfile, IdleProfile: *idleProfile, SendMemProfile: *sendMem, GoroutineProfile: *goProfile})
 		} else {
 			r, err = BenchTasks(rctx, TasksConfig{Tasks: *tasks, Dir: d, GoroutineProfile: *goProfile})
 		}

@@ -49,3 +49,10 @@ func heapMB() float64 {
 	runtime.ReadMemStats(&m)
 	return float64(m.HeapInuse) / (1 << 20)
 }
+
+// stackMB is the goroutine stacks in use, in MB.
+func stackMB() float64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return float64(m.StackInuse) / (1 << 20)
+}

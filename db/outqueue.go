@@ -22,8 +22,10 @@ type outQueue struct {
 	// some 512 KiB, and a fresh one each time costs zeroing and GC. A
 	// sync.Pool, so an idle session's buffers go at the next GCs.
 	free sync.Pool // of *[]byte
-	// writers holds the large write buffer between bursts (see run).
-	writers sync.Pool // of *bufio.Writer
+	// writers and smallWriters hold run's write buffers while the queue
+	// is empty (see run).
+	writers      sync.Pool // of *bufio.Writer, large
+	smallWriters sync.Pool // of *bufio.Writer, small
 	// held is the size of the write buffer run holds, for tests.
 	held atomic.Int64
 }
@@ -32,10 +34,11 @@ type outQueue struct {
 // writes. Most sessions only carry small frames (a message push of a KiB
 // or two, control messages), for which a small buffer does; a session
 // whose queue holds more than that at once (bulk catch-up) takes a large
-// buffer until its queue runs empty, then gives it back to writers, so
-// an idle session holds the small one only (there may be a session per
-// peer and book). A frame larger than the buffer is written directly by
-// bufio either way.
+// buffer until its queue runs empty. Either buffer goes back to the
+// session's pools once the queue runs empty, so an idle session holds no
+// write buffer after two GCs (there is a session per connection end:
+// 9,900 at 100 members). A frame larger than the buffer is written
+// directly by bufio either way.
 const (
 	smallWriteBuf = 4 << 10
 	largeWriteBuf = 64 << 10
@@ -101,21 +104,17 @@ func (q *outQueue) close() {
 // flushes whenever the queue runs empty, so small messages go out at once
 // and bulk data goes out in large writes.
 func (q *outQueue) run(w io.Writer) error {
-	small := bufio.NewWriterSize(w, smallWriteBuf)
-	bw := small
-	q.held.Store(smallWriteBuf)
+	var bw *bufio.Writer // nil while idle
 	for {
 		q.mu.Lock()
 		for len(q.frames) == 0 && !q.closed {
 			q.mu.Unlock()
-			if err := bw.Flush(); err != nil {
-				return err
-			}
-			if bw != small { // idle: give the large buffer back
-				bw.Reset(nil)
-				q.writers.Put(bw)
-				bw = small
-				q.held.Store(smallWriteBuf)
+			if bw != nil { // idle: flush and give the buffer back
+				if err := bw.Flush(); err != nil {
+					return err
+				}
+				q.putWriter(bw)
+				bw = nil
 			}
 			q.mu.Lock()
 			if len(q.frames) == 0 && !q.closed {
@@ -124,16 +123,23 @@ func (q *outQueue) run(w io.Writer) error {
 		}
 		if q.closed {
 			q.mu.Unlock()
+			if bw == nil {
+				return nil
+			}
 			return bw.Flush()
 		}
 		frames, queued := q.frames, q.bytes
 		q.frames = nil
 		q.mu.Unlock()
-		if bw == small && queued > smallWriteBuf {
-			if err := small.Flush(); err != nil {
+		switch {
+		case bw == nil:
+			bw = q.writer(w, queued > smallWriteBuf)
+		case bw.Size() == smallWriteBuf && queued > smallWriteBuf:
+			if err := bw.Flush(); err != nil {
 				return err
 			}
-			bw = q.largeWriter(w)
+			q.putWriter(bw)
+			bw = q.writer(w, true)
 		}
 		for _, f := range frames {
 			if _, err := bw.Write(f); err != nil {
@@ -147,12 +153,27 @@ func (q *outQueue) run(w io.Writer) error {
 	}
 }
 
-// largeWriter returns a large write buffer onto w, pooled or new.
-func (q *outQueue) largeWriter(w io.Writer) *bufio.Writer {
-	q.held.Store(largeWriteBuf)
-	if bw, _ := q.writers.Get().(*bufio.Writer); bw != nil {
+// writer returns a write buffer onto w, large or small, pooled or new.
+func (q *outQueue) writer(w io.Writer, large bool) *bufio.Writer {
+	pool, size := &q.smallWriters, smallWriteBuf
+	if large {
+		pool, size = &q.writers, largeWriteBuf
+	}
+	q.held.Store(int64(size))
+	if bw, _ := pool.Get().(*bufio.Writer); bw != nil {
 		bw.Reset(w)
 		return bw
 	}
-	return bufio.NewWriterSize(w, largeWriteBuf)
+	return bufio.NewWriterSize(w, size)
+}
+
+// putWriter gives back a flushed write buffer.
+func (q *outQueue) putWriter(bw *bufio.Writer) {
+	q.held.Store(0)
+	bw.Reset(nil)
+	if bw.Size() == largeWriteBuf {
+		q.writers.Put(bw)
+	} else {
+		q.smallWriters.Put(bw)
+	}
 }

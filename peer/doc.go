@@ -173,7 +173,16 @@
 //     carries, so goroutines do not grow with T (145–148 in all at 1,000
 //     tasks of 3 members, three vaults in one process).
 //   - Per member peer: one connection (io closes the duplicate that
-//     simultaneous dials leave) and one replication session.
+//     simultaneous dials leave) and one replication session. Memory per
+//     peer grows as about 1 MB + (n−1) × 100 KB, so a group of n holds
+//     O(n²) in all: each connection end costs ~70 KB of heap in use
+//     (~54 KB live: the session's 4 KiB reader and state ~8 KB,
+//     libp2p's TLS ~8–12 KB, whose read buffer keeps its largest
+//     record, yamux ~8 KB, the resource manager, swarm and the
+//     goroutines' descriptors the rest) and seven goroutines' stacks
+//     (~33 KB: four libp2p's, three the session's). Measured at 32 and
+//     100 members (heap_mb ~98 and ~800 MB, stack_mb 37 and 337 MB;
+//     BENCHMARKS.md, issue 13, part N).
 //   - Idle (nothing written, every introduction accepted): nothing per
 //     task, member or book. The retry loop looks only at the
 //     introductions not accepted yet (core.pendingIntros: O(pending) per

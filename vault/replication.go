@@ -186,8 +186,23 @@ func (v *Vault) startSession(remote peer.ID, st network.Stream) {
 		books = append(books, k)
 	}
 	old := v.sessions[remote]
+	// The session's own goroutine reports its end (SessionClosed), so no
+	// goroutine per session waits on Done: at 100 members that was 9,900
+	// parked goroutines. s is set under v.mu, which ended takes first; it
+	// stays nil when Replicate fails, and then nothing was registered.
+	var s *db.Session
+	ended := func(_ []byte, err error) {
+		v.mu.Lock()
+		if s == nil {
+			v.mu.Unlock()
+			return
+		}
+		v.mu.Unlock()
+		v.sessionEnded(remote, st, s, err)
+	}
 	s, err := v.db.Replicate(v.ctx, st, db.ReplicateOptions{
 		LocalID: []byte(v.id), RemoteID: []byte(remote), Books: books,
+		Listener: &db.ReplicationListener{SessionClosed: ended},
 	})
 	if err != nil {
 		v.mu.Unlock()
@@ -204,33 +219,35 @@ func (v *Vault) startSession(remote peer.ID, st network.Stream) {
 	if f := v.o.Listener.SessionStarted; f != nil {
 		f(remote)
 	}
-	go func() {
-		defer v.wg.Done()
-		<-s.Done()
-		v.mu.Lock()
-		if v.sessions[remote] == s {
-			delete(v.sessions, remote)
+}
+
+// sessionEnded runs on s's own goroutine once s ended with err: it
+// forgets s and, still connected, has the opening side start a new one.
+func (v *Vault) sessionEnded(remote peer.ID, st network.Stream, s *db.Session, err error) {
+	defer v.wg.Done()
+	v.mu.Lock()
+	if v.sessions[remote] == s {
+		delete(v.sessions, remote)
+	}
+	v.mu.Unlock()
+	if f := v.o.Listener.SessionClosed; f != nil {
+		f(remote, err)
+	}
+	// Still connected (the session was replaced or failed): the opening
+	// side starts a fresh one after a pause, at once if the session's own
+	// connection went (a duplicate the swarm closed, with another one
+	// left).
+	if v.id < remote && v.swarm.Host().Network().Connectedness(remote) == network.Connected {
+		pause := time.Second
+		if st.Conn().IsClosed() {
+			pause = 0
 		}
-		v.mu.Unlock()
-		if f := v.o.Listener.SessionClosed; f != nil {
-			f(remote, s.Err())
+		select {
+		case <-v.ctx.Done():
+		case <-time.After(pause):
+			v.replicate(remote, nil)
 		}
-		// Still connected (the session was replaced or failed): the
-		// opening side starts a fresh one after a pause, at once if
-		// the session's own connection went (a duplicate the swarm
-		// closed, with another one left).
-		if v.id < remote && v.swarm.Host().Network().Connectedness(remote) == network.Connected {
-			pause := time.Second
-			if st.Conn().IsClosed() {
-				pause = 0
-			}
-			select {
-			case <-v.ctx.Done():
-			case <-time.After(pause):
-				v.replicate(remote, nil)
-			}
-		}
-	}()
+	}
 }
 
 // Sessions returns the peers this vault replicates with now.

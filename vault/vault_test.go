@@ -89,19 +89,7 @@ func TestIntroduceReplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := a.Connect(b.AddrInfo()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Introduce(ctx, b.ID(), folioio.Introduction{Key: bk.Key()}); err != nil {
-		t.Fatal(err)
-	}
-	rb, err := b.DB().OpenKey(ctx, bk.Key())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rb.Wait(ctx, 100); err != nil {
-		t.Fatal(err)
-	}
+	rb := introduceTo(ctx, t, a, b, bk, 100)
 	if _, err := bk.Append(ctx, []byte("live")); err != nil {
 		t.Fatal(err)
 	}
@@ -116,4 +104,24 @@ func TestIntroduceReplicates(t *testing.T) {
 	if err != nil || !rep.OK() {
 		t.Fatalf("audit %+v %v", rep, err)
 	}
+}
+
+// introduceTo connects a to b, introduces bk and waits until b holds its
+// first pages pages; it returns b's copy.
+func introduceTo(ctx context.Context, t *testing.T, a, b *Vault, bk *book.Book, pages uint64) *book.Book {
+	t.Helper()
+	if err := a.Connect(b.AddrInfo()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Introduce(ctx, b.ID(), folioio.Introduction{Key: bk.Key()}); err != nil {
+		t.Fatal(err)
+	}
+	rb, err := b.DB().OpenKey(ctx, bk.Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Wait(ctx, pages); err != nil {
+		t.Fatal(err)
+	}
+	return rb
 }
