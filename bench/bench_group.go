@@ -120,6 +120,12 @@ func BenchGroup(ctx context.Context, c GroupConfig) (*GroupResult, error) {
 	if c.Messages <= 0 {
 		c.Messages = 500
 	}
+	if c.SendMemProfile != "" {
+		// Before anything is allocated: pprof scales every sample by the
+		// rate in force when the profile is written, so a rate changed
+		// just before the base profile read its earlier samples 8× low.
+		runtime.MemProfileRate = memProfileRate
+	}
 	dir, done, err := benchDir(c.Dir)
 	if err != nil {
 		return nil, err
@@ -197,13 +203,18 @@ func profilePhase(file string) (func(), error) {
 	return startCPUProfile(file)
 }
 
+// memProfileRate is the heap profile's sampling interval with
+// SendMemProfile: one sample per 64 KiB allocated (Go's default is 512 KiB,
+// too coarse for a few hundred messages).
+const memProfileRate = 64 << 10
+
 // memPhase writes a heap profile to file+".base" now and returns what
-// writes one to file (nothing when file is "").
+// writes one to file (nothing when file is ""). BenchGroup has set the
+// sampling rate when it started.
 func memPhase(file string) (func() error, error) {
 	if file == "" {
 		return func() error { return nil }, nil
 	}
-	runtime.MemProfileRate = 64 << 10
 	if err := writeHeap(file + ".base"); err != nil {
 		return nil, err
 	}
