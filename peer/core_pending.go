@@ -40,11 +40,7 @@ type pending struct {
 // tasks and members.
 func (c *core) pendingIntros() []pending {
 	out := make([]pending, 0, len(c.unacked))
-	for m, r := range c.unacked {
-		if m.acked { // acked elsewhere than ack: never, checked all the same
-			delete(c.unacked, m)
-			continue
-		}
+	for m, r := range c.unacked { // ack is the only place acked is set
 		out = append(out, pending{r, m})
 	}
 	slices.SortFunc(out, func(a, b pending) int {
