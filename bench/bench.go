@@ -35,8 +35,12 @@ type BenchConfig struct {
 	// baseline alike.
 	MemTableMB         int
 	MemTableStopWrites int
-	Books              int    // books for open-books; default 10,000
-	Dir                string // where the DB goes; default a fresh temporary directory, removed after
+	// NoPacing turns the DB's write pacing off (db.Options.NoWritePacing):
+	// appends then run at full speed into Pebble's write stalls. The
+	// baseline is raw Pebble, never paced.
+	NoPacing bool
+	Books    int    // books for open-books; default 10,000
+	Dir      string // where the DB goes; default a fresh temporary directory, removed after
 	// CPUProfile, for replicate, is a file for a CPU profile of the timed
 	// download alone (not the setup nor the raw-stream baseline).
 	CPUProfile string
@@ -84,6 +88,11 @@ type BenchResult struct {
 	// waited for a memtable flush).
 	StallsL0         int `json:"write_stalls_l0,omitempty"`
 	BaselineStallsL0 int `json:"baseline_write_stalls_l0,omitempty"`
+	// Write pacing (db.Options.NoWritePacing): appends held back to spread
+	// a flush over them, and their waits in total; NoPacing if it was off.
+	PacedAppends int     `json:"paced_appends,omitempty"`
+	PacedMs      float64 `json:"paced_ms,omitempty"`
+	NoPacing     bool    `json:"no_pacing,omitempty"`
 }
 
 // BenchShapes lists the shapes Bench knows, with what each measures.
@@ -151,7 +160,7 @@ func Bench(ctx context.Context, c BenchConfig) (*BenchResult, error) {
 		}
 		lat, err = benchAppend(ctx, dir, c, 1)
 	case "append-batch":
-		r.Batch, r.Async = c.Batch, c.Async
+		r.Batch, r.Async, r.NoPacing = c.Batch, c.Async, c.NoPacing
 		var blat []time.Duration
 		if c.Async {
 			lat, blat, wall, err = benchAppendAsyncVsRaw(ctx, dir, c, r)
@@ -247,7 +256,8 @@ func randomPages(n, size int) [][]byte {
 // dbOptions are the DB options c asks for (zero: db's defaults).
 func (c BenchConfig) dbOptions() *db.Options {
 	return &db.Options{NoSync: !c.Sync, CacheSize: int64(c.CacheMB) << 20,
-		MemTableSize: uint64(c.MemTableMB) << 20, MemTableStopWrites: c.MemTableStopWrites}
+		MemTableSize: uint64(c.MemTableMB) << 20, MemTableStopWrites: c.MemTableStopWrites,
+		NoWritePacing: c.NoPacing}
 }
 
 func openBench(dir string, c BenchConfig) (*db.DB, *book.Book, error) {

@@ -51,7 +51,7 @@ func benchAppendAsyncVsRaw(ctx context.Context, dir string, c BenchConfig, r *Be
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	r.setStalls(m.WriteStalls, raw.stalls.Metrics())
+	r.setStalls(m, raw.stalls.Metrics())
 	return lat, base, wall, nil
 }
 

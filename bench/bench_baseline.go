@@ -175,7 +175,7 @@ func benchAppendVsRaw(ctx context.Context, dir string, c BenchConfig, r *BenchRe
 	if err != nil {
 		return nil, nil, err
 	}
-	r.setStalls(m.WriteStalls, raw.stalls.Metrics())
+	r.setStalls(m, raw.stalls.Metrics())
 	return lat, base, nil
 }
 
@@ -203,8 +203,11 @@ func openRaw(dir string, po *pebble.Options, sync bool) (*pebble.DB, *pebble.Wri
 	return pdb, pebble.NoSync, nil
 }
 
-// setStalls records folio's write stalls and the baseline's.
-func (r *BenchResult) setStalls(folio, base db.StallMetrics) {
+// setStalls records folio's write stalls and pacing (from m) and the
+// baseline's stalls.
+func (r *BenchResult) setStalls(m *db.Metrics, base db.StallMetrics) {
+	folio := m.WriteStalls
+	r.PacedAppends, r.PacedMs = int(m.Pacing.Waits), float64(m.Pacing.Time.Microseconds())/1e3
 	r.Stalls, r.StallMs = int(folio.Count()), float64(folio.Time.Microseconds())/1e3
 	r.BaselineStalls, r.BaselineStallMs = int(base.Count()), float64(base.Time.Microseconds())/1e3
 	r.StallsL0, r.BaselineStallsL0 = int(folio.L0), int(base.L0)

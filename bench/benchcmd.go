@@ -28,6 +28,7 @@ func BenchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&c.CacheMB, "cache-mb", 0, "the DB's block cache in MiB (default: db's default, 256)")
 	fs.IntVar(&c.MemTableMB, "memtable-mb", 0, "append benchmarks: the DB's memtable size in MiB, for folio and its baseline (default: db's default, 64)")
 	fs.IntVar(&c.MemTableStopWrites, "memtable-stop", 0, "append benchmarks: memtables that may wait to flush before writes stall (default: db's default, 2)")
+	fs.BoolVar(&c.NoPacing, "no-pacing", false, "append benchmarks: turn the DB's write pacing off (db.Options.NoWritePacing)")
 	fs.BoolVar(&c.Async, "async", false, "append-batch: append with AppendAsync, starting each batch before the last one's result")
 	fs.StringVar(&c.Dir, "dir", "", "directory for the DB (default: a temporary one, removed after)")
 	fs.StringVar(&c.CPUProfile, "cpuprofile", "", "replicate: write a CPU profile of the timed download alone to this file (the last run's)")
@@ -109,6 +110,9 @@ func printResult(w io.Writer, r *BenchResult, asJSON bool, label string) {
 		fmt.Fprintf(w, "  raw Pebble %.0f pages/s, ratio %.2f", r.Baseline, r.Ratio)
 		fmt.Fprintf(w, " (p50=%.1fµs p99=%.1fµs); write stalls %d (%.0f ms), raw Pebble %d (%.0f ms)",
 			r.BaselineP50us, r.BaselineP99us, r.Stalls, r.StallMs, r.BaselineStalls, r.BaselineStallMs)
+		if r.PacedAppends > 0 {
+			fmt.Fprintf(w, "; paced %d appends (%.0f ms)", r.PacedAppends, r.PacedMs)
+		}
 	}
 	if r.BaselineMB > 0 {
 		fmt.Fprintf(w, "  raw stream %.1f MB/s, ratio %.2f", r.BaselineMB, r.Ratio)

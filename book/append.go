@@ -48,6 +48,10 @@ func (b *Book) AppendWith(ctx context.Context, o AppendOptions, pages ...[]byte)
 			return AppendResult{}, ctx.Err()
 		}
 	}
+	if err := b.opts.pace(ctx, pr.size()); err != nil {
+		pr.close()
+		return AppendResult{}, fmt.Errorf("book %s: append: %w", b.name, err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.commitLocked(o, pr)

@@ -116,6 +116,10 @@ func (b *Book) commitAsync(ctx context.Context, o AppendOptions, p *PendingAppen
 		pr.close()
 		return AppendResult{}, err
 	}
+	if err := b.opts.pace(ctx, pr.size()); err != nil {
+		pr.close()
+		return AppendResult{}, fmt.Errorf("book %s: async append: %w", b.name, err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if n := b.state.Load().head.Length; n != p.start {

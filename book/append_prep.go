@@ -193,6 +193,10 @@ func (p *prepared) gather(chunks []chunkWork) *prepared {
 // close releases the batch (back to Pebble's pool).
 func (p *prepared) close() { p.batch.Close() }
 
+// size is about what committing p writes: its batch so far (pages and
+// inner parents; the joining parents and the head come later).
+func (p *prepared) size() int { return p.batch.Len() }
+
 // mergeTops returns the unsigned head after appending a batch of n pages
 // whose largest whole subtrees are tops, and the parents that join them to
 // h's roots. A leaf is a subtree of one page: grow is mergeTops of the

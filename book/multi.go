@@ -32,6 +32,9 @@ type MultiAppend struct {
 // Books are locked in the order of their keys, so concurrent AppendMulti
 // calls and single appends never deadlock; readers never wait.
 func AppendMulti(ctx context.Context, sync SyncMode, parts []MultiAppend) ([]AppendResult, error) {
+	if len(parts) == 0 {
+		return nil, ctx.Err()
+	}
 	if err := checkMulti(parts); err != nil {
 		return nil, err
 	}
@@ -39,8 +42,14 @@ func AppendMulti(ctx context.Context, sync SyncMode, parts []MultiAppend) ([]App
 		return nil, err
 	}
 	staged := make([]stagedAppend, len(parts))
+	size := 0
 	for i, pt := range parts {
 		staged[i] = stagedAppend{b: pt.Book, pages: pt.Pages, leaves: hashLeaves(pt.Pages)}
+		size += batchSize(pt.Pages, 0)
+	}
+	// The books share one Pebble, so one pacer (if any) speaks for all.
+	if err := parts[0].Book.opts.pace(ctx, size); err != nil {
+		return nil, fmt.Errorf("book: multi-book append: %w", err)
 	}
 	unlock := lockInKeyOrder(parts)
 	defer unlock()

@@ -27,6 +27,9 @@ type Options struct {
 	EventListener *EventListener
 	// Name is a label used in events and errors only. Default: the key in hex.
 	Name string
+	// Pacer, when set, may hold each append back before it takes the
+	// book's lock (see Pacer). Default: none.
+	Pacer Pacer
 }
 
 func (o *Options) withDefaults() Options {

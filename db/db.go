@@ -21,6 +21,7 @@ type DB struct {
 	primary  [32]byte
 	counters counters
 	stalls   Stalls
+	pacer    *pacer              // nil with Options.NoWritePacing or ReadOnly
 	listener *book.EventListener // opts.EventListener wrapped with counters
 	replSync *replSync           // nil: replicated pages are synced as stored
 
@@ -50,6 +51,11 @@ func Open(dir string, o *Options) (*DB, error) {
 	po := opts.pebbleOptions(cache)
 	po.Lock = lock
 	po.EventListener = d.stalls.Listener()
+	if !opts.NoWritePacing && !opts.ReadOnly {
+		d.pacer = newPacer(&opts)
+		l := pebble.TeeEventListener(*po.EventListener, d.pacer.listener(opts.MemTableSize))
+		po.EventListener = &l
+	}
 	pdb, err := pebble.Open(dir, po)
 	if err != nil {
 		if errors.Is(err, pebble.ErrDBDoesNotExist) { // only read-only opens do not create
@@ -181,7 +187,7 @@ func (d *DB) open(ctx context.Context, key ed25519.PublicKey, sk ed25519.Private
 	if d.opts.ReadOnly {
 		sk = nil // a read-only DB hands out read-only books: writes give ErrReadOnly
 	}
-	b, err := book.Open(d.pdb, bookPrefix(in.Pointer), key, sk, d.opts.bookOptions(label, d.listener))
+	b, err := book.Open(d.pdb, bookPrefix(in.Pointer), key, sk, d.opts.bookOptions(label, d.listener, d.pacer))
 	if err != nil {
 		return nil, err
 	}

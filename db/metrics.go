@@ -20,7 +20,8 @@ type Metrics struct {
 	Equivocations        uint64
 	Corruptions          uint64
 
-	WriteStalls StallMetrics // Pebble holding writes back (flushes or compactions behind)
+	WriteStalls StallMetrics  // Pebble holding writes back (flushes or compactions behind)
+	Pacing      PacingMetrics // appends held back to spread a flush (Options.NoWritePacing)
 
 	Pebble *pebble.Metrics // Pebble's own metrics
 }
@@ -49,6 +50,9 @@ func (d *DB) Metrics() (*Metrics, error) {
 	m.VerificationFailures, m.Equivocations = c.verifyFailed.Load(), c.equivocations.Load()
 	m.Corruptions = c.corruptions.Load()
 	m.WriteStalls = d.stalls.Metrics()
+	if d.pacer != nil {
+		m.Pacing = d.pacer.metrics()
+	}
 	m.Pebble = d.pdb.Metrics()
 	m.DiskUsage = m.Pebble.DiskSpaceUsage()
 	return m, nil

@@ -74,6 +74,15 @@ type Options struct {
 	// ones can be most of a small DB's directory; recycling saves creating
 	// a file per memtable rotation. Default false (Pebble recycles).
 	NoWALRecycling bool
+	// NoWritePacing lets appends run at full speed while a full memtable
+	// flushes, until Pebble stops every write for the rest of the flush
+	// (a write stall). By default a bulk writer faster than the flushes
+	// is held back a little on each append instead, from the flush's
+	// start, at the rate the flushes have kept up (pacer.go): the same
+	// total time, spread over the appends, so the p99 is no longer the
+	// stall's length. A DB written slower than it flushes never waits.
+	// Default false (paced).
+	NoWritePacing bool
 	// EventListener receives every book's events; each carries the book's
 	// name. Events of replicated pages run inside a replication session's
 	// step, holding its lock: callbacks must not call a Session's methods.
@@ -116,8 +125,8 @@ func (o *Options) withDefaults() Options {
 	return r
 }
 
-func (o *Options) bookOptions(name string, listener *book.EventListener) *book.Options {
-	return &book.Options{
+func (o *Options) bookOptions(name string, listener *book.EventListener, p *pacer) *book.Options {
+	bo := &book.Options{
 		MaxPageSize:   o.MaxPageSize,
 		MaxBatchPages: o.MaxBatchPages,
 		MaxBatchBytes: o.MaxBatchBytes,
@@ -125,6 +134,10 @@ func (o *Options) bookOptions(name string, listener *book.EventListener) *book.O
 		EventListener: listener,
 		Name:          name,
 	}
+	if p != nil { // a nil *pacer in the interface would not be nil
+		bo.Pacer = p
+	}
+	return bo
 }
 
 // defaultReplicatedSyncDelay: see Options.ReplicatedSyncDelay.

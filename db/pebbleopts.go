@@ -14,6 +14,15 @@ import (
 // (TestTablesOfOlderOptionsRead).
 const indexBlockSize = 64 << 10
 
+// walBytesPerSync starts the write-back of the write-ahead log every MiB
+// written (sync_file_range, in the background), as Pebble already does for
+// sstables (BytesPerSync). Without it an unsynced log is written back only
+// when the memtable rotates, and Pebble syncs the old log then, on the
+// committing goroutine: with 64 MiB memtables a NoSync writer saw a 50–90
+// ms append every 64 MiB, which made its p99 (BENCHMARKS.md, issue 15,
+// stop 26). Synced appends sync the log anyway.
+const walBytesPerSync = 1 << 20
+
 // pebbleOptions returns the Pebble options Open uses for o (already
 // defaulted), with cache as the block cache and no directory lock.
 func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
@@ -29,6 +38,7 @@ func (o *Options) pebbleOptions(cache *pebble.Cache) *pebble.Options {
 	// Pebble's scheduler ticks every 100 ms for the DB's whole life; this
 	// one only while a compaction runs (compactsched.go). One per DB.
 	po.Experimental.CompactionScheduler = newQuietScheduler()
+	po.WALBytesPerSync = walBytesPerSync
 	if o.NoWALRecycling {
 		po.Cleaner = noRecycleCleaner{}
 	}

@@ -5,9 +5,12 @@ import (
 	"context"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // TestTablesOfOlderOptionsRead: a DB whose tables were written with the
@@ -163,5 +166,67 @@ func copyRaw(t *testing.T, src, dst string, po *pebble.Options, wantTwo bool) {
 	}
 	if tables == 0 {
 		t.Fatal("no table over 1 MiB: nothing checked")
+	}
+}
+
+// syncToFS counts the SyncTo calls on write-ahead logs: the background
+// write-back walBytesPerSync asks for.
+type syncToFS struct {
+	vfs.FS
+	syncTos *atomic.Int64
+}
+
+func (fs syncToFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.Create(name, c)
+	return fs.wrap(name, f), err
+}
+
+func (fs syncToFS) ReuseForWrite(old, name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.ReuseForWrite(old, name, c)
+	return fs.wrap(name, f), err
+}
+
+func (fs syncToFS) wrap(name string, f vfs.File) vfs.File {
+	if f == nil || !strings.HasSuffix(name, ".log") {
+		return f
+	}
+	return syncToFile{File: f, n: fs.syncTos}
+}
+
+type syncToFile struct {
+	vfs.File
+	n *atomic.Int64
+}
+
+func (f syncToFile) SyncTo(off int64) (bool, error) {
+	f.n.Add(1)
+	return f.File.SyncTo(off)
+}
+
+// An unsynced writer's log is written back as it grows, not all at once
+// when its memtable rotates (Pebble syncs the old log then, on the
+// committing goroutine).
+func TestWALWrittenBackAsItGrows(t *testing.T) {
+	var n atomic.Int64
+	d, err := Open(t.TempDir(), &Options{FS: syncToFS{FS: vfs.Default, syncTos: &n}, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	b, err := d.Book(context.Background(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := make([][]byte, 256)
+	for i := range pages {
+		pages[i] = bytes.Repeat([]byte{byte(i)}, 1024)
+	}
+	for range 96 { // 24 MiB of pages: the last logs (memtables double from 256 KiB) pass 8 MiB
+		if _, err := b.Append(context.Background(), pages...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := n.Load(); got < 2 {
+		t.Fatalf("%d write-backs of the log for 24 MiB written unsynced; want one per MiB past the first 2 of each log", got)
 	}
 }
