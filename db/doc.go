@@ -84,9 +84,10 @@
 //
 // Costs: per append O(1) (one mutex; a timer while paced); per flush
 // O(1). Measured (BENCHMARKS.md, issue 15, stop 26), 3,000,000 pages of
-// 1 KiB in appends of 1,000, medians of 3 interleaved runs: p99 121 → 35
-// ms, write stalls 48 → 0; the price is throughput, 111 k → 92 k pages/s,
-// since the margin leaves the flusher idle at the end of each flush.
+// 1 KiB in appends of 1,000, medians of 5 interleaved runs: p99 121 → 37
+// ms (the 100,000-page run's is 22 ms), write stalls ~45 → 0–5; the
+// price is throughput, 111 k → 89 k pages/s, since the margin leaves the
+// flusher idle at the end of most flushes.
 // NoWritePacing gives it back to a bulk writer that has the DB to itself.
 //
 // # Replication
