@@ -39,6 +39,12 @@ func (b *Book) ApplyProofWith(ctx context.Context, p *Proof, o ApplyOptions) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Paced like an append, before the lock: replicated pages fill the
+	// same memtables (a proof that then fails verification has waited
+	// for nothing, which only a faulty or hostile peer causes).
+	if err := b.opts.pace(ctx, p.storeSize()); err != nil {
+		return fmt.Errorf("book %s: store proof: %w", b.name, err)
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if err := b.checkOpen(); err != nil {

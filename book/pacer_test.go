@@ -106,3 +106,37 @@ func TestAppendMultiNoParts(t *testing.T) {
 		t.Fatalf("AppendMulti(nil) = %v, %v", res, err)
 	}
 }
+
+// A read-only book asks the pacer before it stores a proof, with about
+// the proof's bytes; a refused proof changes nothing.
+func TestPacerAskedBeforeApply(t *testing.T) {
+	ctx := context.Background()
+	pdb := openPebble(t)
+	w := newWriter(t, pdb, "w", 1, nil)
+	pages := make([][]byte, 50)
+	for i := range pages {
+		pages[i] = bytes.Repeat([]byte{byte(i)}, 1000)
+	}
+	if _, err := w.Append(ctx, pages...); err != nil {
+		t.Fatal(err)
+	}
+	p := &recordingPacer{refuse: errors.New("not now")}
+	r := newReader(t, pdb, "r", w.Key(), &Options{Pacer: p})
+	proof := mustProof(t, w, ProofRequest{Upgrade: &UpgradeRequest{}, Range: &RangeRequest{Start: 0, End: 50}})
+	if err := r.ApplyProof(ctx, proof); !errors.Is(err, p.refuse) {
+		t.Fatalf("ApplyProof refused by the pacer: %v", err)
+	}
+	if r.Length() != 0 {
+		t.Fatalf("a refused proof stored %d pages", r.Length())
+	}
+	if n := p.last(); n < 50*1000 || n > 50*(1000+256) {
+		t.Fatalf("ApplyProof asked for %d bytes for 50 pages of 1,000", n)
+	}
+	p.mu.Lock()
+	p.refuse = nil
+	p.mu.Unlock()
+	mustApply(t, r, proof)
+	if r.Length() != 50 {
+		t.Fatalf("reader has %d pages after the proof", r.Length())
+	}
+}
