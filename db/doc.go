@@ -75,7 +75,8 @@
 // flushes, each append waits long enough that the room left before a
 // stall fills as the flush is expected to end, at the rate the last
 // flushes kept up (with a margin). The wait is spread over the appends in
-// proportion to their bytes, so a small append waits little. A DB written
+// proportion to their bytes, so a small append waits little; proofs
+// stored by replication are paced the same way. A DB written
 // slower than it flushes never waits, and nothing waits until a flush of
 // a full memtable has been seen. Pebble's write-ahead log is written back
 // every MiB in the background (walBytesPerSync): left to the memtable

@@ -48,10 +48,11 @@ const (
 //
 // The flush rate is learnt from the flushes themselves (FlushEnd's input
 // bytes over its duration, a running mean); until one large flush has
-// ended the pacer does nothing. Bytes are counted as the appends announce
-// them (their Pebble batch's size), not as Pebble stores them, so writes
-// that do not pass through it (catalogue entries, replicated pages) take
-// room it does not see: those are small, and a stall remains the bound.
+// ended the pacer does nothing. Bytes are counted as the appends and
+// stored proofs announce them (about their Pebble batch's size), not as
+// Pebble stores them, so writes that do not pass through it (catalogue
+// entries, read markers) take room it does not see: those are small, and
+// a stall remains the bound.
 type pacer struct {
 	now  func() time.Time
 	room float64 // bytes that may be written during a flush before Pebble stalls
