@@ -57,9 +57,12 @@ type pacer struct {
 	now  func() time.Time
 	room float64 // bytes that may be written during a flush before Pebble stalls
 
+	// active is read without mu first: every append and every stored
+	// proof of the DB asks, and almost always nothing is paced.
+	active atomic.Bool
+
 	mu       sync.Mutex
 	flushing int // flushes begun and not ended
-	active   bool
 	start    time.Time     // of the flush being paced
 	expect   time.Duration // its expected length
 	used     float64       // bytes let through since start
@@ -103,7 +106,7 @@ func (p *pacer) flushBegan(bytes uint64, large bool) {
 	defer p.mu.Unlock()
 	p.flushing++
 	if p.flushing == 1 && large && p.rate > 0 && p.room > 0 {
-		p.active = true
+		p.active.Store(true)
 		p.start = p.now()
 		p.expect = time.Duration(pacingMargin * float64(bytes) / p.rate * float64(time.Second))
 		p.used = 0
@@ -117,7 +120,7 @@ func (p *pacer) flushEnded(bytes uint64, d time.Duration, learn bool) {
 		p.flushing--
 	}
 	if p.flushing == 0 {
-		p.active = false
+		p.active.Store(false)
 	}
 	if learn && d > 0 {
 		r := float64(bytes) / d.Seconds()
@@ -132,9 +135,12 @@ func (p *pacer) flushEnded(bytes uint64, d time.Duration, learn bool) {
 // reserve counts n bytes against the flush being paced and returns how long
 // their writer should wait first (zero while nothing is paced).
 func (p *pacer) reserve(n int) time.Duration {
+	if !p.active.Load() {
+		return 0
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.active {
+	if !p.active.Load() {
 		return 0
 	}
 	p.used += pacingOverhead * float64(n)
